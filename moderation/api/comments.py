@@ -1,0 +1,139 @@
+"""The websites' side: submit a comment, then follow its status."""
+from __future__ import annotations
+
+import hashlib
+import time
+
+from aiohttp import web
+
+from ..domain import NewComment, Status
+from ..errors import ApiError, FieldError, not_found, validation_failed
+from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge, RecentActivity
+from ..i18n import message, negotiate
+from ..jsonbody import parse_json
+from ..keys import SCORER, SETTINGS, STORE
+from ..policy import decide
+from ..scoring.scorer import ScoreRequest
+from ..store.base import IdempotencyRecord
+from ..validation import Limits, ValidationFailed, validate_comment
+from .common import authenticate_site, iso, public_comment
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_CHARS = 255
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
+        raise ApiError(400, "invalid_parameter",
+                       fields=[FieldError(IDEMPOTENCY_HEADER, "invalid_value")])
+    return key
+
+
+def _answer(status_code: int, answer: dict, *, replayed: bool = False) -> web.Response:
+    response = web.json_response(answer, status=status_code)
+    response.headers["Location"] = f"/v1/comments/{answer['id']}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+async def read_json_body(request: web.Request) -> object:
+    """The request's JSON body: 415 unless JSON, 413 beyond the size limit,
+    400 when it does not decode strictly."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type")
+    settings = request.app[SETTINGS]
+    if request.content_length is not None and request.content_length > settings.max_request_bytes:
+        raise ApiError(413, "payload_too_large", max=settings.max_request_bytes)
+    return await request.read()
+
+
+async def post_comment(request: web.Request) -> web.Response:
+    site = await authenticate_site(request)
+    settings, store = request.app[SETTINGS], request.app[STORE]
+    raw = await read_json_body(request)
+    now = time.time()
+    key = _idempotency_key(request)
+    request_hash = hashlib.sha256(raw).hexdigest()
+    if key is not None:
+        previous = await store.stored_answer(site.id, key, now - settings.idempotency_hours * 3600)
+        if previous is not None:
+            return _replay(previous, request_hash)
+    payload = parse_json(raw)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "not_an_object")
+    try:
+        comment = validate_comment(payload, Limits.from_settings(settings))
+    except ValidationFailed as failed:
+        raise validation_failed(failed.errors) from None
+    if comment.parent_id is not None and not await store.is_published_in_thread(
+            site.id, comment.thread.id, comment.parent_id):
+        raise validation_failed([FieldError("parent_id", "invalid_parent")])
+
+    client_ip = comment.client.ip or (request.remote or "")
+    try:
+        prefix = ip_prefix(client_ip)
+    except ValueError:       # a unix-socket peer or similar: no address to keep
+        client_ip, prefix = "", ""
+    body_hash = body_fingerprint(comment.body)
+    policy = GuardPolicy.from_settings(settings)
+    recent = RecentActivity()
+    if policy.needs_history:
+        recent = await store.recent_activity(
+            site_id=site.id, ip_prefix=prefix, email=comment.author_email, body_hash=body_hash,
+            rate_since=now - RATE_WINDOW_SECONDS, duplicate_since=now - policy.duplicate_window_seconds)
+    guard_reasons = judge(comment, recent, policy, now)
+
+    scored = await request.app[SCORER].score(ScoreRequest(
+        body=comment.body, author_name=comment.author_name, author_email=comment.author_email))
+    decision = decide(site, scored, guard_reasons)
+    status_code = 201 if decision.status is Status.PUBLISHED else 202
+    language = negotiate(request.headers.get("Accept-Language"), site.lang)
+    answer = {
+        "status": decision.status.value,
+        "spam_score": None if scored.score is None else round(scored.score, 4),
+        "language": scored.language,
+        "reasons": [r.value for r in decision.reasons],
+        "model_version": scored.model_version,
+        "message": message("thanks_published" if status_code == 201 else "thanks_pending", language),
+    }
+    result = await store.insert_comment(
+        NewComment(
+            site_id=site.id, thread=comment.thread, parent_id=comment.parent_id,
+            author_name=comment.author_name, author_email=comment.author_email, body=comment.body,
+            body_hash=body_hash, language=scored.language, spam_score=scored.score,
+            model_version=scored.model_version, status=decision.status, reasons=decision.reasons,
+            ip_prefix=prefix, ip_full=client_ip, user_agent=comment.client.user_agent, referrer=comment.client.referrer,
+            created_at=now),
+        IdempotencyRecord(key, request_hash, status_code, answer) if key is not None else None)
+    if result.replay is not None:
+        return _replay(result.replay, request_hash)
+    return _answer(status_code, {"id": result.comment_id, **answer})
+
+
+def _replay(previous, request_hash: str) -> web.Response:
+    if previous.request_hash != request_hash:
+        raise ApiError(422, "idempotency_key_reused",
+                       fields=[FieldError(IDEMPOTENCY_HEADER, "invalid_value")])
+    return _answer(previous.status_code, previous.answer, replayed=True)
+
+
+async def get_comment(request: web.Request) -> web.Response:
+    """A site's own comment: its status and public fields (never e-mail or IP)."""
+    site = await authenticate_site(request)
+    try:
+        comment_id = int(request.match_info["comment_id"])
+    except ValueError:
+        raise not_found() from None
+    comment = await request.app[STORE].get_comment(comment_id)
+    if comment is None or comment.site_id != site.id:
+        raise not_found()
+    return web.json_response({
+        **public_comment(comment),
+        "thread": comment.thread_id,
+        "status": comment.status.value,
+        "published_at": iso(comment.published_at),
+    })

@@ -1,0 +1,61 @@
+"""Small helpers shared by the handlers: authentication, query parameters,
+time formatting and the public view of a comment."""
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from ..credentials import bearer_token, hash_secret
+from ..domain import Comment, Site
+from ..errors import ApiError, FieldError, not_found, unauthorized
+from ..keys import STORE
+from ..middlewares import SITE
+
+# What a public answer may say about a comment: nothing else ever leaves.
+PUBLIC_COMMENT_FIELDS = ("id", "parent_id", "author_name", "body", "created_at")
+
+
+def iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def public_comment(comment: Comment) -> dict:
+    view = {"id": comment.id, "parent_id": comment.parent_id, "author_name": comment.author_name,
+            "body": comment.body, "created_at": iso(comment.created_at)}
+    return {name: view[name] for name in PUBLIC_COMMENT_FIELDS}
+
+
+async def authenticate_site(request: web.Request) -> Site:
+    """The site whose key is in ``Authorization: Bearer``; 401 otherwise."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        raise unauthorized()
+    site = await request.app[STORE].site_by_key_hash(hash_secret(token))
+    if site is None:
+        raise unauthorized()
+    request[SITE] = site
+    return site
+
+
+async def site_by_name(request: web.Request) -> Site:
+    site = await request.app[STORE].site_by_name(request.match_info["site"])
+    if site is None:
+        raise not_found()
+    return site
+
+
+def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ApiError(400, "invalid_parameter",
+                       fields=[FieldError(name, "invalid_value", {"min": low, "max": high})])
+    return value

@@ -1,0 +1,28 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..errors import ApiError, FieldError
+from ..keys import MODELS, STORE
+from ..store.base import StoreError
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when the database takes writes and a model is loaded; else 503 naming
+    each problem."""
+    problems = []
+    try:
+        await request.app[STORE].check_writable()
+    except StoreError as exc:
+        problems.append(FieldError("database", "database_unwritable", detail=str(exc)))
+    holder = request.app[MODELS]
+    if holder.bundle is None:
+        problems.append(FieldError("model", "model_not_loaded", detail=holder.last_error or ""))
+    if problems:
+        raise ApiError(503, "not_ready", fields=problems)
+    return web.json_response({"status": "ready", "model_version": holder.bundle.version})

@@ -1,0 +1,53 @@
+"""Public reads, for the websites' pages: no key, the site named in the path.
+
+Answers are built from :data:`~moderation.api.common.PUBLIC_COMMENT_FIELDS`
+only: e-mail, IP, user agent and score never appear here.
+"""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from ..errors import ApiError, FieldError
+from ..keys import STORE
+from .common import int_param, public_comment, site_by_name
+
+MAX_THREADS_PER_COUNT = 100
+MAX_PAGE = 200
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+async def thread_comments(request: web.Request) -> web.Response:
+    site = await site_by_name(request)
+    thread = request.match_info["thread"]
+    limit = int_param(request, "limit", 50, 1, MAX_PAGE)
+    after = int_param(request, "after", 0, 0, 2**53)
+    comments = await request.app[STORE].thread_comments(site.id, thread, after_id=after, limit=limit + 1)
+    page = comments[:limit]
+    return web.json_response({
+        "thread": thread,
+        "items": [public_comment(c) for c in page],
+        "next": page[-1].id if len(comments) > limit else None,
+    }, headers=CORS)
+
+
+async def counts(request: web.Request) -> web.Response:
+    site = await site_by_name(request)
+    threads = list(dict.fromkeys(request.query.getall("thread", [])))
+    if not threads or len(threads) > MAX_THREADS_PER_COUNT:
+        raise ApiError(400, "invalid_parameter", fields=[
+            FieldError("thread", "invalid_value", {"min": 1, "max": MAX_THREADS_PER_COUNT})])
+    result = await request.app[STORE].published_counts(site.id, threads)
+    return web.json_response({"counts": result}, headers=CORS)
+
+
+async def top_threads(request: web.Request) -> web.Response:
+    site = await site_by_name(request)
+    days = int_param(request, "days", 7, 1, 365)
+    limit = int_param(request, "limit", 10, 1, 100)
+    rows = await request.app[STORE].top_threads(site.id, since=time.time() - days * 86400, limit=limit)
+    return web.json_response({
+        "days": days,
+        "items": [{"thread": r.thread_id, "url": r.url, "title": r.title, "count": r.count} for r in rows],
+    }, headers=CORS)

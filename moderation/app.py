@@ -1,0 +1,79 @@
+"""The application factory: ``create_app(settings)`` builds the aiohttp app
+synchronously, with no I/O. The database, the model and the scoring executor
+are opened when the app starts and closed when it stops (``cleanup_ctx``)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from . import keys
+from .api.admin import reload_current_model
+from .api.routes import add_routes
+from .config import model_dir
+from .middlewares import error_middleware, request_id_middleware
+from .scoring.language import detect_language
+from .scoring.model import ModelError, ModelHolder
+from .scoring.scorer import Scorer
+from .store.base import open_store
+
+log = logging.getLogger(__name__)
+
+
+async def _store_context(app: web.Application):
+    store = open_store(app[keys.SETTINGS].database_url)
+    await store.open()
+    app[keys.STORE] = store
+    yield
+    await store.close()
+
+
+async def _scoring_context(app: web.Application):
+    settings = app[keys.SETTINGS]
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+    holder = ModelHolder(model_dir(settings),
+                         hmac_key=settings.model_hmac_key.encode() if settings.model_hmac_key else None)
+    loop = asyncio.get_running_loop()
+    try:
+        bundle = await loop.run_in_executor(executor, holder.reload)
+        log.info("model %s loaded", bundle.version)
+    except ModelError as exc:
+        log.error("no usable model, every comment goes to review: %s", exc)
+    # langdetect loads its profiles on first use (~250 ms): pay that before traffic.
+    await loop.run_in_executor(executor, detect_language, "warming up the language profiles")
+    app[keys.EXECUTOR] = executor
+    app[keys.MODELS] = holder
+    app[keys.SCORER] = Scorer(lambda: holder.bundle, executor, batch_max=settings.scoring_batch_max,
+                              batch_wait=settings.scoring_batch_wait_ms / 1000)
+    yield
+    executor.shutdown(wait=True)
+
+
+async def _install_sighup(app: web.Application) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def reload_logged() -> None:
+        try:
+            bundle = await reload_current_model(app)
+            log.info("SIGHUP: model %s loaded", bundle.version)
+        except ModelError as exc:
+            log.error("SIGHUP: model reload failed, keeping the previous one: %s", exc)
+
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_logged()))
+
+
+def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
+    app = web.Application(
+        middlewares=[request_id_middleware, error_middleware],
+        client_max_size=settings.max_request_bytes,
+    )
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.append(_store_context)
+    app.cleanup_ctx.append(_scoring_context)
+    if reload_on_sighup:
+        app.on_startup.append(_install_sighup)
+    add_routes(app)
+    return app

@@ -1,0 +1,146 @@
+"""The ``moderation`` command: run the service and look after it.
+
+Every subcommand reads the same settings as the server (``MODERATION_*``), so
+``moderation site add`` writes to the database ``moderation serve`` reads.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from .config import SettingsError, load_settings, model_dir, settings_markdown
+from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
+from .domain import Mode, Role
+from .store.base import ModeratorExists, SiteExists, StoreError, open_store
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moderation", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="address to listen on (MODERATION_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (MODERATION_PORT)")
+
+    site = commands.add_parser("site", help="websites that post comments")
+    site_commands = site.add_subparsers(dest="site_command", required=True)
+    add = site_commands.add_parser("add", help="create a site and print its API key once")
+    add.add_argument("--name", required=True, help="short name used in public URLs")
+    add.add_argument("--url", required=True, help="the site's address")
+    add.add_argument("--lang", default="fr", help="language of the site's messages (fr or en)")
+    add.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.PRE.value,
+                     help="pre: a moderator approves everything; auto: clear ham is published at once")
+    site_commands.add_parser("list", help="list the sites")
+
+    moderator = commands.add_parser("moderator", help="people who work the review queue")
+    moderator_commands = moderator.add_subparsers(dest="moderator_command", required=True)
+    madd = moderator_commands.add_parser("add", help="create a moderator and print their token once")
+    madd.add_argument("name")
+    madd.add_argument("--role", choices=[r.value for r in Role], default=Role.MODERATOR.value)
+    madd.add_argument("--site", action="append", default=[], metavar="SITE",
+                      help="a site they moderate (repeat; none: every site)")
+
+    rescore = commands.add_parser("rescore", help="score pending comments again with the current model")
+    rescore.add_argument("--apply", action="store_true",
+                         help="also move comments the new scores decide (to spam, or published on auto sites)")
+
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    settings = commands.add_parser("settings", help="show the settings")
+    settings.add_argument("--markdown", action="store_true", help="print the reference as Markdown")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"moderation: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "serve":
+            return _serve(settings, args)
+        if args.command == "settings":
+            print(settings_markdown() if args.markdown else "\n".join(
+                f"{name}={getattr(settings, name)!r}" for name in settings.__dataclass_fields__), end="")
+            return 0
+        return asyncio.run(_store_command(settings, args))
+    except StoreError as exc:
+        print(f"moderation: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(settings, args) -> int:
+    from aiohttp import web
+
+    from .app import create_app
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"moderation: listening on http://{host}:{port} (database {settings.database_url}, "
+          f"models {model_dir(settings)})", flush=True)
+    web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
+                access_log_format='%a "%r" %s %b %Tfs')
+    return 0
+
+
+async def _store_command(settings, args) -> int:
+    async with open_store(settings.database_url) as store:
+        if args.command == "migrate":
+            print(f"database {settings.database_url} is up to date")
+            return 0
+        if args.command == "site":
+            return await _site_command(store, args)
+        if args.command == "moderator":
+            return await _moderator_command(store, args)
+        if args.command == "rescore":
+            from .rescore import rescore_pending
+            moved, total = await rescore_pending(store, settings, apply=args.apply)
+            print(f"rescored {total} pending comments; {moved} moved")
+            return 0
+    raise AssertionError(args.command)
+
+
+async def _site_command(store, args) -> int:
+    if args.site_command == "list":
+        for site in await store.list_sites():
+            print(f"{site.name}\t{site.url}\t{site.lang}\t{site.mode.value}")
+        return 0
+    if args.lang not in ("fr", "en"):
+        print("moderation: --lang must be fr or en", file=sys.stderr)
+        return 2
+    key = new_secret(SITE_KEY_PREFIX)
+    try:
+        await store.create_site(name=args.name, url=args.url, lang=args.lang, mode=args.mode,
+                                key_hash=hash_secret(key), now=time.time())
+    except SiteExists:
+        print(f"moderation: a site named {args.name!r} exists already", file=sys.stderr)
+        return 1
+    print(f"site {args.name} created ({args.mode} moderation). Its API key, shown only once:")
+    print(key)
+    return 0
+
+
+async def _moderator_command(store, args) -> int:
+    site_ids = []
+    for name in args.site:
+        site = await store.site_by_name(name)
+        if site is None:
+            print(f"moderation: no site named {name!r}", file=sys.stderr)
+            return 1
+        site_ids.append(site.id)
+    token = new_secret(MODERATOR_TOKEN_PREFIX)
+    try:
+        await store.create_moderator(name=args.name, role=args.role, site_ids=site_ids,
+                                     token_hash=hash_secret(token), now=time.time())
+    except ModeratorExists:
+        print(f"moderation: a moderator named {args.name!r} exists already", file=sys.stderr)
+        return 1
+    print(f"moderator {args.name} created ({args.role}). Their token, shown only once:")
+    print(token)
+    return 0

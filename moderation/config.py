@@ -1,0 +1,136 @@
+"""Every setting of the service, declared once.
+
+Each :class:`Setting` has a name, a default, a type and a help text; its
+environment variable is ``MODERATION_`` + the upper-cased name. The CLI, the
+server, the docs (``moderation settings --markdown`` writes ``docs/settings.md``)
+and the tests all derive from :data:`SETTINGS`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MODERATION_"
+REPO_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    type: type
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "sqlite:///moderation.db", str,
+            "Where comments live: sqlite:///PATH (relative to the working directory) "
+            "or sqlite:////absolute/path. The CLI and the server read the same one."),
+    Setting("host", "127.0.0.1", str, "Address `moderation serve` listens on."),
+    Setting("port", 8080, int, "Port `moderation serve` listens on."),
+    Setting("model_dir", "", str,
+            "Directory holding the model files and the CURRENT pointer; empty means "
+            "the `models/` directory shipped beside the package (else ./models)."),
+    Setting("model_hmac_key", "", str,
+            "When set, a model is loaded only if its manifest carries a matching "
+            "HMAC-SHA256 made with this key (train.py --hmac-key-env)."),
+    Setting("rate_limit_per_ip", 10, int,
+            "Comments per minute from one IP prefix (/24 IPv4, /48 IPv6) on one site; 0 switches the check off."),
+    Setting("rate_limit_per_email", 5, int,
+            "Comments per minute from one e-mail address on one site; 0 switches the check off."),
+    Setting("duplicate_window_seconds", 600, int,
+            "The same body from the same e-mail within this many seconds is never "
+            "auto-published (reason `duplicate`); 0 switches the check off."),
+    Setting("honeypot_check", True, bool,
+            "Hold as spam any submission whose honeypot field is filled."),
+    Setting("max_request_bytes", 65536, int, "Largest request body accepted (413 beyond)."),
+    Setting("max_body_chars", 5000, int, "Longest comment text, in characters after NFC normalization."),
+    Setting("max_name_chars", 80, int, "Longest author name, in characters."),
+    Setting("max_thread_id_chars", 200, int, "Longest thread identifier, in characters."),
+    Setting("max_title_chars", 300, int, "Longest thread title, in characters."),
+    Setting("max_url_chars", 2048, int, "Longest thread URL or referrer, in characters."),
+    Setting("idempotency_hours", 24, int,
+            "How long an Idempotency-Key is remembered: a retry within this time gets the first answer."),
+    Setting("scoring_batch_max", 64, int, "Most texts scored in one model call."),
+    Setting("scoring_batch_wait_ms", 2.0, float,
+            "How long the scorer waits to gather concurrent texts into one batch when idle."),
+    Setting("spam_retention_days", 30, int, "`moderation purge` deletes spam older than this."),
+    Setting("ip_retention_days", 7, int, "`moderation purge` deletes full IP addresses older than this."),
+    Setting("log_level", "INFO", str, "Python logging level."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+Settings = dataclasses.make_dataclass(
+    "Settings",
+    [(s.name, s.type, dataclasses.field(default=s.default)) for s in SETTINGS],
+    frozen=True,
+)
+Settings.__doc__ = "The values of :data:`SETTINGS` for one process. Build with :func:`load_settings`."
+
+
+class SettingsError(ValueError):
+    """A setting's value cannot be read as its type."""
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    if setting.type is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise SettingsError(f"{setting.env_var}={raw!r}: expected true or false")
+    try:
+        return setting.type(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{setting.env_var}={raw!r}: expected {setting.type.__name__}") from exc
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any):
+    """Defaults, then ``MODERATION_*`` variables from *environ*, then *overrides*.
+
+    Unknown override names raise ``TypeError``; unreadable values raise
+    :class:`SettingsError`.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.env_var in environ:
+            values[setting.name] = _parse(setting, environ[setting.env_var])
+    unknown = set(overrides) - set(_BY_NAME)
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values.update(overrides)
+    return Settings(**values)
+
+
+def model_dir(settings) -> Path:
+    if settings.model_dir:
+        return Path(settings.model_dir)
+    return REPO_MODELS_DIR if REPO_MODELS_DIR.is_dir() else Path("models")
+
+
+def settings_markdown() -> str:
+    """The settings reference, as committed in ``docs/settings.md``."""
+    lines = [
+        "# Settings",
+        "",
+        "Every setting is read from the environment when the service or the CLI starts.",
+        "This file is generated by `moderation settings --markdown`; a test keeps it true.",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = str(s.default).lower() if s.type is bool else s.default
+        lines.append(f"| `{s.env_var}` | {s.type.__name__} | `{default}` | {s.help} |")
+    return "\n".join(lines) + "\n"

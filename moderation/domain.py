@@ -1,0 +1,167 @@
+"""The nouns of the service: statuses, site modes, reason codes, and the records
+that flow between validation, guard, scoring, policy and the store.
+
+Everything here is plain data: no I/O, no framework types.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Status(str, enum.Enum):
+    """Where a comment stands. Only ``published`` comments are ever shown publicly."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+class Mode(str, enum.Enum):
+    """A site's moderation mode.
+
+    ``pre``: nothing is published without a moderator. ``auto``: clear ham is
+    published at once.
+    """
+
+    PRE = "pre"
+    AUTO = "auto"
+
+
+class Reason(str, enum.Enum):
+    """Why a comment got its status: returned to the site and shown to moderators."""
+
+    HONEYPOT = "honeypot"
+    DUPLICATE = "duplicate"
+    NO_MODEL = "no_model"
+    EMPTY_TEXT = "empty_text"
+    LANGUAGE_UNSUPPORTED = "language_unsupported"
+    MODEL_SPAM = "model_spam"
+    MODEL_UNCERTAIN = "model_uncertain"
+    MODEL_HAM = "model_ham"
+    PRE_MODERATION = "pre_moderation"
+
+
+class Role(str, enum.Enum):
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Moderator:
+    """A person with a token. ``site_ids`` empty: every site."""
+
+    id: int
+    name: str
+    role: Role
+    site_ids: tuple[int, ...] = ()
+    created_at: float = 0.0
+
+    def may_moderate(self, site_id: int) -> bool:
+        return self.role is Role.ADMIN or not self.site_ids or site_id in self.site_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: int
+    name: str
+    url: str
+    lang: str
+    mode: Mode
+    approve_below: float | None = None
+    reject_above: float | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadIn:
+    """The article a comment belongs to, as the website names it."""
+
+    id: str
+    url: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """The reader's connection, as forwarded by the website (or seen by us)."""
+
+    ip: str = ""
+    user_agent: str = ""
+    referrer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentIn:
+    """A validated submission: every string NFC-normalized and within limits."""
+
+    thread: ThreadIn
+    author_name: str
+    author_email: str
+    body: str
+    parent_id: int | None = None
+    client: ClientInfo = field(default_factory=ClientInfo)
+    honeypot: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: Status
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    """Everything the store writes for one accepted comment."""
+
+    site_id: int
+    thread: ThreadIn
+    parent_id: int | None
+    author_name: str
+    author_email: str
+    body: str
+    body_hash: str
+    language: str
+    spam_score: float | None
+    model_version: str | None
+    status: Status
+    reasons: tuple[Reason, ...]
+    ip_prefix: str
+    ip_full: str
+    user_agent: str
+    referrer: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A stored comment. Holds private fields: never serialize it whole."""
+
+    id: int
+    site_id: int
+    thread_id: str
+    parent_id: int | None
+    author_name: str
+    author_email: str
+    body: str
+    language: str
+    spam_score: float | None
+    model_version: str | None
+    status: Status
+    reasons: tuple[str, ...]
+    ip_prefix: str
+    user_agent: str
+    referrer: str
+    created_at: float
+    published_at: float | None = None
+    thread_url: str = ""
+    thread_title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadCount:
+    thread_id: str
+    url: str
+    title: str
+    count: int

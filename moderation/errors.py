@@ -1,0 +1,73 @@
+"""Errors the service answers with, and the one body they all share.
+
+Handlers and modules raise :class:`ApiError` (or build one); only the error
+middleware turns it into HTTP, through :func:`error_body`. Every error answer
+of the service has the shape::
+
+    {"error": {"code": str, "message": str,
+               "fields": [{"field": str, "code": str, "message": str}, ...]}}
+
+with messages in the language negotiated for the request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .i18n import message
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one field, named by its dotted path (``author.email``)."""
+
+    field: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+
+class ApiError(Exception):
+    """An error with an HTTP status, a stable code and optional field errors."""
+
+    def __init__(self, status: int, code: str, *, fields: list[FieldError] | tuple = (),
+                 headers: dict[str, str] | None = None, **params: Any) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.fields = tuple(fields)
+        self.headers = headers or {}
+        self.params = params
+
+
+def bad_request(code: str, **params: Any) -> ApiError:
+    return ApiError(400, code, **params)
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, "forbidden")
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found")
+
+
+def validation_failed(fields: list[FieldError]) -> ApiError:
+    return ApiError(422, "validation_failed", fields=fields)
+
+
+def error_body(error: ApiError, language: str) -> dict[str, Any]:
+    fields = []
+    for item in error.fields:
+        entry = {"field": item.field, "code": item.code,
+                 "message": message(item.code, language, **item.params)}
+        if item.detail:
+            entry["detail"] = item.detail
+        fields.append(entry)
+    return {"error": {"code": error.code,
+                      "message": message(error.code, language, **error.params),
+                      "fields": fields}}

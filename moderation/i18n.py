@@ -1,0 +1,119 @@
+"""Messages shown to websites and their readers, in French and English.
+
+French comes first: the service was born on a French news site. A message is
+looked up by its code; ``{placeholders}`` are filled from the error's params.
+"""
+from __future__ import annotations
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # request-level errors
+    "malformed_json": {"fr": "Le corps de la requête n'est pas un JSON valide.",
+                       "en": "The request body is not valid JSON."},
+    "invalid_utf8": {"fr": "Le corps de la requête n'est pas encodé en UTF-8 valide.",
+                     "en": "The request body is not valid UTF-8."},
+    "duplicate_key": {"fr": "La clé « {key} » apparaît plusieurs fois dans le même objet.",
+                      "en": "The key \"{key}\" appears more than once in the same object."},
+    "too_deep": {"fr": "Le JSON est imbriqué trop profondément (au plus {max} niveaux).",
+                 "en": "The JSON is nested too deeply (at most {max} levels)."},
+    "number_too_large": {"fr": "Un nombre du JSON est trop grand.",
+                         "en": "A number in the JSON is too large."},
+    "not_an_object": {"fr": "Le corps de la requête doit être un objet JSON.",
+                      "en": "The request body must be a JSON object."},
+    "unauthorized": {"fr": "Clé d'API absente ou invalide.",
+                     "en": "Missing or invalid API key."},
+    "forbidden": {"fr": "Accès refusé.", "en": "Access denied."},
+    "not_found": {"fr": "Ressource introuvable.", "en": "Resource not found."},
+    "method_not_allowed": {"fr": "Méthode {method} non autorisée ici.",
+                           "en": "Method {method} is not allowed here."},
+    "payload_too_large": {"fr": "Requête trop volumineuse (au plus {max} octets).",
+                          "en": "Request too large (at most {max} bytes)."},
+    "unsupported_media_type": {"fr": "Le corps doit être envoyé en application/json.",
+                               "en": "The body must be sent as application/json."},
+    "validation_failed": {"fr": "Tous les champs sont obligatoires et doivent être valides.",
+                          "en": "All fields are required and must be valid."},
+    "rate_limited": {"fr": "Trop de commentaires en peu de temps. Réessayez dans {retry_after} s.",
+                     "en": "Too many comments in a short time. Try again in {retry_after} s."},
+    "idempotency_key_reused": {
+        "fr": "Cette clé d'idempotence a déjà servi pour une autre requête.",
+        "en": "This idempotency key was already used for a different request."},
+    "invalid_parameter": {"fr": "Paramètre de requête invalide.", "en": "Invalid query parameter."},
+    "internal_error": {"fr": "Erreur interne. Réessayez plus tard.",
+                       "en": "Internal error. Please try again later."},
+    "not_ready": {"fr": "Le service n'est pas prêt.", "en": "The service is not ready."},
+    # field-level errors
+    "required": {"fr": "Ce champ est obligatoire.", "en": "This field is required."},
+    "blank": {"fr": "Ce champ ne peut pas être vide.", "en": "This field cannot be blank."},
+    "invalid_type": {"fr": "Type attendu : {expected}.", "en": "Expected type: {expected}."},
+    "too_long": {"fr": "Trop long : {max} caractères au plus.",
+                 "en": "Too long: at most {max} characters."},
+    "unknown_field": {"fr": "Champ inconnu.", "en": "Unknown field."},
+    "invalid_email": {"fr": "Adresse e-mail invalide.", "en": "Invalid e-mail address."},
+    "invalid_url": {"fr": "Adresse web invalide (http ou https attendu).",
+                    "en": "Invalid URL (http or https expected)."},
+    "invalid_ip": {"fr": "Adresse IP invalide.", "en": "Invalid IP address."},
+    "control_characters": {"fr": "Caractères de contrôle interdits.",
+                           "en": "Control characters are not allowed."},
+    "invalid_unicode": {"fr": "Texte Unicode invalide (substitut isolé).",
+                        "en": "Invalid Unicode text (lone surrogate)."},
+    "invalid_parent": {"fr": "Le commentaire parent n'existe pas ou n'est pas publié dans ce fil.",
+                       "en": "The parent comment does not exist or is not published in this thread."},
+    "invalid_value": {"fr": "Valeur invalide.", "en": "Invalid value."},
+    # answers to readers
+    "thanks_published": {"fr": "Merci pour votre commentaire. Il est publié.",
+                         "en": "Thank you for your comment. It is published."},
+    "thanks_pending": {
+        "fr": "Merci pour votre commentaire. Il sera visible prochainement sous réserve de validation.",
+        "en": "Thank you for your comment. It will be visible soon, subject to validation."},
+}
+
+
+def message(code: str, language: str, **params: object) -> str:
+    """The message for *code* in *language* (French when unknown), params filled in."""
+    texts = MESSAGES.get(code)
+    if texts is None:
+        return code
+    template = texts.get(language) or texts[DEFAULT_LANGUAGE]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+def negotiate(accept_language: str | None, fallback: str | None = None) -> str:
+    """Pick ``fr`` or ``en`` from an Accept-Language header (by q-value), else
+    *fallback* when it is one of ours, else French."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower().split("-")[0]
+        if tag not in LANGUAGES:
+            continue
+        quality = 1.0
+        for piece in pieces[1:]:
+            name, _, value = piece.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        candidate = (quality, -position, tag)
+        if best is None or candidate > best:
+            best = candidate
+    if best is not None:
+        return best[2]
+    return fallback if fallback in LANGUAGES else DEFAULT_LANGUAGE
+
+MESSAGES.update({
+    "bad_request": {"fr": "Requête invalide.", "en": "Bad request."},
+    "database_unwritable": {"fr": "La base de données n'accepte pas d'écriture.",
+                            "en": "The database does not accept writes."},
+    "model_not_loaded": {"fr": "Aucun modèle de score n'est chargé.",
+                         "en": "No scoring model is loaded."},
+    "model_reload_failed": {"fr": "Le nouveau modèle n'a pas pu être chargé ; l'ancien reste en service.",
+                            "en": "The new model could not be loaded; the previous one stays in use."},
+})

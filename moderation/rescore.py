@@ -1,0 +1,41 @@
+"""Score pending comments again with the current model (after a retrain)."""
+from __future__ import annotations
+
+import time
+
+from .config import model_dir
+from .domain import Reason, Site, Status
+from .policy import decide
+from .scoring.model import ModelHolder
+from .scoring.scorer import ScoreRequest, score_batch
+from .store.base import Store
+
+BATCH = 256
+GUARD_REASONS = {Reason.HONEYPOT.value, Reason.DUPLICATE.value}
+
+
+async def rescore_pending(store: Store, settings, *, apply: bool) -> tuple[int, int]:
+    """Re-score every pending comment; with *apply*, move those the policy now
+    decides otherwise (an audit event each). Returns (moved, total)."""
+    holder = ModelHolder(model_dir(settings),
+                         hmac_key=settings.model_hmac_key.encode() if settings.model_hmac_key else None)
+    bundle = holder.reload()
+    sites: dict[int, Site] = {s.id: s for s in await store.list_sites()}
+    moved = total = 0
+    after = 0
+    while True:
+        comments = await store.pending_comments(after_id=after, limit=BATCH)
+        if not comments:
+            return moved, total
+        scored = score_batch(bundle, [ScoreRequest(c.body, c.author_name, c.author_email)
+                                      for c in comments])
+        for comment, result in zip(comments, scored):
+            guard = tuple(Reason(r) for r in comment.reasons if r in GUARD_REASONS)
+            decision = decide(sites[comment.site_id], result, guard)
+            new_status = decision.status.value if apply and decision.status is not Status.PENDING else None
+            if await store.rescore(comment.id, spam_score=result.score,
+                                   model_version=result.model_version, new_status=new_status,
+                                   reasons=[r.value for r in decision.reasons], now=time.time()):
+                moved += 1
+        total += len(comments)
+        after = comments[-1].id

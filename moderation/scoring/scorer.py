@@ -1,0 +1,103 @@
+"""Scoring off the event loop, with concurrent texts batched into one model call.
+
+:meth:`Scorer.score` queues a text and awaits its result. One batch at a time
+runs in the executor: language detection for each text, then a single
+``predict_proba`` over the batch. When the scorer is idle, a new text waits at
+most ``batch_wait`` seconds for company; while a batch runs, newcomers gather
+for the next one (up to ``batch_max``). Under load, batches grow by themselves;
+alone, a text pays ``batch_wait`` at most.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from ..policy import Bands, Scored
+from .features import ScoringInput, normalize_text
+from .language import detect_language
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRequest:
+    body: str
+    author_name: str = ""
+    author_email: str = ""
+
+
+def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
+    """Blocking: detect each text's language and score the batch with *bundle*
+    (a ModelBundle, or None when no model is usable)."""
+    prepared = []
+    for request in requests:
+        normalized = normalize_text(request.body)
+        text_empty = not any(ch.isalnum() for ch in normalized)
+        language = "unknown" if text_empty else detect_language(normalized)
+        prepared.append((request, language, text_empty))
+    if bundle is None:
+        return [Scored(language=lang, score=None, model_version=None, text_empty=empty)
+                for _, lang, empty in prepared]
+    inputs = [ScoringInput(body=r.body, author_name=r.author_name, author_email=r.author_email,
+                           language=lang) for r, lang, _ in prepared]
+    scores = bundle.predict_proba(inputs)
+    bands = Bands(bundle.thresholds.approve_below, bundle.thresholds.reject_above)
+    return [Scored(language=lang, score=float(score), model_version=bundle.version,
+                   text_empty=empty, language_supported=lang in bundle.languages, bands=bands)
+            for (_, lang, empty), score in zip(prepared, scores)]
+
+
+class Scorer:
+    def __init__(self, current_bundle: Callable[[], object], executor: Executor, *,
+                 batch_max: int = 64, batch_wait: float = 0.002) -> None:
+        self._current_bundle = current_bundle
+        self._executor = executor
+        self._batch_max = max(1, batch_max)
+        self._batch_wait = max(0.0, batch_wait)
+        self._queue: list[tuple[ScoreRequest, asyncio.Future]] = []
+        self._running = False
+        self._timer: asyncio.TimerHandle | None = None
+        self.batch_sizes: list[int] = []   # recent batch sizes, for metrics and benchmarks
+
+    async def score(self, request: ScoreRequest) -> Scored:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.append((request, future))
+        if not self._running:
+            if len(self._queue) >= self._batch_max or self._batch_wait == 0:
+                self._launch()
+            elif self._timer is None:
+                self._timer = loop.call_later(self._batch_wait, self._launch)
+        return await future
+
+    def _launch(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._running or not self._queue:
+            return
+        batch, self._queue = self._queue[:self._batch_max], self._queue[self._batch_max:]
+        self._running = True
+        self.batch_sizes = (self.batch_sizes + [len(batch)])[-1000:]
+        loop = asyncio.get_running_loop()
+        bundle = self._current_bundle()
+        work = loop.run_in_executor(self._executor, score_batch, bundle, [r for r, _ in batch])
+        work.add_done_callback(lambda done: self._finish(batch, done))
+
+    def _finish(self, batch, done: asyncio.Future) -> None:
+        self._running = False
+        error = done.exception()
+        if error is None:
+            results = done.result()
+        else:
+            # A comment is never lost to a scoring fault: it goes to review as unscored.
+            log.error("scoring batch of %d failed: %r", len(batch), error)
+            results = [Scored(language="unknown", score=None, model_version=None)] * len(batch)
+        for (_, future), result in zip(batch, results):
+            if not future.cancelled():
+                future.set_result(result)
+        if self._queue:
+            self._launch()

@@ -1,0 +1,338 @@
+"""SQLite backend: one writer connection, one read-only reader, WAL.
+
+Durability: ``journal_mode=WAL`` with ``synchronous=FULL``: a transaction is on
+disk when COMMIT returns, and write methods return only after COMMIT. Every
+write runs under one asyncio lock in ``BEGIN IMMEDIATE``; other processes
+sharing the file wait up to the busy timeout. Schema migrations are the
+numbered files in ``migrations/sqlite``, applied in order and recorded in
+``PRAGMA user_version``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import aiosqlite
+
+from ..domain import Comment, Mode, Moderator, NewComment, Role, Site, Status, ThreadCount
+from ..guard import RecentActivity
+from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SiteExists, Store,
+                   StoredAnswer, StoreError)
+
+BUSY_TIMEOUT_MS = 10_000
+COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
+    c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
+    c.referrer, c.created_at, c.published_at, t.url, t.title"""
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(number, SQL) of every migration file, in order."""
+    folder = resources.files("moderation.store") / "migrations" / "sqlite"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _site(row: Any) -> Site:
+    return Site(id=row[0], name=row[1], url=row[2], lang=row[3], mode=Mode(row[4]),
+                approve_below=row[5], reject_above=row[6], created_at=row[7])
+
+
+def _comment(row: Any) -> Comment:
+    return Comment(id=row[0], site_id=row[1], thread_id=row[2], parent_id=row[3],
+                   author_name=row[4], author_email=row[5], body=row[6], language=row[7],
+                   spam_score=row[8], model_version=row[9], status=Status(row[10]),
+                   reasons=tuple(json.loads(row[11])), ip_prefix=row[12], user_agent=row[13],
+                   referrer=row[14], created_at=row[15], published_at=row[16],
+                   thread_url=row[17], thread_title=row[18])
+
+
+SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> "SQLiteStore":
+        """``sqlite:///relative.db`` or ``sqlite:////absolute/path.db``."""
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or len(url) == len(prefix):
+            raise StoreError(f"SQLite URL must look like sqlite:///PATH, not {url!r}")
+        return cls(url[len(prefix):])
+
+    async def open(self) -> None:
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            raise StoreError(f"directory {parent} does not exist")
+        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._configure(self._writer)
+        await self._migrate()
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._configure(self._reader)
+        await self._reader.execute("PRAGMA query_only = ON")
+
+    async def _configure(self, connection: aiosqlite.Connection) -> None:
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+
+    async def _migrate(self) -> None:
+        async with self._transaction() as db:
+            (current,) = await (await db.execute("PRAGMA user_version")).fetchone()
+            for number, sql in migrations():
+                if number > current:
+                    for statement in sql.split(";\n"):
+                        if statement.strip():
+                            await db.execute(statement)
+                    await db.execute(f"PRAGMA user_version = {number}")
+
+    async def close(self) -> None:
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                await connection.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, committed (durably) on success."""
+        assert self._writer is not None, "store is not open"
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def _fetchall(self, sql: str, params: tuple | list = ()) -> list[Any]:
+        assert self._reader is not None, "store is not open"
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _fetchone(self, sql: str, params: tuple | list = ()) -> Any:
+        rows = await self._fetchall(sql, params)
+        return rows[0] if rows else None
+
+    # -- health
+    async def check_writable(self) -> None:
+        try:
+            async with self._transaction() as db:
+                await db.execute("CREATE TEMP TABLE IF NOT EXISTS _ready_probe (x)")
+        except (aiosqlite.Error, AssertionError) as exc:
+            raise StoreError(f"database not writable: {exc}") from exc
+
+    # -- sites
+    async def create_site(self, *, name: str, url: str, lang: str, mode: str,
+                          key_hash: str, now: float) -> Site:
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "INSERT INTO sites (name, url, lang, mode, key_hash, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (name, url, lang, mode, key_hash, now))
+                site_id = cursor.lastrowid
+        except aiosqlite.IntegrityError as exc:
+            raise SiteExists(name) from exc
+        return Site(id=site_id, name=name, url=url, lang=lang, mode=Mode(mode), created_at=now)
+
+    async def list_sites(self) -> list[Site]:
+        return [_site(r) for r in await self._fetchall(f"SELECT {SITE_COLUMNS} FROM sites ORDER BY name")]
+
+    async def site_by_key_hash(self, key_hash: str) -> Site | None:
+        row = await self._fetchone(f"SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = ?", (key_hash,))
+        return _site(row) if row else None
+
+    async def site_by_name(self, name: str) -> Site | None:
+        row = await self._fetchone(f"SELECT {SITE_COLUMNS} FROM sites WHERE name = ?", (name,))
+        return _site(row) if row else None
+
+    # -- moderators
+    async def create_moderator(self, *, name: str, role: str, site_ids: list[int],
+                               token_hash: str, now: float) -> Moderator:
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "INSERT INTO moderators (name, role, token_hash, site_ids, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)", (name, role, token_hash, json.dumps(site_ids), now))
+                moderator_id = cursor.lastrowid
+        except aiosqlite.IntegrityError as exc:
+            raise ModeratorExists(name) from exc
+        return Moderator(id=moderator_id, name=name, role=Role(role), site_ids=tuple(site_ids),
+                         created_at=now)
+
+    async def moderator_by_token_hash(self, token_hash: str) -> Moderator | None:
+        row = await self._fetchone(
+            "SELECT id, name, role, site_ids, created_at FROM moderators "
+            "WHERE token_hash = ? AND disabled = 0", (token_hash,))
+        if row is None:
+            return None
+        return Moderator(id=row[0], name=row[1], role=Role(row[2]),
+                         site_ids=tuple(json.loads(row[3])), created_at=row[4])
+
+    # -- intake
+    async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
+                              body_hash: str, rate_since: float,
+                              duplicate_since: float) -> RecentActivity:
+        row = await self._fetchone(
+            """SELECT
+                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND ip_prefix = :ip
+                    AND ip_prefix != '' AND created_at >= :rate),
+                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
+                    AND ip_prefix != '' AND created_at >= :rate),
+                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND author_email = :email
+                    AND created_at >= :rate),
+                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND author_email = :email
+                    AND created_at >= :rate),
+                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND author_email = :email
+                    AND created_at >= :dup AND body_hash = :hash)""",
+            {"site": site_id, "ip": ip_prefix, "email": email, "rate": rate_since,
+             "dup": duplicate_since, "hash": body_hash})
+        return RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
+                              email_oldest_at=row[3], duplicate=bool(row[4]))
+
+    async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
+        row = await self._fetchone(
+            "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
+            "WHERE site_id = ? AND key = ? AND created_at >= ?", (site_id, key, not_before))
+        return self._answer(row)
+
+    @staticmethod
+    def _answer(row: Any) -> StoredAnswer | None:
+        if row is None:
+            return None
+        answer = json.loads(row[2])
+        answer["id"] = row[3]
+        return StoredAnswer(request_hash=row[0], status_code=row[1], answer=answer)
+
+    async def insert_comment(self, comment: NewComment,
+                             idempotency: IdempotencyRecord | None = None) -> InsertResult:
+        c = comment
+        async with self._transaction() as db:
+            if idempotency is not None:
+                cursor = await db.execute(
+                    "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
+                    "WHERE site_id = ? AND key = ?", (c.site_id, idempotency.key))
+                previous = self._answer(await cursor.fetchone())
+                if previous is not None:
+                    return InsertResult(comment_id=previous.answer["id"], replay=previous)
+            cursor = await db.execute(
+                """INSERT INTO threads (site_id, ext_id, url, title, created_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (site_id, ext_id) DO UPDATE SET
+                     url = CASE WHEN excluded.url != '' THEN excluded.url ELSE threads.url END,
+                     title = CASE WHEN excluded.title != '' THEN excluded.title ELSE threads.title END
+                   RETURNING id""",
+                (c.site_id, c.thread.id, c.thread.url, c.thread.title, c.created_at))
+            (thread_id,) = await cursor.fetchone()
+            published_at = c.created_at if c.status is Status.PUBLISHED else None
+            cursor = await db.execute(
+                """INSERT INTO comments (site_id, thread_id, parent_id, status, author_name,
+                     author_email, body, body_hash, language, spam_score, model_version, reasons,
+                     ip_prefix, user_agent, referrer, created_at, updated_at, published_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (c.site_id, thread_id, c.parent_id, c.status.value, c.author_name, c.author_email,
+                 c.body, c.body_hash, c.language, c.spam_score, c.model_version,
+                 json.dumps([r.value for r in c.reasons]), c.ip_prefix, c.user_agent, c.referrer,
+                 c.created_at, c.created_at, published_at))
+            comment_id = cursor.lastrowid
+            await db.execute(
+                """INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                     reason, model_version, spam_score)
+                   VALUES (?, ?, 'intake', 'submit', NULL, ?, ?, ?, ?)""",
+                (comment_id, c.created_at, c.status.value, ",".join(r.value for r in c.reasons),
+                 c.model_version, c.spam_score))
+            if c.ip_full:
+                await db.execute("INSERT INTO client_ips (comment_id, ip, created_at) VALUES (?, ?, ?)",
+                                 (comment_id, c.ip_full, c.created_at))
+            if idempotency is not None:
+                await db.execute(
+                    """INSERT INTO idempotency_keys (site_id, key, request_hash, comment_id,
+                         status_code, answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    (c.site_id, idempotency.key, idempotency.request_hash, comment_id,
+                     idempotency.status_code, json.dumps(idempotency.answer), c.created_at))
+        return InsertResult(comment_id=comment_id)
+
+    async def is_published_in_thread(self, site_id: int, thread_ext_id: str, comment_id: int) -> bool:
+        row = await self._fetchone(
+            """SELECT 1 FROM comments c JOIN threads t ON t.id = c.thread_id
+               WHERE c.id = ? AND c.site_id = ? AND t.ext_id = ? AND c.status = 'published'""",
+            (comment_id, site_id, thread_ext_id))
+        return row is not None
+
+    # -- reads
+    async def get_comment(self, comment_id: int) -> Comment | None:
+        row = await self._fetchone(
+            f"SELECT {COMMENT_COLUMNS} FROM comments c JOIN threads t ON t.id = c.thread_id "
+            "WHERE c.id = ?", (comment_id,))
+        return _comment(row) if row else None
+
+    async def thread_comments(self, site_id: int, thread_ext_id: str, *, after_id: int,
+                              limit: int) -> list[Comment]:
+        rows = await self._fetchall(
+            f"""SELECT {COMMENT_COLUMNS} FROM comments c JOIN threads t ON t.id = c.thread_id
+                WHERE t.site_id = ? AND t.ext_id = ? AND c.status = 'published' AND c.id > ?
+                ORDER BY c.id LIMIT ?""", (site_id, thread_ext_id, after_id, limit))
+        return [_comment(r) for r in rows]
+
+    async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
+        counts = dict.fromkeys(thread_ext_ids, 0)
+        if not thread_ext_ids:
+            return counts
+        marks = ", ".join("?" * len(thread_ext_ids))
+        rows = await self._fetchall(
+            f"""SELECT t.ext_id, COUNT(c.id) FROM threads t
+                JOIN comments c ON c.thread_id = t.id AND c.status = 'published'
+                WHERE t.site_id = ? AND t.ext_id IN ({marks}) GROUP BY t.ext_id""",
+            (site_id, *thread_ext_ids))
+        counts.update({ext_id: n for ext_id, n in rows})
+        return counts
+
+    async def top_threads(self, site_id: int, *, since: float, limit: int) -> list[ThreadCount]:
+        rows = await self._fetchall(
+            """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n FROM comments c
+               JOIN threads t ON t.id = c.thread_id
+               WHERE c.site_id = ? AND c.status = 'published' AND c.published_at >= ?
+               GROUP BY t.id ORDER BY n DESC, MAX(c.published_at) DESC LIMIT ?""",
+            (site_id, since, limit))
+        return [ThreadCount(thread_id=r[0], url=r[1], title=r[2], count=r[3]) for r in rows]
+
+    # -- model upkeep
+    async def pending_comments(self, *, after_id: int, limit: int) -> list[Comment]:
+        rows = await self._fetchall(
+            f"""SELECT {COMMENT_COLUMNS} FROM comments c JOIN threads t ON t.id = c.thread_id
+                WHERE c.status = 'pending' AND c.id > ? ORDER BY c.id LIMIT ?""", (after_id, limit))
+        return [_comment(r) for r in rows]
+
+    async def rescore(self, comment_id: int, *, spam_score: float | None, model_version: str | None,
+                      new_status: str | None, reasons: list[str], now: float) -> bool:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE comments SET spam_score = ?, model_version = ?, updated_at = ? WHERE id = ?",
+                (spam_score, model_version, now, comment_id))
+            if new_status is None or new_status == Status.PENDING.value:
+                return False
+            cursor = await db.execute(
+                """UPDATE comments SET status = ?, reasons = ?, updated_at = ?,
+                     published_at = CASE WHEN ? = 'published' THEN ? ELSE published_at END
+                   WHERE id = ? AND status = 'pending'""",
+                (new_status, json.dumps(reasons), now, new_status, now, comment_id))
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                """INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                     reason, model_version, spam_score)
+                   VALUES (?, ?, 'rescore', 'rescore', 'pending', ?, ?, ?, ?)""",
+                (comment_id, now, new_status, ",".join(reasons), model_version, spam_score))
+            return True
