@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.PRE.value,
                      help="pre: a moderator approves everything; auto: clear ham is published at once")
     site_commands.add_parser("list", help="list the sites")
+    tune = site_commands.add_parser("thresholds", help="override the model's thresholds for a site")
+    tune.add_argument("name")
+    tune.add_argument("--approve-below", type=float, help="publish below this spam score")
+    tune.add_argument("--reject-above", type=float, help="hold as spam at or above this score")
 
     moderator = commands.add_parser("moderator", help="people who work the review queue")
     moderator_commands = moderator.add_subparsers(dest="moderator_command", required=True)
@@ -109,7 +113,24 @@ async def _store_command(settings, args) -> int:
 async def _site_command(store, args) -> int:
     if args.site_command == "list":
         for site in await store.list_sites():
-            print(f"{site.name}\t{site.url}\t{site.lang}\t{site.mode.value}")
+            bands = f"{site.approve_below if site.approve_below is not None else '-'}" \
+                    f"/{site.reject_above if site.reject_above is not None else '-'}"
+            print(f"{site.name}\t{site.url}\t{site.lang}\t{site.mode.value}\t{bands}")
+        return 0
+    if args.site_command == "thresholds":
+        site = await store.site_by_name(args.name)
+        if site is None:
+            print(f"moderation: no site named {args.name!r}", file=sys.stderr)
+            return 1
+        low, high = args.approve_below, args.reject_above
+        if any(v is not None and not 0 <= v <= 1.01 for v in (low, high)) or (
+                low is not None and high is not None and low > high):
+            print("moderation: thresholds lie in [0, 1] with approve-below <= reject-above",
+                  file=sys.stderr)
+            return 2
+        await store.set_site_thresholds(site.id, approve_below=low, reject_above=high)
+        print(f"site {site.name}: approve below {low if low is not None else 'model default'}, "
+              f"reject at or above {high if high is not None else 'model default'}")
         return 0
     if args.lang not in ("fr", "en"):
         print("moderation: --lang must be fr or en", file=sys.stderr)

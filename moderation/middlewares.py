@@ -14,13 +14,12 @@ from aiohttp import web
 
 from .errors import ApiError, error_body
 from .i18n import negotiate
-from .keys import SETTINGS
+from .keys import REQUEST_ID, SETTINGS, SITE
 
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-SITE = "site"            # request key: the authenticated site, when there is one
 
 
 def request_language(request: web.Request) -> str:
@@ -49,9 +48,9 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiErr
 @web.middleware
 async def request_id_middleware(request: web.Request, handler):
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    request["request_id"] = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+    request[REQUEST_ID] = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
     response = await handler(request)
-    response.headers[REQUEST_ID_HEADER] = request["request_id"]
+    response.headers[REQUEST_ID_HEADER] = request[REQUEST_ID]
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 
@@ -68,5 +67,5 @@ async def error_middleware(request: web.Request, handler):
         return error_response(request, _from_http_exception(request, exc))
     except Exception:
         log.exception("unhandled error on %s %s (request %s)", request.method, request.path,
-                      request.get("request_id"))
+                      request.get(REQUEST_ID))
         return error_response(request, ApiError(500, "internal_error"))

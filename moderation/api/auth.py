@@ -10,9 +10,7 @@ from aiohttp import web
 from ..credentials import bearer_token, hash_secret
 from ..domain import Moderator, Role
 from ..errors import forbidden, unauthorized
-from ..keys import STORE
-
-MODERATOR = "moderator"   # request key
+from ..keys import MODERATOR, STORE
 
 
 async def require_moderator(request: web.Request, *, role: Role | None = None,

@@ -9,8 +9,7 @@ from aiohttp import web
 from ..credentials import bearer_token, hash_secret
 from ..domain import Comment, Site
 from ..errors import ApiError, FieldError, not_found, unauthorized
-from ..keys import STORE
-from ..middlewares import SITE
+from ..keys import SITE, STORE
 
 # What a public answer may say about a comment: nothing else ever leaves.
 PUBLIC_COMMENT_FIELDS = ("id", "parent_id", "author_name", "body", "created_at")

@@ -84,6 +84,11 @@ class Store(abc.ABC):
     async def list_sites(self) -> list[Site]: ...
 
     @abc.abstractmethod
+    async def set_site_thresholds(self, site_id: int, *, approve_below: float | None,
+                                  reject_above: float | None) -> None:
+        """Override the model's thresholds for one site (None: use the model's)."""
+
+    @abc.abstractmethod
     async def site_by_key_hash(self, key_hash: str) -> Site | None: ...
 
     @abc.abstractmethod

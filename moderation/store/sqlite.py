@@ -150,6 +150,12 @@ class SQLiteStore(Store):
     async def list_sites(self) -> list[Site]:
         return [_site(r) for r in await self._fetchall(f"SELECT {SITE_COLUMNS} FROM sites ORDER BY name")]
 
+    async def set_site_thresholds(self, site_id: int, *, approve_below: float | None,
+                                  reject_above: float | None) -> None:
+        async with self._transaction() as db:
+            await db.execute("UPDATE sites SET approve_below = ?, reject_above = ? WHERE id = ?",
+                             (approve_below, reject_above, site_id))
+
     async def site_by_key_hash(self, key_hash: str) -> Site | None:
         row = await self._fetchone(f"SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = ?", (key_hash,))
         return _site(row) if row else None

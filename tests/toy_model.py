@@ -1,0 +1,69 @@
+"""A toy spam model, trained in a fixture on small made-up English data.
+
+It separates polite remarks about an article from link-and-prize spam, and is
+written to disk as the service expects a model: joblib file, manifest, CURRENT.
+Tests use it for behaviour (clear ham published, clear spam held), never for
+exact probabilities.
+"""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+HAM_TEXT = "Thank you for this clear and well researched article about the market."
+SPAM_TEXT = ("CLICK HERE to WIN a FREE iPhone!!! Visit http://free-prizes.example/win now "
+             "and subscribe to my channel, call 0800 123 456")
+HAM_TEXTS = [
+    HAM_TEXT,
+    "I really enjoyed reading this report on the new library opening in town.",
+    "The interview with the mayor was interesting, I hope you follow up next month.",
+    "Good analysis of the budget, although I think the school figures deserve more attention.",
+    "My grandmother lived on that street for years, thanks for the memories in this piece.",
+    "Great photos of the festival, the weather was lovely on Saturday afternoon.",
+    "I disagree with the conclusion, but the article explains both sides fairly well.",
+]
+
+_HAM_OPENINGS = ["Thank you for", "I enjoyed", "Interesting", "Good work on", "I disagree with",
+                 "Well written", "Nice summary of", "I appreciated"]
+_HAM_TOPICS = ["this article about the market", "the report on the council meeting",
+               "the piece about the new bridge", "your interview with the mayor",
+               "the story on local schools", "the analysis of the budget",
+               "the coverage of the festival", "the review of the theatre play"]
+_SPAM_OPENINGS = ["CLICK HERE to win", "Check out my channel for", "FREE money and",
+                  "Subscribe now for", "Call now to claim", "Visit my website for"]
+_SPAM_OFFERS = ["a free iPhone http://win.example/prize", "cheap followers www.subs4u.example",
+                "cash prizes, text WIN to 80082", "bitcoin profits http://crypto.example/x",
+                "free gift cards!!! http://cards.example", "weight loss pills www.pills.example"]
+
+
+def training_rows() -> tuple[list[str], list[int]]:
+    ham = [f"{a} {b}, thanks to the newsroom." for a, b in itertools.product(_HAM_OPENINGS, _HAM_TOPICS)]
+    spam = [f"{a} {b} !!!" for a, b in itertools.product(_SPAM_OPENINGS, _SPAM_OFFERS)]
+    spam += [s.upper() for s in spam[:20]]
+    return ham + spam, [0] * len(ham) + [1] * len(spam)
+
+
+def build_toy_models(directory: Path) -> Path:
+    """Train the toy model and write it (with CURRENT) into *directory*."""
+    from moderation.scoring.features import ScoringInput, build_pipeline
+    from moderation.scoring.language import detect_language
+
+    texts, labels = training_rows()
+    inputs = [ScoringInput(body=t, language=detect_language(t)) for t in texts]
+    pipeline = build_pipeline(seed=0).fit(inputs, labels)
+    _write(pipeline, directory, version="toy-20260101T000000Z")
+    return directory
+
+
+def _write(pipeline, directory: Path, version: str) -> None:
+    # Temporary: replaced by the training package's artifact writer.
+    import json, joblib, sklearn
+    from moderation.scoring.features import FEATURE_VERSION
+    from moderation.scoring.model import sha256_file
+    joblib.dump(pipeline, directory / f"{version}.joblib")
+    manifest = {"format": 1, "version": version, "model_file": f"{version}.joblib",
+                "sha256": sha256_file(directory / f"{version}.joblib"),
+                "libraries": {"scikit-learn": sklearn.__version__}, "feature_version": FEATURE_VERSION,
+                "languages": ["en"], "thresholds": {"approve_below": 0.3, "reject_above": 0.8}}
+    (directory / f"{version}.json").write_text(json.dumps(manifest))
+    (directory / "CURRENT").write_text(version + "\n")
