@@ -2,6 +2,7 @@
 in a temporary directory, with a toy model trained in a fixture."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -75,3 +76,17 @@ def comment_payload(**overrides):
 
 def auth(key):
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def server_env(tmp_path, toy_models_dir):
+    env = dict(os.environ)
+    env.update({
+        "MODERATION_DATABASE_URL": f"sqlite:///{tmp_path / 'durable.db'}",
+        "MODERATION_MODEL_DIR": str(toy_models_dir),
+        "MODERATION_RATE_LIMIT_PER_IP": "0",
+        "MODERATION_RATE_LIMIT_PER_EMAIL": "0",
+        "MODERATION_DUPLICATE_WINDOW_SECONDS": "0",
+        "MODERATION_LOG_LEVEL": "WARNING",
+    })
+    return env

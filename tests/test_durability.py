@@ -3,63 +3,17 @@ last acknowledgment, restarts with every acknowledged comment on disk."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 
 import aiohttp
 import pytest
 
 from .conftest import comment_payload
+from .server import cli, free_port, start_server
 from .toy_model import HAM_TEXTS
 
 pytestmark = pytest.mark.slow
 N = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server_env(tmp_path, toy_models_dir):
-    env = dict(os.environ)
-    env.update({
-        "MODERATION_DATABASE_URL": f"sqlite:///{tmp_path / 'durable.db'}",
-        "MODERATION_MODEL_DIR": str(toy_models_dir),
-        "MODERATION_RATE_LIMIT_PER_IP": "0",
-        "MODERATION_RATE_LIMIT_PER_EMAIL": "0",
-        "MODERATION_DUPLICATE_WINDOW_SECONDS": "0",
-        "MODERATION_LOG_LEVEL": "WARNING",
-    })
-    return env
-
-
-def cli(env, *args) -> str:
-    done = subprocess.run([sys.executable, "-m", "moderation", *args], env=env, check=True,
-                          capture_output=True, text=True, timeout=60)
-    return done.stdout.strip().splitlines()[-1]
-
-
-def start_server(env, port) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "moderation", "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("server did not start")
 
 
 async def post_all(port, key, n) -> list[int]:

@@ -43,6 +43,9 @@ def training_rows() -> tuple[list[str], list[int]]:
     return ham + spam, [0] * len(ham) + [1] * len(spam)
 
 
+TOY_VERSION = "toy-20260101T000000Z"
+
+
 def build_toy_models(directory: Path) -> Path:
     """Train the toy model and write it (with CURRENT) into *directory*."""
     from moderation.scoring.features import ScoringInput, build_pipeline
@@ -51,8 +54,17 @@ def build_toy_models(directory: Path) -> Path:
     texts, labels = training_rows()
     inputs = [ScoringInput(body=t, language=detect_language(t)) for t in texts]
     pipeline = build_pipeline(seed=0).fit(inputs, labels)
-    _write(pipeline, directory, version="toy-20260101T000000Z")
+    _write(pipeline, directory, version=TOY_VERSION)
     return directory
+
+
+def write_toy_version(directory: Path, version: str) -> Path:
+    """Copy the current toy model as *version* and point CURRENT at it; returns
+    the new joblib file."""
+    from moderation.scoring.model import load_bundle, current_manifest_path
+    bundle = load_bundle(current_manifest_path(directory))
+    _write(bundle.pipeline, directory, version=version)
+    return directory / f"{version}.joblib"
 
 
 def _write(pipeline, directory: Path, version: str) -> None:
