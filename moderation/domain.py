@@ -157,6 +157,36 @@ class Comment:
     published_at: float | None = None
     thread_url: str = ""
     thread_title: str = ""
+    updated_at: float | None = None
+    erased_at: float | None = None   # set when the author's data was erased
+
+
+#: What an erased comment's author name becomes (its e-mail, body, IP and
+#: user agent become empty).
+ERASED_AUTHOR = "[erased]"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One step in a comment's history: who moved it from which status to which.
+
+    ``actor`` is ``intake``, ``rescore``, or a moderator's name; ``action`` is
+    ``submit``, ``rescore``, a moderator's ``approve`` / ``reject`` / ``spam``,
+    or ``erase``. ``model_version`` and ``spam_score`` are the comment's at the
+    time of the event.
+    """
+
+    id: int
+    comment_id: int
+    at: float
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str
+    reason: str = ""
+    note: str = ""
+    model_version: str | None = None
+    spam_score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

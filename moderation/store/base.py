@@ -11,8 +11,10 @@ import abc
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain import Comment, Moderator, NewComment, Site, ThreadCount
+from ..domain import AuditEvent, Comment, Moderator, NewComment, Site, ThreadCount
 from ..guard import RecentActivity
+from ..policy import Bands
+from ..review.queue import Cursor, Order, QueueFilter
 
 
 class StoreError(Exception):
@@ -50,6 +52,102 @@ class StoredAnswer:
 class InsertResult:
     comment_id: int
     replay: StoredAnswer | None = None   # set when the key had been used: nothing inserted
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A comment of a queue page with its sort key (the next page's cursor)."""
+
+    comment: Comment
+    sort_key: float
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """Move a comment from *expected_status* to *new_status*, as *actor*."""
+
+    comment_id: int
+    expected_status: str
+    new_status: str
+    actor: str
+    action: str
+    reason: str = ""
+    note: str = ""
+
+
+DECIDED, CONFLICT, NOT_FOUND = "decided", "conflict", "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionOutcome:
+    """What became of one :class:`DecisionRequest`.
+
+    ``outcome`` is :data:`DECIDED` (``event`` is the new audit event),
+    :data:`CONFLICT` (the comment was not in the expected status, or was
+    erased: ``status`` is its status now, ``event`` its latest audit event) or
+    :data:`NOT_FOUND` (``status`` and ``event`` None)."""
+
+    comment_id: int
+    outcome: str
+    status: str | None
+    event: AuditEvent | None = None
+    updated_at: float | None = None
+    erased: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedComment:
+    """A comment whose latest moderator decision still stands: a label source.
+
+    ``status`` is the status that decision set, ``decided_at`` its time and
+    ``model_score`` the comment's spam score then."""
+
+    comment_id: int
+    body: str
+    language: str
+    site: str
+    status: str
+    decided_at: float
+    model_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDepth:
+    site_id: int
+    site: str
+    pending: int
+    spam: int
+    oldest_pending_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionDay:
+    """Moderator decisions of one *action* on one UTC day (``day``: days since
+    1970-01-01). ``judged``: those made on a scored comment, for approve and
+    spam; ``overruled``: those against the model's leaning."""
+
+    day: int
+    action: str
+    count: int
+    judged: int
+    overruled: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonData:
+    """Everything held about one e-mail address."""
+
+    comments: list[Comment]
+    sites: dict[int, str]                  # site id -> name, for those comments
+    full_ips: dict[int, str]               # comment id -> full address still held
+    events: dict[int, list[AuditEvent]]    # comment id -> its audit trail
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    spam_comments: int
+    full_ips: int
+    idempotency_keys: int
 
 
 class Store(abc.ABC):
@@ -158,6 +256,104 @@ class Store(abc.ABC):
         """Record a new score; when *new_status* is given and the comment is still
         pending, move it there with an audit event by ``rescore``. Returns whether
         the status moved."""
+
+    # -- review
+    @abc.abstractmethod
+    async def review_queue(self, query_filter: QueueFilter, *, order: Order, after: Cursor | None,
+                           limit: int, model_bands: Bands) -> list[QueueRow]:
+        """One page of the review queue: at most *limit* comments matching the filter,
+        never erased ones, sorted by *order*'s key then by id, each with its key.
+
+        Filter: ``status`` equal; ``site_ids`` (None: any site; empty: none);
+        ``thread`` the thread's external id; ``language`` equal; ``reason`` among
+        the comment's reason codes; ``min_score <= spam_score <= max_score``
+        (either bound excludes unscored comments); ``created_after <= created_at
+        <= created_before``.
+
+        Keys (see :mod:`moderation.review.queue`, whose :func:`sort_key` is the
+        reference): ``uncertain`` ascending, computed with the site's thresholds
+        where set, else *model_bands*' (each threshold on its own); ``oldest``
+        ascending ``created_at``; ``score`` descending, unscored as -1;
+        ``safest`` ascending, unscored as 2. With *after*, only comments strictly
+        after (key, id) in that order."""
+
+    @abc.abstractmethod
+    async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
+        """``{"pending": n, "spam": m}``: comments of each queue status matching the
+        filter except its ``status`` (never erased ones)."""
+
+    @abc.abstractmethod
+    async def get_comments(self, comment_ids: list[int]) -> dict[int, Comment]:
+        """The comments among *comment_ids* that exist, by id."""
+
+    @abc.abstractmethod
+    async def audit_trail(self, comment_id: int) -> list[AuditEvent]:
+        """Every audit event of the comment, oldest first."""
+
+    @abc.abstractmethod
+    async def apply_decisions(self, requests: list[DecisionRequest], *,
+                              now: float) -> list[DecisionOutcome]:
+        """Apply moderator decisions, one outcome per request, in order, in one
+        write transaction (each request on its own: one conflict does not undo
+        the others).
+
+        Each is a guarded update: the comment moves only if its status is still
+        ``expected_status`` and it is not erased, and the same transaction
+        writes an audit event (actor, action, from and to status, reason, note,
+        and the comment's model version and spam score at that moment). Of
+        concurrent decisions on one comment with the same expected status,
+        across processes too, exactly one is ``decided``. Moving to
+        ``published`` sets ``published_at`` unless it was set before."""
+
+    @abc.abstractmethod
+    async def decided_comments(self, *, since: float | None, site_id: int | None,
+                               after_id: int, limit: int) -> list[DecidedComment]:
+        """Comments with id > *after_id*, by id, whose latest moderator decision
+        (audit action approve, reject or spam) was at or after *since* and set the
+        status they still have; erased comments never. At most *limit*."""
+
+    @abc.abstractmethod
+    async def queue_depth(self, site_ids: list[int] | None) -> list[QueueDepth]:
+        """Per site (all when None), by name: pending and spam counts (not erased)
+        and the oldest pending comment's ``created_at``."""
+
+    @abc.abstractmethod
+    async def decision_days(self, site_ids: list[int] | None, *, since: float,
+                            spam_leaning_at: float) -> list[DecisionDay]:
+        """Moderator decisions since *since* on comments of those sites (all when
+        None), per UTC day and action, oldest day first. A decision is judged
+        when it is approve or spam with a score recorded on its event; it
+        overrules the model when it approves a score >= *spam_leaning_at* or
+        marks spam a score below it."""
+
+    # -- privacy
+    @abc.abstractmethod
+    async def person_data(self, email: str) -> PersonData:
+        """The comments (not erased) whose author e-mail equals *email* ignoring
+        the case of ASCII letters, their full IPs and audit trails."""
+
+    @abc.abstractmethod
+    async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
+        """Erase what identifies the author of every comment :meth:`person_data`
+        finds, in one transaction, and return their ids.
+
+        Each comment keeps its id, site, thread, replies, language, score and
+        audit trail; its author name becomes :data:`~moderation.domain.ERASED_AUTHOR`,
+        e-mail, body, body hash, IP prefix, user agent and referrer become empty,
+        ``erased_at`` is set, and a pending or published comment becomes
+        ``rejected`` (hidden). Its full IP and idempotency records are deleted,
+        the notes of its audit events cleared (moderators' names stay), and an
+        audit event ``erase`` by *actor* is added."""
+
+    # -- retention
+    @abc.abstractmethod
+    async def purge(self, *, spam_before: float, ips_before: float,
+                    idempotency_before: float) -> PurgeResult:
+        """In one transaction: delete comments in ``spam`` whose last change
+        (``updated_at``) is before *spam_before*, with their audit trail, full IP
+        and idempotency records (replies to them lose their ``parent_id``);
+        delete full IPs recorded before *ips_before* and idempotency records
+        made before *idempotency_before*. Returns what was deleted."""
 
 
 def open_store(database_url: str) -> Store:

@@ -18,15 +18,23 @@ from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from ..domain import Comment, Mode, Moderator, NewComment, Role, Site, Status, ThreadCount
+from ..domain import (ERASED_AUTHOR, AuditEvent, Comment, Mode, Moderator, NewComment, Role, Site,
+                      Status, ThreadCount)
 from ..guard import RecentActivity
-from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SiteExists, Store,
-                   StoredAnswer, StoreError)
+from ..policy import Bands
+from ..review.decisions import DECISION_ACTIONS
+from ..review.queue import MIN_BAND_WIDTH, QUEUE_STATUSES, UNSCORED_KEY, Cursor, Order, QueueFilter
+from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, DecisionOutcome,
+                   DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
+                   PurgeResult, QueueDepth, QueueRow, SiteExists, Store, StoredAnswer, StoreError)
 
 BUSY_TIMEOUT_MS = 10_000
 COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
     c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
-    c.referrer, c.created_at, c.published_at, t.url, t.title"""
+    c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
+COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
+EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
+    model_version, spam_score"""
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -50,7 +58,28 @@ def _comment(row: Any) -> Comment:
                    spam_score=row[8], model_version=row[9], status=Status(row[10]),
                    reasons=tuple(json.loads(row[11])), ip_prefix=row[12], user_agent=row[13],
                    referrer=row[14], created_at=row[15], published_at=row[16],
-                   thread_url=row[17], thread_title=row[18])
+                   thread_url=row[17], thread_title=row[18], updated_at=row[19],
+                   erased_at=row[20])
+
+
+def _event(row: Any) -> AuditEvent:
+    return AuditEvent(id=row[0], comment_id=row[1], at=row[2], actor=row[3], action=row[4],
+                      from_status=row[5], to_status=row[6], reason=row[7], note=row[8],
+                      model_version=row[9], spam_score=row[10])
+
+
+def _like_literal(text: str) -> str:
+    """*text* for a LIKE pattern with ``\\`` as the escape character."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _in_list(prefix: str, values: list | tuple, params: dict) -> str:
+    """``:prefix0, :prefix1, ...`` with the values added to *params*."""
+    names = []
+    for index, value in enumerate(values):
+        params[f"{prefix}{index}"] = value
+        names.append(f":{prefix}{index}")
+    return ", ".join(names)
 
 
 SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
@@ -342,3 +371,265 @@ class SQLiteStore(Store):
                    VALUES (?, ?, 'rescore', 'rescore', 'pending', ?, ?, ?, ?)""",
                 (comment_id, now, new_status, ",".join(reasons), model_version, spam_score))
             return True
+
+    # -- review
+    @staticmethod
+    def _filter_sql(query_filter: QueueFilter, params: dict, *, with_status: bool) -> str:
+        f = query_filter
+        clauses = ["c.erased_at IS NULL"]
+        if with_status:
+            clauses.append("c.status = :status")
+            params["status"] = f.status
+        if f.site_ids is not None:
+            clauses.append(f"c.site_id IN ({_in_list('site', f.site_ids, params)})"
+                           if f.site_ids else "1 = 0")
+        for name, column in (("thread", "t.ext_id"), ("language", "c.language")):
+            value = getattr(f, name)
+            if value is not None:
+                clauses.append(f"{column} = :{name}")
+                params[name] = value
+        if f.reason is not None:
+            clauses.append("c.reasons LIKE :reason ESCAPE '\\'")
+            params["reason"] = f'%"{_like_literal(f.reason)}"%'
+        for name, condition in (("min_score", "c.spam_score >= :min_score"),
+                                ("max_score", "c.spam_score <= :max_score"),
+                                ("created_before", "c.created_at <= :created_before"),
+                                ("created_after", "c.created_at >= :created_after")):
+            value = getattr(f, name)
+            if value is not None:
+                clauses.append(condition)
+                params[name] = value
+        return " AND ".join(clauses)
+
+    @staticmethod
+    def _sort_key_sql(order: Order) -> str:
+        if order is Order.UNCERTAIN:
+            low = "COALESCE(s.approve_below, :band_low)"
+            high = "COALESCE(s.reject_above, :band_high)"
+            width = f"ABS({high} - {low})"
+            return (f"(CASE WHEN c.spam_score IS NULL THEN :unscored ELSE "
+                    f"ABS(c.spam_score - ({low} + {high}) / 2.0) / "
+                    f"(CASE WHEN {width} > :min_width THEN {width} ELSE :min_width END) END)")
+        if order is Order.OLDEST:
+            return "c.created_at"
+        if order is Order.SCORE:
+            return "COALESCE(c.spam_score, -1.0)"
+        return "COALESCE(c.spam_score, 2.0)"
+
+    async def review_queue(self, query_filter: QueueFilter, *, order: Order, after: Cursor | None,
+                           limit: int, model_bands: Bands) -> list[QueueRow]:
+        params: dict[str, Any] = {"limit": limit}
+        where = self._filter_sql(query_filter, params, with_status=True)
+        key = self._sort_key_sql(order)
+        if order is Order.UNCERTAIN:
+            params.update(band_low=model_bands.approve_below, band_high=model_bands.reject_above,
+                          unscored=UNSCORED_KEY, min_width=MIN_BAND_WIDTH)
+        direction = "DESC" if order.descending else "ASC"
+        if after is not None:
+            beyond = "<" if order.descending else ">"
+            where += f" AND ({key} {beyond} :after_key OR ({key} = :after_key AND c.id > :after_id))"
+            params.update(after_key=after.key, after_id=after.id)
+        rows = await self._fetchall(
+            f"""SELECT {COMMENT_COLUMNS}, {key} AS sort_key
+                FROM {COMMENT_FROM} JOIN sites s ON s.id = c.site_id
+                WHERE {where} ORDER BY sort_key {direction}, c.id ASC LIMIT :limit""", params)
+        return [QueueRow(comment=_comment(r), sort_key=float(r[-1])) for r in rows]
+
+    async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
+        params: dict[str, Any] = {}
+        where = self._filter_sql(query_filter, params, with_status=False)
+        statuses = _in_list("queue_status", QUEUE_STATUSES, params)
+        rows = await self._fetchall(
+            f"""SELECT c.status, COUNT(*) FROM {COMMENT_FROM}
+                WHERE {where} AND c.status IN ({statuses}) GROUP BY c.status""", params)
+        counts = dict.fromkeys(QUEUE_STATUSES, 0)
+        counts.update({status: n for status, n in rows})
+        return counts
+
+    async def get_comments(self, comment_ids: list[int]) -> dict[int, Comment]:
+        found: dict[int, Comment] = {}
+        for start in range(0, len(comment_ids), 500):
+            params: dict[str, Any] = {}
+            marks = _in_list("id", comment_ids[start:start + 500], params)
+            rows = await self._fetchall(
+                f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id IN ({marks})", params)
+            found.update((r[0], _comment(r)) for r in rows)
+        return found
+
+    async def audit_trail(self, comment_id: int) -> list[AuditEvent]:
+        rows = await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = ? ORDER BY id", (comment_id,))
+        return [_event(r) for r in rows]
+
+    async def apply_decisions(self, requests: list[DecisionRequest], *,
+                              now: float) -> list[DecisionOutcome]:
+        outcomes = []
+        async with self._transaction() as db:
+            for request in requests:
+                outcomes.append(await self._apply_decision(db, request, now))
+        return outcomes
+
+    @staticmethod
+    async def _apply_decision(db: aiosqlite.Connection, r: DecisionRequest,
+                              now: float) -> DecisionOutcome:
+        cursor = await db.execute(
+            """UPDATE comments SET status = :new, updated_at = :now,
+                 published_at = CASE WHEN :new = 'published' THEN COALESCE(published_at, :now)
+                                     ELSE published_at END
+               WHERE id = :id AND status = :expected AND erased_at IS NULL
+               RETURNING model_version, spam_score""",
+            {"new": r.new_status, "now": now, "id": r.comment_id, "expected": r.expected_status})
+        moved = await cursor.fetchone()
+        await cursor.close()
+        if moved is not None:
+            cursor = await db.execute(
+                f"""INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                      reason, note, model_version, spam_score)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {EVENT_COLUMNS}""",
+                (r.comment_id, now, r.actor, r.action, r.expected_status, r.new_status, r.reason,
+                 r.note, moved[0], moved[1]))
+            event = _event(await cursor.fetchone())
+            await cursor.close()
+            return DecisionOutcome(r.comment_id, DECIDED, r.new_status, event, updated_at=now)
+        cursor = await db.execute("SELECT status, updated_at, erased_at FROM comments WHERE id = ?",
+                                  (r.comment_id,))
+        current = await cursor.fetchone()
+        await cursor.close()
+        if current is None:
+            return DecisionOutcome(r.comment_id, NOT_FOUND, None)
+        cursor = await db.execute(
+            f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = ? ORDER BY id DESC LIMIT 1",
+            (r.comment_id,))
+        latest = await cursor.fetchone()
+        await cursor.close()
+        return DecisionOutcome(r.comment_id, CONFLICT, current[0], _event(latest) if latest else None,
+                               updated_at=current[1], erased=current[2] is not None)
+
+    async def decided_comments(self, *, since: float | None, site_id: int | None,
+                               after_id: int, limit: int) -> list[DecidedComment]:
+        params: dict[str, Any] = {"after": after_id, "limit": limit}
+        actions = _in_list("action", DECISION_ACTIONS, params)
+        inner = _in_list("inner_action", DECISION_ACTIONS, params)
+        clauses = ["c.id > :after", "c.erased_at IS NULL", "e.to_status = c.status"]
+        if since is not None:
+            clauses.append("e.at >= :since")
+            params["since"] = since
+        if site_id is not None:
+            clauses.append("c.site_id = :site")
+            params["site"] = site_id
+        rows = await self._fetchall(
+            f"""SELECT c.id, c.body, c.language, s.name, e.to_status, e.at, e.spam_score
+                FROM comments c JOIN sites s ON s.id = c.site_id
+                JOIN audit_events e ON e.comment_id = c.id AND e.action IN ({actions})
+                 AND e.id = (SELECT MAX(l.id) FROM audit_events l
+                             WHERE l.comment_id = c.id AND l.action IN ({inner}))
+                WHERE {' AND '.join(clauses)} ORDER BY c.id LIMIT :limit""", params)
+        return [DecidedComment(comment_id=r[0], body=r[1], language=r[2], site=r[3], status=r[4],
+                               decided_at=r[5], model_score=r[6]) for r in rows]
+
+    async def queue_depth(self, site_ids: list[int] | None) -> list[QueueDepth]:
+        params: dict[str, Any] = {}
+        where = "" if site_ids is None else (
+            f"WHERE s.id IN ({_in_list('site', site_ids, params)})" if site_ids else "WHERE 1 = 0")
+        rows = await self._fetchall(
+            f"""SELECT s.id, s.name,
+                  COALESCE(SUM(CASE WHEN c.status = 'pending' THEN 1 ELSE 0 END), 0),
+                  COALESCE(SUM(CASE WHEN c.status = 'spam' THEN 1 ELSE 0 END), 0),
+                  MIN(CASE WHEN c.status = 'pending' THEN c.created_at END)
+                FROM sites s LEFT JOIN comments c ON c.site_id = s.id
+                  AND c.status IN ('pending', 'spam') AND c.erased_at IS NULL
+                {where} GROUP BY s.id, s.name ORDER BY s.name""", params)
+        return [QueueDepth(site_id=r[0], site=r[1], pending=r[2], spam=r[3], oldest_pending_at=r[4])
+                for r in rows]
+
+    async def decision_days(self, site_ids: list[int] | None, *, since: float,
+                            spam_leaning_at: float) -> list[DecisionDay]:
+        params: dict[str, Any] = {"since": since, "lean": spam_leaning_at}
+        actions = _in_list("action", DECISION_ACTIONS, params)
+        site_clause = "" if site_ids is None else (
+            f"AND c.site_id IN ({_in_list('site', site_ids, params)})" if site_ids else "AND 1 = 0")
+        rows = await self._fetchall(
+            f"""SELECT CAST(e.at / 86400 AS INTEGER) AS day, e.action, COUNT(*),
+                  SUM(CASE WHEN e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL
+                      THEN 1 ELSE 0 END),
+                  SUM(CASE WHEN (e.action = 'approve' AND e.spam_score >= :lean)
+                             OR (e.action = 'spam' AND e.spam_score < :lean) THEN 1 ELSE 0 END)
+                FROM audit_events e JOIN comments c ON c.id = e.comment_id
+                WHERE e.action IN ({actions}) AND e.at >= :since {site_clause}
+                GROUP BY day, e.action ORDER BY day, e.action""", params)
+        return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
+                for r in rows]
+
+    # -- privacy
+    _PERSON = "lower(author_email) = lower(:email) AND erased_at IS NULL"
+
+    async def person_data(self, email: str) -> PersonData:
+        rows = await self._fetchall(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE lower(c.author_email) = lower(:email) AND c.erased_at IS NULL
+                ORDER BY c.id""", {"email": email})
+        comments = [_comment(r) for r in rows]
+        ids = [c.id for c in comments]
+        sites = {s.id: s.name for s in await self.list_sites()}
+        full_ips: dict[int, str] = {}
+        events: dict[int, list[AuditEvent]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            params: dict[str, Any] = {}
+            marks = _in_list("id", ids[start:start + 500], params)
+            for comment_id, ip in await self._fetchall(
+                    f"SELECT comment_id, ip FROM client_ips WHERE comment_id IN ({marks})", params):
+                full_ips[comment_id] = ip
+            for row in await self._fetchall(
+                    f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id IN ({marks}) "
+                    "ORDER BY id", params):
+                events[row[1]].append(_event(row))
+        return PersonData(comments=comments, sites={c.site_id: sites[c.site_id] for c in comments},
+                          full_ips=full_ips, events=events)
+
+    async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
+        params = {"email": email, "actor": actor, "now": now, "erased": ERASED_AUTHOR}
+        targets = f"SELECT id FROM comments WHERE {self._PERSON}"
+        async with self._transaction() as db:
+            cursor = await db.execute(f"{targets} ORDER BY id", params)
+            ids = [r[0] for r in await cursor.fetchall()]
+            await cursor.close()
+            if not ids:
+                return []
+            await db.execute(f"DELETE FROM client_ips WHERE comment_id IN ({targets})", params)
+            await db.execute(f"DELETE FROM idempotency_keys WHERE comment_id IN ({targets})", params)
+            await db.execute(f"UPDATE audit_events SET note = '' WHERE comment_id IN ({targets})",
+                             params)
+            await db.execute(
+                f"""INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                      reason, model_version, spam_score)
+                    SELECT id, :now, :actor, 'erase', status,
+                      CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
+                      'erasure_request', model_version, spam_score
+                    FROM comments WHERE {self._PERSON}""", params)
+            await db.execute(
+                f"""UPDATE comments SET author_name = :erased, author_email = '', body = '',
+                      body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
+                      status = CASE WHEN status IN ('pending', 'published') THEN 'rejected'
+                                    ELSE status END,
+                      erased_at = :now, updated_at = :now
+                    WHERE {self._PERSON}""", params)
+        return ids
+
+    # -- retention
+    async def purge(self, *, spam_before: float, ips_before: float,
+                    idempotency_before: float) -> PurgeResult:
+        params = {"spam_before": spam_before}
+        old_spam = "SELECT id FROM comments WHERE status = 'spam' AND updated_at < :spam_before"
+        async with self._transaction() as db:
+            await db.execute(f"UPDATE comments SET parent_id = NULL WHERE parent_id IN ({old_spam})",
+                             params)
+            keys = (await db.execute(
+                f"DELETE FROM idempotency_keys WHERE comment_id IN ({old_spam})", params)).rowcount
+            spam = (await db.execute(
+                "DELETE FROM comments WHERE status = 'spam' AND updated_at < :spam_before",
+                params)).rowcount
+            ips = (await db.execute("DELETE FROM client_ips WHERE created_at < ?",
+                                    (ips_before,))).rowcount
+            keys += (await db.execute("DELETE FROM idempotency_keys WHERE created_at < ?",
+                                      (idempotency_before,))).rowcount
+        return PurgeResult(spam_comments=spam, full_ips=ips, idempotency_keys=keys)
