@@ -7,7 +7,10 @@ of the service has the shape::
     {"error": {"code": str, "message": str,
                "fields": [{"field": str, "code": str, "message": str}, ...]}}
 
-with messages in the language negotiated for the request.
+with messages in the language negotiated for the request. An error may carry
+more keys beside those three (``extra``), never in place of them: a 409
+``conflict`` on a moderator's decision adds ``"current"``, the comment's state
+now (status, last audit event), so the moderator sees who decided first.
 """
 from __future__ import annotations
 
@@ -27,16 +30,24 @@ class FieldError:
     detail: str = ""
 
 
+RESERVED_ERROR_KEYS = frozenset({"code", "message", "fields"})
+
+
 class ApiError(Exception):
-    """An error with an HTTP status, a stable code and optional field errors."""
+    """An error with an HTTP status, a stable code, optional field errors and
+    optional *extra* keys for the error object (JSON values, not translated)."""
 
     def __init__(self, status: int, code: str, *, fields: list[FieldError] | tuple = (),
-                 headers: dict[str, str] | None = None, **params: Any) -> None:
+                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
+                 **params: Any) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
         self.fields = tuple(fields)
         self.headers = headers or {}
+        self.extra = dict(extra or {})
+        if RESERVED_ERROR_KEYS & set(self.extra):
+            raise ValueError(f"extra keys may not replace {sorted(RESERVED_ERROR_KEYS)}")
         self.params = params
 
 
@@ -70,4 +81,4 @@ def error_body(error: ApiError, language: str) -> dict[str, Any]:
         fields.append(entry)
     return {"error": {"code": error.code,
                       "message": message(error.code, language, **error.params),
-                      "fields": fields}}
+                      "fields": fields, **error.extra}}

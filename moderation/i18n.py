@@ -117,3 +117,19 @@ MESSAGES.update({
     "model_reload_failed": {"fr": "Le nouveau modèle n'a pas pu être chargé ; l'ancien reste en service.",
                             "en": "The new model could not be loaded; the previous one stays in use."},
 })
+
+MESSAGES.update({
+    # review and privacy
+    "conflict": {"fr": "Ce commentaire a déjà été traité : son statut est maintenant « {current_status} ».",
+                 "en": "This comment was already handled: its status is now \"{current_status}\"."},
+    "status_changed": {"fr": "Le commentaire n'est plus dans ce statut.",
+                       "en": "The comment is no longer in this status."},
+    "no_change": {"fr": "Le commentaire serait laissé dans le même statut ({status}).",
+                  "en": "The comment would stay in the same status ({status})."},
+    "invalid_choice": {"fr": "Valeur attendue parmi : {choices}.",
+                       "en": "Expected one of: {choices}."},
+    "out_of_range": {"fr": "Valeur attendue entre {min} et {max}.",
+                     "en": "Expected a value between {min} and {max}."},
+    "duplicate_value": {"fr": "Valeur en double.", "en": "Duplicate value."},
+    "too_many": {"fr": "Trop d'éléments : {max} au plus.", "en": "Too many items: at most {max}."},
+})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import admin, comments, health, public
+from . import admin, comments, health, privacy, public, review
 
 
 def add_routes(app: web.Application) -> None:
@@ -18,6 +18,14 @@ def add_routes(app: web.Application) -> None:
         web.get("/v1/sites/{site}/threads/{thread}/comments", public.thread_comments,
                 name="thread_comments"),
         web.get("/v1/sites/{site}/counts", public.counts, name="counts"),
+        # moderators (moderator token)
+        web.get("/v1/review/queue", review.review_queue, name="review_queue"),
+        web.get("/v1/review/stats", review.review_stats, name="review_stats"),
+        web.get("/v1/review/comments/{comment_id}", review.review_comment, name="review_comment"),
+        web.post("/v1/review/comments/{comment_id}/decision", review.decide, name="decide"),
+        web.post("/v1/review/decisions", review.decide_bulk, name="decide_bulk"),
         # operations (admin token)
         web.post("/v1/admin/model/reload", admin.reload_model, name="reload_model"),
+        web.post("/v1/admin/people/export", privacy.export_person, name="export_person"),
+        web.post("/v1/admin/people/erase", privacy.erase_person, name="erase_person"),
     ])

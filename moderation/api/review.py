@@ -1,0 +1,240 @@
+"""The moderators' side: the review queue, one comment in full, decisions, stats.
+
+Every endpoint needs a moderator token (401 otherwise; a site key is not one)
+and answers 403 for a site outside the moderator's. The work is done by the
+pure modules of ``moderation.review`` and the store; handlers only glue.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from dataclasses import replace
+
+from aiohttp import web
+
+from ..domain import Comment, Moderator, Role, Site
+from ..errors import ApiError, FieldError, not_found, validation_failed
+from ..jsonbody import parse_json
+from ..keys import EXECUTOR, MODELS, STORE
+from ..policy import Bands, site_bands
+from ..review.decisions import DecisionIn, parse_decision
+from ..review.queue import NO_MODEL_BANDS, encode_cursor, parse_queue_query
+from ..review.stats import DEFAULT_DAYS, MAX_DAYS, SPAM_LEANING_AT, stats_answer
+from ..review.views import comment_detail, current_view, decided_view, queue_item
+from ..scoring.features import ScoringInput
+from ..store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionOutcome, DecisionRequest
+from ..validation import ValidationFailed
+from .auth import require_moderator
+from .comments import read_json_body
+from .common import int_param
+
+log = logging.getLogger(__name__)
+
+EXPLAIN_TOP = 8
+STATS_PARAMETERS = ("site", "days")
+
+
+# -- helpers shared with the privacy endpoints
+async def read_json_object(request: web.Request) -> dict:
+    """The request body as a JSON object (415 / 413 / 400 otherwise)."""
+    payload = parse_json(await read_json_body(request))
+    if not isinstance(payload, dict):
+        raise ApiError(400, "not_an_object")
+    return payload
+
+
+def visible_site_ids(moderator: Moderator) -> tuple[int, ...] | None:
+    """The sites a moderator sees; None: every site."""
+    if moderator.role is Role.ADMIN or not moderator.site_ids:
+        return None
+    return moderator.site_ids
+
+
+async def _sites(request: web.Request) -> dict[int, Site]:
+    return {s.id: s for s in await request.app[STORE].list_sites()}
+
+
+async def _site_filter(request: web.Request, moderator: Moderator, name: str | None,
+                       sites: dict[int, Site]) -> tuple[int, ...] | None:
+    """The site ids a request looks at: the named site (400 unknown, 403 not
+    the moderator's), else every site the moderator sees."""
+    if name is None:
+        return visible_site_ids(moderator)
+    site = next((s for s in sites.values() if s.name == name), None)
+    if site is None:
+        raise ApiError(400, "invalid_parameter", fields=[FieldError("site", "invalid_value")])
+    await require_moderator(request, site_id=site.id)
+    return (site.id,)
+
+
+def model_bands(request: web.Request) -> Bands | None:
+    bundle = request.app[MODELS].bundle
+    if bundle is None:
+        return None
+    return Bands(bundle.thresholds.approve_below, bundle.thresholds.reject_above)
+
+
+async def _comment_in_scope(request: web.Request) -> Comment:
+    """The comment named in the path: 404 unknown, 403 outside the moderator's sites."""
+    try:
+        comment_id = int(request.match_info["comment_id"])
+    except ValueError:
+        raise not_found() from None
+    comment = await request.app[STORE].get_comment(comment_id)
+    if comment is None:
+        raise not_found()
+    await require_moderator(request, site_id=comment.site_id)
+    return comment
+
+
+# -- queue
+async def review_queue(request: web.Request) -> web.Response:
+    """``{"items": [...], "counts": {"pending": n, "spam": m}, "next": cursor|null}``."""
+    moderator = await require_moderator(request)
+    now = time.time()
+    repeats = Counter(name for name, _ in request.query.items())
+    query = parse_queue_query(request.query, now, counts=repeats)
+    sites = await _sites(request)
+    query_filter = replace(query.filter,
+                           site_ids=await _site_filter(request, moderator, query.site, sites))
+    store = request.app[STORE]
+    rows = await store.review_queue(query_filter, order=query.order, after=query.after,
+                                    limit=query.limit + 1,
+                                    model_bands=model_bands(request) or NO_MODEL_BANDS)
+    page = rows[:query.limit]
+    last = page[-1] if page else None
+    return web.json_response({
+        "items": [queue_item(r.comment, sites[r.comment.site_id].name, now=now) for r in page],
+        "counts": await store.queue_counts(query_filter),
+        "order": query.order.value,
+        "next": (encode_cursor(query.order, last.sort_key, last.comment.id)
+                 if last is not None and len(rows) > query.limit else None),
+    })
+
+
+# -- one comment
+async def _explanation(request: web.Request, comment: Comment) -> dict:
+    """The features that pushed the score most, from the model in service now
+    (which may not be the one that scored the comment: ``same_model`` says)."""
+    bundle = request.app[MODELS].bundle
+    answer = {"model_version": None if bundle is None else bundle.version,
+              "comment_model_version": comment.model_version,
+              "same_model": bundle is not None and bundle.version == comment.model_version,
+              "features": []}
+    if bundle is None or comment.erased_at is not None:
+        return answer
+    item = ScoringInput(body=comment.body, author_name=comment.author_name,
+                        author_email=comment.author_email, language=comment.language)
+    try:
+        answer["features"] = await asyncio.get_running_loop().run_in_executor(
+            request.app[EXECUTOR], bundle.explain, item, EXPLAIN_TOP)
+    except Exception:   # an explanation is a help, never a reason to fail the page
+        log.exception("explaining comment %d with model %s failed", comment.id, bundle.version)
+    return answer
+
+
+async def review_comment(request: web.Request) -> web.Response:
+    comment = await _comment_in_scope(request)
+    store = request.app[STORE]
+    sites = await _sites(request)
+    site = sites[comment.site_id]
+    parent = await store.get_comment(comment.parent_id) if comment.parent_id else None
+    bands = model_bands(request)
+    if site.approve_below is not None or site.reject_above is not None:
+        in_effect, source = site_bands(site, bands or NO_MODEL_BANDS), "site"
+    else:
+        in_effect, source = bands, "model"
+    return web.json_response(comment_detail(
+        comment, site=site.name, parent=parent, bands=in_effect, bands_source=source,
+        explanation=await _explanation(request, comment),
+        history=await store.audit_trail(comment.id), now=time.time()))
+
+
+# -- decisions
+async def _decision_body(request: web.Request, *, bulk: bool) -> DecisionIn:
+    payload = await read_json_object(request)
+    try:
+        return parse_decision(payload, bulk=bulk)
+    except ValidationFailed as failed:
+        raise validation_failed(failed.errors) from None
+
+
+def _request(moderator: Moderator, decision: DecisionIn, comment_id: int) -> DecisionRequest:
+    return DecisionRequest(comment_id=comment_id, expected_status=decision.expected_status.value,
+                           new_status=decision.new_status.value, actor=moderator.name,
+                           action=decision.action.value, reason=decision.reason, note=decision.note)
+
+
+def conflict(outcome: DecisionOutcome) -> ApiError:
+    """409 ``conflict``: the comment was no longer in the expected status; the
+    error object carries ``current``, its state now."""
+    return ApiError(409, "conflict", current_status=outcome.status,
+                    fields=[FieldError("expected_status", "status_changed")],
+                    extra={"current": current_view(outcome)})
+
+
+async def decide(request: web.Request) -> web.Response:
+    """200 with the new status and audit event; 409 when another decision came first."""
+    moderator = await require_moderator(request)
+    comment = await _comment_in_scope(request)
+    decision = await _decision_body(request, bulk=False)
+    [outcome] = await request.app[STORE].apply_decisions(
+        [_request(moderator, decision, comment.id)], now=time.time())
+    if outcome.outcome == NOT_FOUND:
+        raise not_found()
+    if outcome.outcome == CONFLICT:
+        raise conflict(outcome)
+    return web.json_response(decided_view(outcome))
+
+
+async def decide_bulk(request: web.Request) -> web.Response:
+    """200 with one result per id, in the order given: ``decided``, ``conflict``
+    (with ``current``), ``not_found`` or ``forbidden``. Not all-or-nothing."""
+    moderator = await require_moderator(request)
+    decision = await _decision_body(request, bulk=True)
+    store = request.app[STORE]
+    comments = await store.get_comments(list(decision.ids))
+    results: dict[int, dict] = {}
+    allowed = []
+    for comment_id in decision.ids:
+        comment = comments.get(comment_id)
+        if comment is None:
+            results[comment_id] = {"id": comment_id, "outcome": NOT_FOUND}
+        elif not moderator.may_moderate(comment.site_id):
+            results[comment_id] = {"id": comment_id, "outcome": "forbidden"}
+        else:
+            allowed.append(_request(moderator, decision, comment_id))
+    for outcome in await store.apply_decisions(allowed, now=time.time()) if allowed else []:
+        if outcome.outcome == DECIDED:
+            results[outcome.comment_id] = decided_view(outcome)
+        elif outcome.outcome == CONFLICT:
+            results[outcome.comment_id] = {"id": outcome.comment_id, "outcome": CONFLICT,
+                                           "current": current_view(outcome)}
+        else:
+            results[outcome.comment_id] = {"id": outcome.comment_id, "outcome": NOT_FOUND}
+    ordered = [results[i] for i in decision.ids]
+    summary = dict.fromkeys((DECIDED, CONFLICT, NOT_FOUND, "forbidden"), 0)
+    summary.update(Counter(r["outcome"] for r in ordered))
+    return web.json_response({"action": decision.action.value, "results": ordered,
+                              "summary": summary})
+
+
+# -- stats
+async def review_stats(request: web.Request) -> web.Response:
+    """Queue depth per site, age of the oldest pending comment, decisions per
+    UTC day over ``days`` (default 30) and how often moderators overrule the model."""
+    moderator = await require_moderator(request)
+    unknown = [FieldError(k, "unknown_field") for k in request.query if k not in STATS_PARAMETERS]
+    if unknown:
+        raise ApiError(400, "invalid_parameter", fields=unknown)
+    days = int_param(request, "days", DEFAULT_DAYS, 1, MAX_DAYS)
+    site_ids = await _site_filter(request, moderator, request.query.get("site"), await _sites(request))
+    now = time.time()
+    first_day_start = (int(now // 86400) - (days - 1)) * 86400
+    store = request.app[STORE]
+    depth = await store.queue_depth(None if site_ids is None else list(site_ids))
+    per_day = await store.decision_days(None if site_ids is None else list(site_ids),
+                                        since=first_day_start, spam_leaning_at=SPAM_LEANING_AT)
+    return web.json_response(stats_answer(depth, per_day, now=now, window_days=days))

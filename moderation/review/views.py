@@ -1,0 +1,86 @@
+"""What moderators see: the JSON shapes of queue items, one comment in full,
+audit events and decision outcomes. Pure.
+
+These views hold private fields (e-mail, truncated IP, user agent): they are
+for moderator endpoints only, never for the public answers of ``api.public``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from ..domain import AuditEvent, Comment
+from ..policy import Bands
+from .decisions import label_for_status
+
+
+def iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _score(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def event_view(event: AuditEvent) -> dict:
+    """An audit event: who, when, from and to which status, why, and the model's
+    version and score at the time."""
+    return {"at": iso(event.at), "actor": event.actor, "action": event.action,
+            "from_status": event.from_status, "to_status": event.to_status,
+            "reason": event.reason, "note": event.note, "model_version": event.model_version,
+            "spam_score": _score(event.spam_score)}
+
+
+def queue_item(comment: Comment, site: str, *, now: float) -> dict:
+    """One line of the queue: enough to decide on most comments at a glance."""
+    return {
+        "id": comment.id, "site": site, "status": comment.status.value,
+        "thread": {"id": comment.thread_id, "url": comment.thread_url, "title": comment.thread_title},
+        "parent_id": comment.parent_id, "author_name": comment.author_name, "body": comment.body,
+        "language": comment.language, "spam_score": _score(comment.spam_score),
+        "reasons": list(comment.reasons), "model_version": comment.model_version,
+        "created_at": iso(comment.created_at),
+        "age_seconds": max(0, round(now - comment.created_at)),
+    }
+
+
+def comment_detail(comment: Comment, *, site: str, parent: Comment | None, bands: Bands | None,
+                   bands_source: str, explanation: dict, history: list[AuditEvent],
+                   now: float) -> dict:
+    """Everything a moderator needs to decide on one comment."""
+    view = queue_item(comment, site, now=now)
+    view.update({
+        "author": {"name": comment.author_name, "email": comment.author_email},
+        "client": {"ip_prefix": comment.ip_prefix, "user_agent": comment.user_agent,
+                   "referrer": comment.referrer},
+        "parent": None if parent is None else {
+            "id": parent.id, "author_name": parent.author_name, "body": parent.body,
+            "status": parent.status.value, "created_at": iso(parent.created_at)},
+        "published_at": iso(comment.published_at),
+        "erased_at": iso(comment.erased_at),
+        "thresholds": None if bands is None else {
+            "approve_below": bands.approve_below, "reject_above": bands.reject_above,
+            "source": bands_source},
+        "explanation": explanation,
+        "history": [event_view(e) for e in history],
+    })
+    return view
+
+
+def current_view(outcome) -> dict:
+    """A comment's state now, from a conflicting
+    :class:`~moderation.store.base.DecisionOutcome`: its status, whether it was
+    erased, when it last changed and its latest audit event (who decided first)."""
+    return {"id": outcome.comment_id, "status": outcome.status, "erased": outcome.erased,
+            "updated_at": iso(outcome.updated_at),
+            "last_event": None if outcome.event is None else event_view(outcome.event)}
+
+
+def decided_view(outcome) -> dict:
+    """A decision that took effect."""
+    event = outcome.event
+    return {"id": outcome.comment_id, "outcome": outcome.outcome, "status": outcome.status,
+            "previous_status": event.from_status, "action": event.action,
+            "label": label_for_status(outcome.status), "event": event_view(event)}
