@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from .config import SettingsError, load_settings, model_dir, settings_markdown
 from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
@@ -51,6 +53,24 @@ def _parser() -> argparse.ArgumentParser:
     rescore = commands.add_parser("rescore", help="score pending comments again with the current model")
     rescore.add_argument("--apply", action="store_true",
                          help="also move comments the new scores decide (to spam, or published on auto sites)")
+
+    export = commands.add_parser(
+        "export-labels", help="write moderators' decisions as training rows (JSON lines) for train.py")
+    export.add_argument("out", metavar="OUT.jsonl", help="file to write ('-': standard output)")
+    export.add_argument("--since", metavar="DATE",
+                        help="only decisions from this date (YYYY-MM-DD, UTC) or ISO date-time")
+    export.add_argument("--site", metavar="SITE", help="only this site's comments")
+
+    commands.add_parser("purge", help="delete old spam and old full IP addresses "
+                                      "(MODERATION_SPAM_RETENTION_DAYS, MODERATION_IP_RETENTION_DAYS)")
+
+    people = commands.add_parser("people", help="a commenter's data, by e-mail address")
+    people_commands = people.add_subparsers(dest="people_command", required=True)
+    pexport = people_commands.add_parser("export", help="print everything held about an address (JSON)")
+    pexport.add_argument("email")
+    perase = people_commands.add_parser(
+        "erase", help="anonymise every comment written with an address (the audit trail stays)")
+    perase.add_argument("email")
 
     commands.add_parser("migrate", help="create or upgrade the database schema")
     settings = commands.add_parser("settings", help="show the settings")
@@ -107,6 +127,12 @@ async def _store_command(settings, args) -> int:
             moved, total = await rescore_pending(store, settings, apply=args.apply)
             print(f"rescored {total} pending comments; {moved} moved")
             return 0
+        if args.command == "export-labels":
+            return await _export_labels(store, args)
+        if args.command == "purge":
+            return await _purge(store, settings)
+        if args.command == "people":
+            return await _people_command(store, args)
     raise AssertionError(args.command)
 
 
@@ -164,4 +190,78 @@ async def _moderator_command(store, args) -> int:
         return 1
     print(f"moderator {args.name} created ({args.role}). Their token, shown only once:")
     print(token)
+    return 0
+
+
+LABEL_BATCH = 500
+
+
+async def _export_labels(store, args) -> int:
+    from .review.labels import jsonl_line, label_rows, parse_since
+    since = None
+    if args.since:
+        try:
+            since = parse_since(args.since)
+        except ValueError:
+            print(f"moderation: --since {args.since!r}: expected YYYY-MM-DD or an ISO date-time",
+                  file=sys.stderr)
+            return 2
+    site_id = None
+    if args.site:
+        site = await store.site_by_name(args.site)
+        if site is None:
+            print(f"moderation: no site named {args.site!r}", file=sys.stderr)
+            return 1
+        site_id = site.id
+    counts = {"spam": 0, "ham": 0}
+    to_stdout = args.out == "-"
+    target = Path(args.out)
+    partial = target.with_name(target.name + ".partial")
+    handle = sys.stdout if to_stdout else partial.open("w", encoding="utf-8")
+    try:
+        after = 0
+        while True:
+            batch = await store.decided_comments(since=since, site_id=site_id, after_id=after,
+                                                 limit=LABEL_BATCH)
+            if not batch:
+                break
+            for row in label_rows(batch):
+                handle.write(jsonl_line(row))
+                counts[row["label"]] += 1
+            after = batch[-1].comment_id
+    finally:
+        if not to_stdout:
+            handle.close()
+    if not to_stdout:
+        partial.replace(target)   # readers never see a half-written file
+    print(f"exported {counts['spam'] + counts['ham']} labels ({counts['spam']} spam, "
+          f"{counts['ham']} ham) to {args.out}", file=sys.stderr if to_stdout else sys.stdout)
+    return 0
+
+
+async def _purge(store, settings) -> int:
+    now = time.time()
+    result = await store.purge(spam_before=now - settings.spam_retention_days * 86400,
+                               ips_before=now - settings.ip_retention_days * 86400,
+                               idempotency_before=now - settings.idempotency_hours * 3600)
+    print(f"purged {result.spam_comments} spam comments older than {settings.spam_retention_days} days, "
+          f"{result.full_ips} full IP addresses older than {settings.ip_retention_days} days, "
+          f"{result.idempotency_keys} idempotency keys")
+    return 0
+
+
+async def _people_command(store, args) -> int:
+    from .review.privacy import parse_person_request, person_export
+    from .validation import ValidationFailed
+    try:
+        email = parse_person_request({"email": args.email})
+    except ValidationFailed:
+        print(f"moderation: {args.email!r} cannot name an e-mail address", file=sys.stderr)
+        return 2
+    if args.people_command == "export":
+        data = await store.person_data(email)
+        print(json.dumps(person_export(email, data, now=time.time()), ensure_ascii=False, indent=2))
+        return 0
+    ids = await store.erase_person(email, actor="cli", now=time.time())
+    print(f"erased the author's data from {len(ids)} comments")
     return 0
