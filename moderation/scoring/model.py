@@ -1,0 +1,276 @@
+"""Loading a shipped model safely, and keeping the last good one.
+
+Contract:
+
+- A model is ``models/<version>.joblib`` beside its manifest ``models/<version>.json``;
+  ``models/CURRENT`` holds one line, the current version.
+- ``load_bundle(manifest_path, hmac_key=None)`` checks, in this order, before
+  anything is unpickled (loading a joblib file runs code):
+  1. the manifest is readable JSON with the required fields (``ManifestError``);
+  2. with ``hmac_key``: the manifest carries an HMAC-SHA256 over its canonical
+     JSON without the ``hmac`` field, and it matches (``IntegrityError``);
+     the manifest holds the file's sha256, so this authenticates both;
+  3. the joblib file's sha256 equals the manifest's (``IntegrityError``);
+  4. the running scikit-learn version and ``FEATURE_VERSION`` equal the ones
+     that trained the model (``VersionMismatchError``);
+  and only then ``joblib.load``s it (``ModelLoadError`` if that fails).
+- ``ModelHolder.reload()`` swaps in the new bundle only when it loaded fully;
+  otherwise it records ``last_error``, keeps serving the previous bundle and
+  re-raises. Thread-safe; synchronous (run it in an executor).
+- ``ModelBundle.predict_proba`` scores a whole batch in one call;
+  ``explain`` lists the features that moved one score most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+
+from moderation.scoring.classifier import CalibratedLinearClassifier
+from moderation.scoring.features import FEATURE_VERSION, ScoringInput, feature_baseline, feature_names
+
+MANIFEST_FORMAT = 1
+CURRENT_POINTER = "CURRENT"
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ModelError(Exception):
+    """A model could not be loaded; the message says which one and why."""
+
+
+class ManifestError(ModelError):
+    """The manifest (or the ``CURRENT`` pointer) is missing or invalid."""
+
+
+class IntegrityError(ModelError):
+    """The model file or its manifest does not match its checksum/HMAC: tampered."""
+
+
+class VersionMismatchError(ModelError):
+    """The model was trained with another scikit-learn or feature version."""
+
+
+class ModelLoadError(ModelError):
+    """The verified file could not be unpickled into a scoring pipeline."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """``score < approve_below`` -> ham; ``score >= reject_above`` -> spam; else review."""
+
+    approve_below: float
+    reject_above: float
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.approve_below) and np.isfinite(self.reject_above)):
+            raise ValueError("thresholds must be finite numbers")
+        if self.approve_below > self.reject_above:
+            raise ValueError(
+                f"approve_below ({self.approve_below}) must not exceed reject_above ({self.reject_above})"
+            )
+
+    def as_dict(self) -> dict[str, float]:
+        return {"approve_below": self.approve_below, "reject_above": self.reject_above}
+
+
+def canonical_manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """The bytes the HMAC covers: sorted, compact UTF-8 JSON without the ``hmac`` field."""
+    unsigned = {key: value for key, value in manifest.items() if key != "hmac"}
+    return json.dumps(
+        unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def manifest_hmac(manifest: dict[str, Any], key: bytes) -> str:
+    """Hex HMAC-SHA256 of ``canonical_manifest_bytes(manifest)`` under ``key``."""
+    return hmac.new(key, canonical_manifest_bytes(manifest), hashlib.sha256).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def current_manifest_path(models_dir: Path) -> Path:
+    """``models_dir/<version>.json`` for the version named in ``models_dir/CURRENT``."""
+    pointer = Path(models_dir) / CURRENT_POINTER
+    try:
+        version = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ManifestError(f"no current model: {pointer} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ManifestError(f"cannot read {pointer}: {error}") from None
+    if not VERSION_PATTERN.match(version):
+        raise ManifestError(f"{pointer} must hold one model version, got {version[:80]!r}")
+    return Path(models_dir) / f"{version}.json"
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"model manifest {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ManifestError(f"model manifest {path} is not readable JSON: {error}") from None
+    if not isinstance(manifest, dict):
+        raise ManifestError(f"model manifest {path} must be a JSON object")
+    problems = []
+    if manifest.get("format") != MANIFEST_FORMAT:
+        problems.append(f"format must be {MANIFEST_FORMAT}")
+    if not VERSION_PATTERN.match(str(manifest.get("version", ""))):
+        problems.append("version is missing or not a plain name")
+    model_file = manifest.get("model_file")
+    if not isinstance(model_file, str) or Path(model_file).name != model_file or not model_file:
+        problems.append("model_file must be a file name in the manifest's directory")
+    if not _SHA256_PATTERN.match(str(manifest.get("sha256", ""))):
+        problems.append("sha256 must be 64 lowercase hex digits")
+    if not isinstance(manifest.get("libraries"), dict) or "scikit-learn" not in manifest["libraries"]:
+        problems.append("libraries.scikit-learn is missing")
+    if not isinstance(manifest.get("feature_version"), str):
+        problems.append("feature_version is missing")
+    languages = manifest.get("languages")
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        problems.append("languages must be a list of language codes")
+    try:
+        Thresholds(**manifest["thresholds"])
+    except (KeyError, TypeError, ValueError) as error:
+        problems.append(f"thresholds are invalid ({error})")
+    if problems:
+        raise ManifestError(f"model manifest {path} is invalid: {'; '.join(problems)}")
+    return manifest
+
+
+class ModelBundle:
+    """A verified, loaded model with its manifest. Safe to share between threads."""
+
+    def __init__(self, manifest: dict[str, Any], pipeline, loaded_at: float | None = None):
+        self.manifest = manifest
+        self.version: str = manifest["version"]
+        self.thresholds = Thresholds(**manifest["thresholds"])
+        self.languages: frozenset[str] = frozenset(manifest["languages"])
+        self.loaded_at: float = time.time() if loaded_at is None else loaded_at
+        self.pipeline = pipeline
+        self._classifier: CalibratedLinearClassifier = pipeline.steps[-1][1]
+        self._feature_names: np.ndarray | None = None
+        self._baseline: np.ndarray | None = None
+        self._baseline_columns: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return f"ModelBundle(version={self.version!r})"
+
+    def predict_proba(self, inputs: Sequence[ScoringInput]) -> list[float]:
+        """P(spam) for each input, in order, computed in one batch."""
+        if not inputs:
+            return []
+        return self.pipeline.predict_proba(list(inputs))[:, 1].tolist()
+
+    def explain(self, item: ScoringInput, top: int = 5) -> list[dict[str, Any]]:
+        """The ``top`` features that moved ``item``'s calibrated logit most, largest first.
+
+        ``weight`` = feature weight x (value - baseline); positive pushes towards
+        spam. The baseline is "absent" for word and character n-grams and the
+        training average for signals and the language, so a typical length or
+        the usual language does not show up as a reason.
+        """
+        if self._feature_names is None:
+            self._feature_names = feature_names(self.pipeline)
+            baseline = feature_baseline(self.pipeline)
+            self._baseline_columns = np.flatnonzero(baseline)
+            self._baseline = baseline
+        features: Any = [item]
+        for _, step in self.pipeline.steps[:-1]:
+            features = step.transform(features)
+        row = features.tocsr()
+        columns = np.union1d(row.indices, self._baseline_columns)
+        values = np.asarray(row[:, columns].todense()).ravel()
+        contributions = self._classifier.feature_weights[columns] * (values - self._baseline[columns])
+        order = np.argsort(-np.abs(contributions), kind="stable")[:top]
+        return [
+            {"feature": str(self._feature_names[columns[i]]), "weight": round(float(contributions[i]), 4)}
+            for i in order
+            if abs(contributions[i]) >= 1e-4
+        ]
+
+
+def load_bundle(manifest_path: Path, hmac_key: bytes | None = None) -> ModelBundle:
+    """Verify then load the model described by ``manifest_path`` (see module doc)."""
+    manifest_path = Path(manifest_path)
+    manifest = _read_manifest(manifest_path)
+    version = manifest["version"]
+    if hmac_key is not None:
+        stated = manifest.get("hmac")
+        if not isinstance(stated, str):
+            raise IntegrityError(
+                f"model {version}: an HMAC key is configured but the manifest is not signed; refusing to load"
+            )
+        if not hmac.compare_digest(stated, manifest_hmac(manifest, hmac_key)):
+            raise IntegrityError(
+                f"model {version}: manifest HMAC does not match (tampered manifest or wrong key); refusing to load"
+            )
+    model_path = manifest_path.parent / manifest["model_file"]
+    try:
+        actual = sha256_file(model_path)
+    except OSError as error:
+        raise ManifestError(f"model {version}: cannot read {model_path}: {error}") from None
+    if actual != manifest["sha256"]:
+        raise IntegrityError(
+            f"model {version}: {model_path.name} has sha256 {actual[:12]}..., the manifest says "
+            f"{manifest['sha256'][:12]}...: the file was modified (tampered); refusing to load"
+        )
+    trained_with = manifest["libraries"]["scikit-learn"]
+    if trained_with != sklearn.__version__:
+        raise VersionMismatchError(
+            f"model {version} was trained with scikit-learn {trained_with}, this process runs "
+            f"{sklearn.__version__}; retrain with train.py or install scikit-learn=={trained_with}"
+        )
+    if manifest["feature_version"] != FEATURE_VERSION:
+        raise VersionMismatchError(
+            f"model {version} uses feature version {manifest['feature_version']}, this code computes "
+            f"version {FEATURE_VERSION}; retrain with train.py"
+        )
+    try:
+        pipeline = joblib.load(model_path)
+    except Exception as error:  # unpickling can fail in many ways; all mean "unusable"
+        raise ModelLoadError(f"model {version}: {model_path.name} could not be loaded: {error!r}") from error
+    if not hasattr(pipeline, "steps") or not isinstance(pipeline[-1], CalibratedLinearClassifier):
+        raise ModelLoadError(f"model {version}: {model_path.name} does not hold a scoring pipeline")
+    return ModelBundle(manifest, pipeline)
+
+
+class ModelHolder:
+    """Holds the current good ``ModelBundle``; a failed ``reload`` keeps the old one."""
+
+    def __init__(self, models_dir: Path, hmac_key: bytes | None = None):
+        self.models_dir = Path(models_dir)
+        self.hmac_key = hmac_key
+        self.bundle: ModelBundle | None = None
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+
+    def reload(self) -> ModelBundle:
+        """Load the model ``models/CURRENT`` points to; raise ``ModelError`` on failure."""
+        with self._lock:
+            try:
+                bundle = load_bundle(current_manifest_path(self.models_dir), self.hmac_key)
+            except ModelError as error:
+                self.last_error = str(error)
+                raise
+            self.bundle = bundle
+            self.last_error = None
+            return bundle
