@@ -1,0 +1,214 @@
+"""``python train.py train|evaluate``: the command line of training.
+
+Contract:
+
+- ``train --data PATH [--data PATH ...] [--out models/] [--max-ham-to-spam 0.005]
+  [--max-spam-published 0.02] [--seed 0] [--hmac-key-env VAR] [--format FMT]
+  [--auxiliary GROUP=WEIGHT ...]``: see ``moderation.training.trainer``. A
+  directory means every readable labelled file under it. Progress goes to
+  stderr, the summary table to stdout.
+- ``evaluate --data FILE [--model MANIFEST] [--models-dir models/] [--format FMT]
+  [--hmac-key-env VAR]`` scores the file with a shipped model (default: the one
+  ``CURRENT`` names) and its own thresholds; the last line of output is one JSON
+  object with ``EVALUATE_KEYS``.
+- An HMAC key is the UTF-8 bytes of the named environment variable's value.
+- Exit status: 0 success, 1 the model could not be loaded or verified,
+  2 bad arguments or unreadable data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from moderation.scoring.features import ScoringInput
+from moderation.scoring.model import ModelError, current_manifest_path, load_bundle
+from moderation.training.dataset import detect_languages_in_parallel
+from moderation.training.evaluation import classification_metrics
+from moderation.training.readers import FORMATS, DataFormatError, data_files, read_labelled
+from moderation.training.report import Progress, metrics_table, table
+from moderation.training.trainer import DEFAULT_AUXILIARY, TRAINING_STEPS, TrainingOptions, train
+
+EVALUATE_KEYS = (
+    "n",
+    "roc_auc",
+    "pr_auc",
+    "f1",
+    "mcc",
+    "ham_to_spam_rate",
+    "spam_to_published_rate",
+    "review_rate",
+)
+EXIT_MODEL_ERROR = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input; the message is shown as is."""
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share in [0, 1), e.g. 0.005 for 0.5 %, got {text}")
+    return value
+
+
+def _auxiliary(text: str) -> tuple[str, float]:
+    name, equals, weight = text.partition("=")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = -1.0
+    if not equals or not name or not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected GROUP=WEIGHT with 0 < WEIGHT <= 1, got {text!r}")
+    return name, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="train.py", description="Train and evaluate the spam model.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    training = commands.add_parser("train", help="train, evaluate on held-out groups, ship a model")
+    training.add_argument("--data", type=Path, action="append", required=True,
+                          help="labelled file or directory (repeatable)")
+    training.add_argument("--out", type=Path, default=Path("models"), help="models directory (default: models/)")
+    training.add_argument("--max-ham-to-spam", type=_share, default=0.005,
+                          help="budget: share of ham held as spam (default 0.005)")
+    training.add_argument("--max-spam-published", type=_share, default=0.02,
+                          help="budget: share of spam published (default 0.02)")
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--hmac-key-env", metavar="VAR",
+                          help="sign the manifest with HMAC-SHA256 under the key in this environment variable")
+    training.add_argument("--format", choices=FORMATS, help="format of every --data file (default: detected)")
+    training.add_argument(
+        "--auxiliary", type=_auxiliary, action="append", metavar="GROUP=WEIGHT",
+        help="a group always trained on with this weight and never held out "
+        f"(default: {', '.join(f'{k}={v}' for k, v in DEFAULT_AUXILIARY.items())})",
+    )
+
+    evaluating = commands.add_parser("evaluate", help="score a labelled file with a shipped model")
+    evaluating.add_argument("--data", type=Path, action="append", required=True, help="labelled file")
+    evaluating.add_argument("--model", type=Path, help="manifest (.json) of the model (default: the current one)")
+    evaluating.add_argument("--models-dir", type=Path, default=Path("models"),
+                            help="where CURRENT is looked up (default: models/)")
+    evaluating.add_argument("--format", choices=FORMATS, help="format of the file (default: detected)")
+    evaluating.add_argument("--hmac-key-env", metavar="VAR", help="require a manifest HMAC under this key")
+    return parser
+
+
+def _hmac_key(variable: str | None) -> bytes | None:
+    if variable is None:
+        return None
+    value = os.environ.get(variable, "")
+    if not value:
+        raise UsageError(f"--hmac-key-env {variable}: the environment variable is unset or empty")
+    return value.encode("utf-8")
+
+
+def _check_paths(paths: Sequence[Path]) -> None:
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise UsageError(f"no such file or directory: {', '.join(missing)}")
+
+
+def _run_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    _check_paths(args.data)
+    options = TrainingOptions(
+        data=args.data,
+        out=args.out,
+        max_ham_to_spam=args.max_ham_to_spam,
+        max_spam_published=args.max_spam_published,
+        seed=args.seed,
+        hmac_key=_hmac_key(args.hmac_key_env),
+        auxiliary=dict(args.auxiliary) if args.auxiliary else dict(DEFAULT_AUXILIARY),
+        fmt=args.format,
+        command=shlex.join(["python", "train.py", *argv]),
+    )
+    progress = Progress(TRAINING_STEPS)
+    result = train(options, progress)
+    manifest = result.manifest
+    evaluation = manifest["evaluation"]
+    rows = dict(evaluation["per_group"])
+    rows["all held-out"] = evaluation["pooled"]
+    thresholds = manifest["thresholds"]
+    pooled = evaluation["pooled"]
+    print()
+    print(f"Model {result.version}: held-out evaluation ({evaluation['method']})")
+    print(metrics_table(rows))
+    print()
+    print(table(
+        ["threshold", "value", "measured on held-out rows", "budget"],
+        [
+            ["approve below", f"{thresholds['approve_below']:.4f}",
+             f"spam published {pooled['spam_to_published_rate']:.2%}", f"<= {options.max_spam_published:.2%}"],
+            ["spam at or above", f"{thresholds['reject_above']:.4f}",
+             f"ham held as spam {pooled['ham_to_spam_rate']:.2%}", f"<= {options.max_ham_to_spam:.2%}"],
+            ["review band", "between", f"{pooled['review_rate']:.1%} of all rows", "smallest"],
+        ],
+    ))
+    transfer = {name: m["transfer"] for name, m in evaluation["per_group"].items() if "transfer" in m}
+    if transfer:
+        print()
+        print("Thresholds chosen without the group, applied to it:")
+        print(table(
+            ["held out", "approve below", "spam at or above", "ham->spam", "spam->published", "review"],
+            [[name, f"{t['approve_below']:.4f}", f"{t['reject_above']:.4f}", f"{t['ham_to_spam_rate']:.2%}",
+              f"{t['spam_to_published_rate']:.2%}", f"{t['review_rate']:.1%}"] for name, t in transfer.items()],
+        ))
+    print()
+    print(f"training languages: {', '.join(manifest['languages']) or 'none'}; "
+          f"{manifest['data']['rows_used']} rows; wall time {progress.elapsed:.1f} s")
+    print(f"wrote {result.manifest_path}, {manifest['model_file']}, {result.card_path.name}, "
+          f"{len(result.plot_paths)} plots in {result.plot_paths[0].parent}; CURRENT -> {result.version}")
+    return 0
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    _check_paths(args.data)
+    manifest_path = args.model or current_manifest_path(args.models_dir)
+    bundle = load_bundle(manifest_path, _hmac_key(args.hmac_key_env))
+    rows = []
+    for path, detected in data_files(args.data):
+        result = read_labelled(path, args.format or detected)
+        print(f"{path}: {result.format}, {len(result.rows)} rows, {len(result.errors)} bad rows", file=sys.stderr)
+        for line, message in result.errors[:10]:
+            print(f"  {path}:{line}: {message}", file=sys.stderr)
+        rows.extend(result.rows)
+    if not rows:
+        raise UsageError("no labelled rows to evaluate")
+    missing = [i for i, row in enumerate(rows) if not row.language]
+    detected_languages = dict(zip(missing, detect_languages_in_parallel([rows[i].body for i in missing])))
+    inputs = [
+        ScoringInput(row.body, row.author_name, row.author_email, row.language or detected_languages[i])
+        for i, row in enumerate(rows)
+    ]
+    scores = bundle.predict_proba(inputs)
+    metrics = classification_metrics(scores, [row.label for row in rows], bundle.thresholds)
+    print(f"model {bundle.version} (approve below {bundle.thresholds.approve_below:.4f}, "
+          f"spam at or above {bundle.thresholds.reject_above:.4f})")
+    print(metrics_table({", ".join(str(p) for p in args.data): metrics}, first_column="data"))
+    summary = {key: (round(metrics[key], 6) if isinstance(metrics[key], float) else metrics[key])
+               for key in EVALUATE_KEYS}
+    print(json.dumps(summary))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _run_train(args, argv)
+        return _run_evaluate(args)
+    except ModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_MODEL_ERROR
+    except (UsageError, DataFormatError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
