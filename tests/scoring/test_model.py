@@ -1,0 +1,205 @@
+"""Loading a model: verification before unpickling, and the holder that keeps the last good one."""
+
+import json
+import shutil
+from pathlib import Path
+
+import joblib
+import pytest
+import sklearn
+
+from moderation.scoring.features import ScoringInput, build_pipeline
+from moderation.scoring.model import (
+    IntegrityError,
+    ManifestError,
+    ModelError,
+    ModelHolder,
+    ModelLoadError,
+    Thresholds,
+    VersionMismatchError,
+    current_manifest_path,
+    load_bundle,
+)
+from moderation.training.artifact import set_current, write_model
+from tests.scoring.toy import toy_inputs
+
+KEY = b"test-signing-key"
+SPAM = ScoringInput("WIN a FREE iPhone now, visit http://www.promo7.com/a1 !!!", "user42", "", "en")
+HAM = ScoringInput("The dancing at 3:15 is hilarious, my kids love it", "Anna", "", "en")
+FIELDS = {
+    "created_at": "2026-01-01T00:00:00Z",
+    "languages": ["en"],
+    "thresholds": {"approve_below": 0.2, "reject_above": 0.8},
+}
+
+
+@pytest.fixture(scope="module")
+def toy_pipeline():
+    inputs, labels, _ = toy_inputs()
+    return build_pipeline(seed=0).fit(inputs, labels)
+
+
+@pytest.fixture
+def models_dir(tmp_path, toy_pipeline) -> Path:
+    """A models directory with two signed versions, CURRENT -> v1."""
+    for version in ("toy-v1", "toy-v2"):
+        write_model(toy_pipeline, FIELDS, tmp_path, version, hmac_key=KEY)
+    set_current(tmp_path, "toy-v1")
+    return tmp_path
+
+
+def _edit_manifest(path: Path, **changes) -> None:
+    manifest = json.loads(path.read_text())
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest))
+
+
+def test_manifest_round_trip(models_dir, toy_pipeline):
+    path = current_manifest_path(models_dir)
+    assert path == models_dir / "toy-v1.json"
+    bundle = load_bundle(path, hmac_key=KEY)
+    assert bundle.version == "toy-v1"
+    assert bundle.thresholds == Thresholds(approve_below=0.2, reject_above=0.8)
+    assert bundle.languages == frozenset({"en"})
+    assert bundle.manifest["libraries"]["scikit-learn"] == sklearn.__version__
+    assert bundle.manifest["created_at"] == FIELDS["created_at"]
+    assert len(bundle.manifest["sha256"]) == 64
+    assert bundle.loaded_at > 0
+    inputs = [SPAM, HAM]
+    assert bundle.predict_proba(inputs) == toy_pipeline.predict_proba(inputs)[:, 1].tolist()
+
+
+def test_predict_proba_is_batched_and_ordered(models_dir):
+    bundle = load_bundle(current_manifest_path(models_dir))
+    spam, ham = bundle.predict_proba([SPAM, HAM])
+    assert spam > 0.5 > ham
+    assert bundle.predict_proba([HAM, SPAM]) == [ham, spam]
+    assert bundle.predict_proba([]) == []
+
+
+def test_explain_names_the_features_that_pushed_the_score(models_dir):
+    bundle = load_bundle(current_manifest_path(models_dir))
+    reasons = bundle.explain(SPAM, top=4)
+    assert 1 <= len(reasons) <= 4
+    assert all(set(reason) == {"feature", "weight"} for reason in reasons)
+    weights = [abs(reason["weight"]) for reason in reasons]
+    assert weights == sorted(weights, reverse=True)
+    assert sum(reason["weight"] for reason in reasons) > 0  # towards spam
+    assert all(reason["feature"].split(":")[0] in {"word", "char", "signal", "lang"} for reason in reasons)
+
+
+def test_tampered_model_file_is_refused_before_unpickling(models_dir, monkeypatch):
+    model_file = models_dir / "toy-v1.joblib"
+    model_file.write_bytes(model_file.read_bytes() + b"\x00")
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
+    with pytest.raises(IntegrityError, match="tampered"):
+        load_bundle(models_dir / "toy-v1.json")
+
+
+def test_tampered_manifest_fails_its_hmac(models_dir):
+    _edit_manifest(models_dir / "toy-v1.json", thresholds={"approve_below": 0.0, "reject_above": 1.0})
+    with pytest.raises(IntegrityError, match="HMAC"):
+        load_bundle(models_dir / "toy-v1.json", hmac_key=KEY)
+    with pytest.raises(IntegrityError, match="HMAC"):
+        load_bundle(models_dir / "toy-v2.json", hmac_key=b"another key")
+
+
+def test_a_configured_key_requires_a_signed_manifest(tmp_path, toy_pipeline):
+    path, _ = write_model(toy_pipeline, FIELDS, tmp_path, "unsigned")
+    assert load_bundle(path).version == "unsigned"
+    with pytest.raises(IntegrityError, match="not signed"):
+        load_bundle(path, hmac_key=KEY)
+
+
+def test_another_scikit_learn_version_is_refused(models_dir):
+    manifest = json.loads((models_dir / "toy-v1.json").read_text())
+    _edit_manifest(models_dir / "toy-v1.json", libraries={**manifest["libraries"], "scikit-learn": "0.24.2"})
+    with pytest.raises(VersionMismatchError, match="scikit-learn 0.24.2"):
+        load_bundle(models_dir / "toy-v1.json")
+
+
+def test_another_feature_version_is_refused(models_dir):
+    _edit_manifest(models_dir / "toy-v1.json", feature_version="0-old")
+    with pytest.raises(VersionMismatchError, match="feature version"):
+        load_bundle(models_dir / "toy-v1.json")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("{not json", "not readable JSON"),
+        ("[]", "JSON object"),
+        ('{"format": 1}', "invalid"),
+    ],
+)
+def test_missing_or_invalid_manifest(tmp_path, content, message):
+    path = tmp_path / "m.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ManifestError, match=message):
+        load_bundle(path)
+
+
+def test_manifest_must_not_point_outside_its_directory(models_dir):
+    _edit_manifest(models_dir / "toy-v1.json", model_file="../elsewhere.joblib")
+    with pytest.raises(ManifestError, match="model_file"):
+        load_bundle(models_dir / "toy-v1.json")
+
+
+def test_a_verified_file_that_is_not_a_pipeline_is_refused(tmp_path):
+    path, _ = write_model({"not": "a pipeline"}, FIELDS, tmp_path, "odd")
+    with pytest.raises(ModelLoadError, match="scoring pipeline"):
+        load_bundle(path)
+
+
+def test_current_pointer_missing_or_invalid(tmp_path):
+    with pytest.raises(ManifestError, match="CURRENT"):
+        current_manifest_path(tmp_path)
+    (tmp_path / "CURRENT").write_text("../../etc/passwd\n")
+    with pytest.raises(ManifestError, match="one model version"):
+        current_manifest_path(tmp_path)
+
+
+def test_thresholds_must_be_ordered():
+    with pytest.raises(ValueError):
+        Thresholds(approve_below=0.9, reject_above=0.1)
+
+
+def test_holder_loads_and_keeps_the_last_good_model_on_a_failed_reload(models_dir):
+    holder = ModelHolder(models_dir, hmac_key=KEY)
+    assert holder.bundle is None
+    first = holder.reload()
+    assert holder.bundle is first and first.version == "toy-v1" and holder.last_error is None
+
+    set_current(models_dir, "toy-v2")
+    model_file = models_dir / "toy-v2.joblib"
+    original = model_file.read_bytes()
+    model_file.write_bytes(original[:-10])
+    with pytest.raises(ModelError):
+        holder.reload()
+    assert holder.bundle is first
+    assert "toy-v2" in holder.last_error and "tampered" in holder.last_error
+
+    set_current(models_dir, "missing-version")
+    with pytest.raises(ManifestError):
+        holder.reload()
+    assert holder.bundle is first
+
+    model_file.write_bytes(original)
+    set_current(models_dir, "toy-v2")
+    second = holder.reload()
+    assert holder.bundle is second and second.version == "toy-v2" and holder.last_error is None
+
+
+def test_holder_without_any_model(tmp_path):
+    holder = ModelHolder(tmp_path)
+    with pytest.raises(ManifestError):
+        holder.reload()
+    assert holder.bundle is None and "CURRENT" in holder.last_error
+
+
+def test_copied_models_directory_still_verifies(models_dir, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("copy") / "models"
+    shutil.copytree(models_dir, copy)
+    assert load_bundle(current_manifest_path(copy), hmac_key=KEY).version == "toy-v1"

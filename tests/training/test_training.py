@@ -1,0 +1,177 @@
+"""End to end: `train.py train` on small files written here, then `train.py evaluate`."""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from moderation.scoring.model import current_manifest_path, load_bundle, sha256_file
+from moderation.training.cli import EVALUATE_KEYS, main
+from tests.scoring.toy import toy_rows, write_jsonl
+
+REPO = Path(__file__).resolve().parents[2]
+KEY_VARIABLE = "MODERATION_TEST_MODEL_KEY"
+SMS_LINES = [
+    "spam\tWINNER!! Call 09061701461 to claim your cash prize now",
+    "spam\tFree entry to win a holiday, text WIN to 80086 now",
+    "ham\tOk, see you at the station at six",
+    "ham\tCan you pick up some bread on the way home?",
+] * 3  # exact duplicates on purpose: removed before any split
+
+
+def _write_data(root: Path) -> Path:
+    data = root / "data"
+    (data / "sms").mkdir(parents=True)
+    rows = toy_rows(per_site=40)
+    write_jsonl(data / "sites.jsonl", rows)
+    (data / "sms" / "SMSSpamCollection").write_text("\n".join(SMS_LINES) + "\n", encoding="utf-8")
+    (data / "README.md").write_text("# not data\n", encoding="utf-8")
+    return data
+
+
+def _train(data: Path, out: Path, capsys, *extra: str) -> tuple[int, str, str]:
+    code = main(["train", "--data", str(data), "--out", str(out), *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One signed training run shared by the tests below: (data dir, models dir, stdout, stderr)."""
+    root = tmp_path_factory.mktemp("training")
+    data = _write_data(root)
+    models = root / "models"
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+        patch.setenv(KEY_VARIABLE, "s3cret")
+        code = main(["train", "--data", str(data), "--out", str(models), "--hmac-key-env", KEY_VARIABLE])
+    assert code == 0, err.getvalue()
+    return data, models, out.getvalue(), err.getvalue()
+
+
+def test_train_writes_a_verified_artifact_and_points_current_at_it(trained):
+    data, models, _, _ = trained
+    manifest_path = current_manifest_path(models)
+    version = manifest_path.stem
+    assert version.startswith("spam-lr-")
+    for name in (f"{version}.joblib", f"{version}.json", f"{version}.md"):
+        assert (models / name).is_file()
+    for plot in ("roc", "pr", "scores", "calibration"):
+        assert (models / version / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bundle = load_bundle(manifest_path, hmac_key=b"s3cret")
+    assert bundle.version == version and bundle.languages == frozenset({"en"})
+
+
+def test_manifest_records_what_the_issue_asks_for(trained):
+    data, models, _, _ = trained
+    manifest = json.loads(current_manifest_path(models).read_text())
+    assert manifest["sha256"] == sha256_file(models / manifest["model_file"])
+    assert set(manifest["libraries"]) >= {"python", "scikit-learn", "numpy", "joblib"}
+    files = {Path(f["path"]).name: f for f in manifest["data"]["files"]}
+    assert set(files) == {"sites.jsonl", "SMSSpamCollection"}
+    assert files["sites.jsonl"]["sha256"] == sha256_file(data / "sites.jsonl")
+    assert files["SMSSpamCollection"]["rows"] == len(SMS_LINES)
+    assert manifest["data"]["groups"]["sms"]["rows"] == 4  # the SMS copies went before any split
+    assert manifest["data"]["duplicates_removed"] >= len(SMS_LINES) - 4
+    assert manifest["languages"] == ["en"]
+    assert manifest["feature_version"] and manifest["created_at"].endswith("Z") and "hmac" in manifest
+    evaluation = manifest["evaluation"]
+    assert set(evaluation["per_group"]) == {"site-a", "site-b", "site-c"}  # sms is auxiliary
+    assert all("transfer" in group for group in evaluation["per_group"].values())
+    for key in ("roc_auc", "pr_auc", "f1", "mcc", "recall_at_1pct_fpr", "ham_to_spam_rate",
+                "spam_to_published_rate", "review_rate"):
+        assert key in manifest["metrics"]
+    assert manifest["metrics"]["ham_to_spam_rate"] <= 0.005
+    assert manifest["metrics"]["spam_to_published_rate"] <= 0.02
+    thresholds = manifest["thresholds"]
+    assert 0.0 <= thresholds["approve_below"] <= thresholds["reject_above"]
+
+
+def test_model_card_is_generated_from_the_manifest(trained):
+    _, models, _, _ = trained
+    version = current_manifest_path(models).stem
+    card = (models / f"{version}.md").read_text()
+    manifest = json.loads((models / f"{version}.json").read_text())
+    for heading in ("## Intended use", "## Data", "## Evaluation", "## Thresholds", "## Limits"):
+        assert heading in card
+    assert "Almeida" in card  # the SMS collection's citation
+    assert "French" in card
+    assert f"{manifest['thresholds']['reject_above']:.4f}" in card
+    assert f"{version}/roc.png" in card
+
+
+def test_progress_and_summary_are_printed(trained):
+    _, _, out, err = trained
+    assert "[1/6]" in err and "[6/6]" in err and "holding out site-b" in err
+    assert "all held-out" in out and "approve below" in out and "CURRENT ->" in out
+
+
+def test_same_data_and_seed_give_the_same_metrics(trained, tmp_path, capsys):
+    data, models, _, _ = trained
+    code, _, err = _train(data, tmp_path / "again", capsys)
+    assert code == 0, err
+    first = json.loads(current_manifest_path(models).read_text())
+    second = json.loads(current_manifest_path(tmp_path / "again").read_text())
+    assert second["evaluation"] == first["evaluation"]
+    assert second["thresholds"] == first["thresholds"]
+
+
+def test_evaluate_prints_one_json_object_last(trained, capsys):
+    data, models, _, _ = trained
+    code = main(["evaluate", "--data", str(data / "sites.jsonl"), "--models-dir", str(models)])
+    out = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    assert tuple(result) == EVALUATE_KEYS
+    assert result["n"] == 120
+    assert 0.9 <= result["roc_auc"] <= 1.0
+    assert 0.0 <= result["review_rate"] <= 1.0
+
+
+def test_evaluate_refuses_a_tampered_model(trained, tmp_path, capsys):
+    _, models, _, _ = trained
+    copy = tmp_path / "models"
+    shutil.copytree(models, copy)
+    model_file = copy / f"{current_manifest_path(copy).stem}.joblib"
+    model_file.write_bytes(model_file.read_bytes()[::-1])
+    data = tmp_path / "one.jsonl"
+    write_jsonl(data, toy_rows(per_site=2))
+    code = main(["evaluate", "--data", str(data), "--model", str(current_manifest_path(copy))])
+    assert code == 1
+    assert "tampered" in capsys.readouterr().err
+
+
+def test_stricter_budgets_widen_the_review_band(trained, tmp_path, capsys):
+    data, models, _, _ = trained
+    code, _, err = _train(data, tmp_path / "strict", capsys, "--max-ham-to-spam", "0", "--max-spam-published", "0")
+    assert code == 0, err
+    default = json.loads(current_manifest_path(models).read_text())["metrics"]
+    strict = json.loads(current_manifest_path(tmp_path / "strict").read_text())["metrics"]
+    assert strict["ham_to_spam_rate"] == strict["spam_to_published_rate"] == 0.0
+    assert strict["review_rate"] >= default["review_rate"]
+
+
+def test_usage_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):
+    assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    data = write_jsonl(tmp_path / "d.jsonl", toy_rows(per_site=2))
+    assert main(["train", "--data", str(data), "--out", str(tmp_path), "--hmac-key-env", KEY_VARIABLE]) == 2
+    assert KEY_VARIABLE in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--data", str(data), "--max-ham-to-spam", "5"])
+
+
+def test_train_py_entry_point_runs_evaluate(trained):
+    data, models, _, _ = trained
+    completed = subprocess.run(
+        [sys.executable, "train.py", "evaluate", "--data", str(data / "sites.jsonl"), "--models-dir", str(models)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert set(json.loads(completed.stdout.strip().splitlines()[-1])) == set(EVALUATE_KEYS)
