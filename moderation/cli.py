@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", help="address to listen on (MODERATION_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (MODERATION_PORT)")
+    serve.add_argument("--workers", type=int,
+                       help="worker processes sharing the port (MODERATION_WORKERS; 0: one per CPU)")
 
     site = commands.add_parser("site", help="websites that post comments")
     site_commands = site.add_subparsers(dest="site_command", required=True)
@@ -101,16 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings, args) -> int:
-    from aiohttp import web
-
-    from .app import create_app
+    from .serve import default_workers, serve
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"moderation: listening on http://{host}:{port} (database {settings.database_url}, "
-          f"models {model_dir(settings)})", flush=True)
-    web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
-                access_log_format='%a "%r" %s %b %Tfs')
-    return 0
+    workers = args.workers if args.workers is not None else settings.workers
+    workers = workers or default_workers()
+    print(f"moderation: listening on http://{host}:{port} with {workers} worker(s) "
+          f"(database {settings.database_url}, models {model_dir(settings)})", flush=True)
+    return serve(settings, host, port, workers)
 
 
 async def _store_command(settings, args) -> int:

@@ -36,6 +36,9 @@ SETTINGS: tuple[Setting, ...] = (
             "or sqlite:////absolute/path. The CLI and the server read the same one."),
     Setting("host", "127.0.0.1", str, "Address `moderation serve` listens on."),
     Setting("port", 8080, int, "Port `moderation serve` listens on."),
+    Setting("workers", 0, int,
+            "Worker processes `moderation serve` runs, sharing the port (SO_REUSEPORT); "
+            "0 means one per CPU."),
     Setting("model_dir", "", str,
             "Directory holding the model files and the CURRENT pointer; empty means "
             "the `models/` directory shipped beside the package (else ./models)."),
@@ -74,6 +77,7 @@ Settings = dataclasses.make_dataclass(
     [(s.name, s.type, dataclasses.field(default=s.default)) for s in SETTINGS],
     frozen=True,
 )
+Settings.__module__ = __name__   # picklable, for worker processes
 Settings.__doc__ = "The values of :data:`SETTINGS` for one process. Build with :func:`load_settings`."
 
 

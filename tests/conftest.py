@@ -88,5 +88,6 @@ def server_env(tmp_path, toy_models_dir):
         "MODERATION_RATE_LIMIT_PER_EMAIL": "0",
         "MODERATION_DUPLICATE_WINDOW_SECONDS": "0",
         "MODERATION_LOG_LEVEL": "WARNING",
+        "MODERATION_WORKERS": "1",
     })
     return env

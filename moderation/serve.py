@@ -1,0 +1,84 @@
+"""``moderation serve``: one process, or N worker processes sharing the port.
+
+With N > 1 workers the parent migrates the database once, then starts N
+processes that each bind the same address with SO_REUSEPORT (the kernel spreads
+connections across them) and run the full app. The parent forwards SIGTERM,
+SIGINT and SIGHUP to the workers, restarts a worker that dies unexpectedly,
+and exits when the workers have stopped. Everything shared between workers
+(rate limits, idempotency keys, decisions) lives in the database.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import time
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+RESTART_BACKOFF_SECONDS = 1.0
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on: scoring and language
+    detection are CPU-bound and hold the GIL."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
+    """Run the app in this process until SIGTERM/SIGINT."""
+    from .app import create_app
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format=f"%(asctime)s %(levelname)s [{os.getpid()}] %(name)s: %(message)s")
+    web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
+                reuse_port=reuse_port or None, access_log_format='%a "%r" %s %b %Tfs')
+
+
+async def _migrate(settings) -> None:
+    from .store.base import open_store
+    async with open_store(settings.database_url):
+        pass
+
+
+def serve(settings, host: str, port: int, workers: int) -> int:
+    if workers <= 1:
+        run_worker(settings, host, port, reuse_port=False)
+        return 0
+    asyncio.run(_migrate(settings))
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+    processes: list[multiprocessing.Process] = []
+
+    def start() -> multiprocessing.Process:
+        process = context.Process(target=run_worker, args=(settings, host, port, True), daemon=False)
+        process.start()
+        return process
+
+    def forward(signum, _frame) -> None:
+        nonlocal stopping
+        if signum != signal.SIGHUP:
+            stopping = True
+        for process in processes:
+            if process.is_alive():
+                os.kill(process.pid, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    processes.extend(start() for _ in range(workers))
+    log.info("serving with %d workers: %s", workers, ", ".join(str(p.pid) for p in processes))
+    while True:
+        for index, process in enumerate(processes):
+            process.join(timeout=0.2)
+            if process.exitcode is not None and not stopping:
+                log.error("worker %d exited with %s; restarting it", process.pid, process.exitcode)
+                time.sleep(RESTART_BACKOFF_SECONDS)
+                processes[index] = start()
+        if stopping and all(p.exitcode is not None for p in processes):
+            return 0
