@@ -3,10 +3,12 @@
 Contract:
 
 - ``CalibratedLinearClassifier`` is a scikit-learn classifier over labels
-  ``{0 = ham, 1 = spam}``: a logistic regression (liblinear, seeded) whose margin
-  ``m`` is mapped to ``P(spam) = sigmoid(slope * m + intercept)``.
-- After ``fit`` the calibration is the identity (plain logistic-regression
-  probabilities). Training then calls ``calibrate(*fit_platt(scores, labels))``
+  ``{0 = ham, 1 = spam}``: a linear support vector machine (hinge loss, L2,
+  liblinear, seeded) whose margin ``m`` is mapped to
+  ``P(spam) = sigmoid(slope * m + intercept)``, the use Platt designed his
+  sigmoid for.
+- After ``fit`` the calibration is the identity (``sigmoid(m)``, a placeholder
+  that ranks correctly). Training then calls ``calibrate(*fit_platt(scores, labels))``
   with margins of rows the model never saw (out-of-group), so the probabilities
   describe new sources, not the training rows.
 - Because the calibration is monotone and affine in the margin, the whole model
@@ -20,15 +22,16 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
-DEFAULT_C = 5.0
-"""Inverse L2 strength: TF-IDF rows are unit-length, so weights need room to grow
-(1, 3, 5, 10, 30, 100 were compared on held-out videos; 3-10 are equivalent)."""
+DEFAULT_C = 0.1
+"""Inverse L2 strength. On held-out YouTube videos a linear SVM at C 0.1-0.2 ranked
+better than logistic regression at any C tried (1-100): pooled ROC AUC 0.981 ->
+0.982, and the hardest video 0.976 -> 0.982; smaller or larger C did worse."""
 
 
 class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
-    """Logistic regression + a sigmoid calibration set from out-of-sample margins."""
+    """Linear SVM + a sigmoid calibration set from out-of-sample margins."""
 
     def __init__(self, C: float = DEFAULT_C, seed: int = 0):
         self.C = C
@@ -38,9 +41,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y)
         if set(np.unique(labels).tolist()) != {0, 1}:
             raise ValueError("training needs both classes, labelled 0 (ham) and 1 (spam)")
-        self.linear_ = LogisticRegression(
-            C=self.C, solver="liblinear", random_state=self.seed, max_iter=1000
-        )
+        self.linear_ = LinearSVC(C=self.C, dual=True, random_state=self.seed, max_iter=5000)
         self.linear_.fit(X, labels, sample_weight=sample_weight)
         self.classes_ = self.linear_.classes_
         self.slope_, self.intercept_ = 1.0, 0.0
@@ -54,7 +55,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        """Uncalibrated margin of the logistic regression (larger = more spam)."""
+        """Uncalibrated margin of the linear model (larger = more spam)."""
         return self.linear_.decision_function(X)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Contract:
 
-- ``new_version(models_dir, now)`` -> ``spam-lr-YYYYMMDDTHHMMSSZ`` (UTC), sortable;
+- ``new_version(models_dir, now)`` -> ``spam-svm-YYYYMMDDTHHMMSSZ`` (UTC), sortable;
   a ``-2``, ``-3``... suffix keeps it unique within ``models_dir``.
 - ``write_model(pipeline, fields, models_dir, version, hmac_key)`` dumps the
   pipeline to ``<version>.joblib`` and writes ``<version>.json``: ``fields``
@@ -37,7 +37,7 @@ from moderation.scoring.model import (
     sha256_file,
 )
 
-VERSION_PREFIX = "spam-lr"
+VERSION_PREFIX = "spam-svm"
 JOBLIB_COMPRESSION = 3
 
 

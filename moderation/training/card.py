@@ -136,9 +136,9 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         f"{pipeline['min_document_frequency']} training texts, plus signals that carry "
         "across sites and languages: links and their count, e-mail addresses and phone numbers in the "
         "body, digit / uppercase / symbol ratios, repeated characters, length, author name with a URL or "
-        "digits, disposable e-mail domain, detected language. One L2-regularized logistic regression "
-        f"(C {pipeline['C']}, block weights {pipeline['block_weights']}, seed {manifest['seed']}), its "
-        "margin mapped to P(spam) by a Platt sigmoid.",
+        f"digits, disposable e-mail domain, detected language. One {pipeline['classifier']} "
+        f"(C {pipeline['C']}, block weights {pipeline['block_weights']}, seed {manifest['seed']}): the "
+        "margin is mapped to P(spam) by the sigmoid fitted on held-out margins.",
         "",
         *_data_section(manifest),
         *_evaluation_section(manifest),

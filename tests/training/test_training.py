@@ -58,7 +58,7 @@ def test_train_writes_a_verified_artifact_and_points_current_at_it(trained):
     data, models, _, _ = trained
     manifest_path = current_manifest_path(models)
     version = manifest_path.stem
-    assert version.startswith("spam-lr-")
+    assert version.startswith("spam-svm-")
     for name in (f"{version}.joblib", f"{version}.json", f"{version}.md"):
         assert (models / name).is_file()
     for plot in ("roc", "pr", "scores", "calibration"):
