@@ -27,7 +27,7 @@ request = function()
     .. '"author": {"name": "%s", "email": "reader%d@example.fr"}, "body": "%s",'
     .. '"client": {"ip": "10.%d.%d.%d", "user_agent": "Mozilla/5.0 bench"}}',
     n % 500, n % 500, n % 500, names[(n % #names) + 1], n, json_escape(body),
-    (n // 65536) % 256, (n // 256) % 256, n % 256)
+    math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
   return wrk.format("POST", "/v1/comments",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, payload)
 end
