@@ -23,9 +23,8 @@ from langdetect import DetectorFactory
 from langdetect import detector_factory as _langdetect_factory
 from langdetect.lang_detect_exception import LangDetectException
 
-from moderation.scoring.features import normalize_text
+from moderation.scoring.features import UNKNOWN_LANGUAGE, normalize_text
 
-UNKNOWN_LANGUAGE = "unknown"
 MIN_LETTERS_FOR_DETECTION = 12
 """Below this many letters langdetect guesses wildly (``"ok lol"`` -> ``"so"``)."""
 
