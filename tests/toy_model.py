@@ -44,6 +44,7 @@ def training_rows() -> tuple[list[str], list[int]]:
 
 
 TOY_VERSION = "toy-20260101T000000Z"
+TOY_THRESHOLDS = {"approve_below": 0.3, "reject_above": 0.8}
 
 
 def build_toy_models(directory: Path) -> Path:
@@ -68,14 +69,6 @@ def write_toy_version(directory: Path, version: str) -> Path:
 
 
 def _write(pipeline, directory: Path, version: str) -> None:
-    # Temporary: replaced by the training package's artifact writer.
-    import json, joblib, sklearn
-    from moderation.scoring.features import FEATURE_VERSION
-    from moderation.scoring.model import sha256_file
-    joblib.dump(pipeline, directory / f"{version}.joblib")
-    manifest = {"format": 1, "version": version, "model_file": f"{version}.joblib",
-                "sha256": sha256_file(directory / f"{version}.joblib"),
-                "libraries": {"scikit-learn": sklearn.__version__}, "feature_version": FEATURE_VERSION,
-                "languages": ["en"], "thresholds": {"approve_below": 0.3, "reject_above": 0.8}}
-    (directory / f"{version}.json").write_text(json.dumps(manifest))
-    (directory / "CURRENT").write_text(version + "\n")
+    from moderation.training.artifact import set_current, write_model
+    write_model(pipeline, {"languages": ["en"], "thresholds": TOY_THRESHOLDS}, directory, version)
+    set_current(directory, version)
