@@ -49,12 +49,15 @@ TOY_THRESHOLDS = {"approve_below": 0.3, "reject_above": 0.8}
 
 def build_toy_models(directory: Path) -> Path:
     """Train the toy model and write it (with CURRENT) into *directory*."""
+    from moderation.scoring.classifier import fit_platt
     from moderation.scoring.features import ScoringInput, build_pipeline
     from moderation.scoring.language import detect_language
 
     texts, labels = training_rows()
     inputs = [ScoringInput(body=t, language=detect_language(t)) for t in texts]
     pipeline = build_pipeline(seed=0).fit(inputs, labels)
+    # Training calibrates on held-out margins; a toy may use its own, in-sample.
+    pipeline[-1].calibrate(*fit_platt(pipeline.decision_function(inputs), labels))
     _write(pipeline, directory, version=TOY_VERSION)
     return directory
 
