@@ -67,6 +67,14 @@ SETTINGS: tuple[Setting, ...] = (
             "How long the scorer waits to gather concurrent texts into one batch when idle."),
     Setting("spam_retention_days", 30, int, "`moderation purge` deletes spam older than this."),
     Setting("ip_retention_days", 7, int, "`moderation purge` deletes full IP addresses older than this."),
+    Setting("session_hours", 12.0, float,
+            "How long a moderator stays signed in on the /moderate pages; then they sign in again."),
+    Setting("signin_failures_per_minute", 10, int,
+            "Failed sign-ins on /moderate allowed per minute from one IP prefix (counted in each "
+            "worker process); beyond, 429. 0 switches the check off."),
+    Setting("trust_forwarded_proto", False, bool,
+            "Believe the X-Forwarded-Proto header to tell HTTPS requests (the session cookie is "
+            "then Secure with the __Host- prefix). Set it only behind a proxy that overwrites it."),
     Setting("log_level", "INFO", str, "Python logging level."),
 )
 
