@@ -144,6 +144,15 @@ class PersonData:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A live browser session: whose it is and until when it lasts."""
+
+    moderator: Moderator
+    created_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class PurgeResult:
     spam_comments: int
     full_ips: int
@@ -201,6 +210,23 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def moderator_by_token_hash(self, token_hash: str) -> Moderator | None:
         """The enabled moderator holding that token, if any."""
+
+    # -- moderators' browser sessions
+    @abc.abstractmethod
+    async def create_session(self, *, id_hash: str, moderator_id: int, now: float,
+                             expires_at: float) -> None:
+        """Record a session under *id_hash*, the hash of the random id its cookie
+        holds (the id itself is never stored), lasting until *expires_at*.
+        Sessions expired by *now* are deleted in the same transaction."""
+
+    @abc.abstractmethod
+    async def session_by_hash(self, id_hash: str, *, now: float) -> SessionRecord | None:
+        """The session recorded under *id_hash*, with its moderator, if it has not
+        expired by *now* (``expires_at > now``) and the moderator is enabled."""
+
+    @abc.abstractmethod
+    async def delete_session(self, id_hash: str) -> bool:
+        """Forget the session (signing out); whether there was one."""
 
     # -- intake
     @abc.abstractmethod
@@ -285,6 +311,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_comments(self, comment_ids: list[int]) -> dict[int, Comment]:
         """The comments among *comment_ids* that exist, by id."""
+
+    @abc.abstractmethod
+    async def thread_context(self, comment_id: int, *, limit: int) -> list[Comment]:
+        """The comments of *comment_id*'s thread, every status (erased ones
+        too), by id: at most *limit*, around that comment (up to half of them
+        before it, the rest from it on, the earlier ones filling in when few
+        follow). Empty when the comment does not exist."""
 
     @abc.abstractmethod
     async def audit_trail(self, comment_id: int) -> list[AuditEvent]:

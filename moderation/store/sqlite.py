@@ -26,7 +26,8 @@ from ..review.decisions import DECISION_ACTIONS
 from ..review.queue import MIN_BAND_WIDTH, QUEUE_STATUSES, UNSCORED_KEY, Cursor, Order, QueueFilter
 from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, DecisionOutcome,
                    DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
-                   PurgeResult, QueueDepth, QueueRow, SiteExists, Store, StoredAnswer, StoreError)
+                   PurgeResult, QueueDepth, QueueRow, SessionRecord, SiteExists, Store, StoredAnswer,
+                   StoreError)
 
 BUSY_TIMEOUT_MS = 10_000
 COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
@@ -679,3 +680,44 @@ class SQLiteStore(Store):
             keys += (await db.execute("DELETE FROM idempotency_keys WHERE created_at < ?",
                                       (idempotency_before,))).rowcount
         return PurgeResult(spam_comments=spam, full_ips=ips, idempotency_keys=keys)
+
+    # -- the review page: a comment's thread
+    async def thread_context(self, comment_id: int, *, limit: int) -> list[Comment]:
+        row = await self._fetchone("SELECT thread_id FROM comments WHERE id = ?", (comment_id,))
+        if row is None:
+            return []
+        params = {"thread": row[0], "id": comment_id, "limit": limit}
+        before = await self._fetchall(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE c.thread_id = :thread AND c.id < :id ORDER BY c.id DESC LIMIT :limit""", params)
+        after = await self._fetchall(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE c.thread_id = :thread AND c.id >= :id ORDER BY c.id LIMIT :limit""", params)
+        n_before = min(len(before), max(limit // 2, limit - len(after)))
+        n_after = min(len(after), limit - n_before)
+        return [_comment(r) for r in reversed(before[:n_before])] + [_comment(r) for r in after[:n_after]]
+
+    # -- moderators' browser sessions
+    async def create_session(self, *, id_hash: str, moderator_id: int, now: float,
+                             expires_at: float) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            await db.execute(
+                "INSERT INTO sessions (id_hash, moderator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (id_hash, moderator_id, now, expires_at))
+
+    async def session_by_hash(self, id_hash: str, *, now: float) -> SessionRecord | None:
+        row = await self._fetchone(
+            """SELECT m.id, m.name, m.role, m.site_ids, m.created_at, s.created_at, s.expires_at
+               FROM sessions s JOIN moderators m ON m.id = s.moderator_id
+               WHERE s.id_hash = ? AND s.expires_at > ? AND m.disabled = 0""", (id_hash, now))
+        if row is None:
+            return None
+        moderator = Moderator(id=row[0], name=row[1], role=Role(row[2]),
+                              site_ids=tuple(json.loads(row[3])), created_at=row[4])
+        return SessionRecord(moderator=moderator, created_at=row[5], expires_at=row[6])
+
+    async def delete_session(self, id_hash: str) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+            return cursor.rowcount == 1
