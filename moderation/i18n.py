@@ -133,3 +133,13 @@ MESSAGES.update({
     "duplicate_value": {"fr": "Valeur en double.", "en": "Duplicate value."},
     "too_many": {"fr": "Trop d'éléments : {max} au plus.", "en": "Too many items: at most {max}."},
 })
+
+MESSAGES.update({
+    # the moderators' pages and their session
+    "csrf_failed": {"fr": "Jeton anti-CSRF absent ou invalide : rechargez la page et recommencez.",
+                    "en": "Missing or invalid CSRF token: reload the page and try again."},
+    "session_expired": {"fr": "Session absente ou expirée : reconnectez-vous.",
+                        "en": "No session, or it expired: sign in again."},
+    "signin_rate_limited": {"fr": "Trop d'essais manqués. Réessayez dans {retry_after} s.",
+                            "en": "Too many failed attempts. Try again in {retry_after} s."},
+})

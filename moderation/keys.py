@@ -14,8 +14,12 @@ STORE = web.AppKey("store", Store)
 MODELS = web.AppKey("models", Any)          # scoring.model.ModelHolder
 SCORER = web.AppKey("scorer", Any)          # scoring.scorer.Scorer
 EXECUTOR = web.AppKey("executor", Executor)  # CPU work: scoring, model loading
+TEMPLATES = web.AppKey("templates", Any)    # jinja2.Environment of the /moderate pages
+SIGNIN_LIMITER = web.AppKey("signin_limiter", Any)  # web.session.SigninLimiter
 
 # per-request values
 REQUEST_ID = web.RequestKey("request_id", str)
 SITE = web.RequestKey("site", Site)               # the site whose key authenticated the request
 MODERATOR = web.RequestKey("moderator", Moderator)  # the moderator whose token did
+WEB_SESSION = web.RequestKey("web_session", Any)   # web.session.WebSession or None, once looked up
+HTML_ERRORS = web.RequestKey("html_errors", bool)  # errors answered as a page (/moderate)
