@@ -161,6 +161,11 @@ class Comment:
     erased_at: float | None = None   # set when the author's data was erased
 
 
+#: Webhook events: ``comment.<status>``, sent when a comment gets that status
+#: (on intake, by a decision, a rescore or an erasure).
+WEBHOOK_EVENTS: tuple[str, ...] = tuple(f"comment.{s.value}" for s in Status)
+
+
 #: What an erased comment's author name becomes (its e-mail, body, IP and
 #: user agent become empty).
 ERASED_AUTHOR = "[erased]"
