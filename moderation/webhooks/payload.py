@@ -1,0 +1,52 @@
+"""The JSON body of a webhook delivery. Pure.
+
+::
+
+    {"event": "comment.published", "occurred_at": "2026-01-02T10:00:00.000Z",
+     "site": "journal",
+     "comment": {"id": 17, "thread": "article-1", "thread_url": "https://...",
+                 "parent_id": null, "status": "published", "reasons": ["model_ham"],
+                 "spam_score": 0.03, "language": "en", "author_name": "Jean",
+                 "body": "...", "created_at": "...", "erased": false}}
+
+``status`` is the status the event is about (the comment may have moved on
+since: later events follow). The author's name and the text are included, so
+a site can show a published comment, or take a rejected one down, without
+another request; after an erasure they are ``[erased]`` and empty. The spam
+score and reasons are the service's judgement, which the site already gets
+when it submits. Never included: e-mail, IP address or prefix, user agent,
+referrer, moderators' names and notes.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..review.views import iso
+from ..store.base import Delivery
+
+COMMENT_FIELDS = ("id", "thread", "thread_url", "parent_id", "status", "reasons", "spam_score",
+                  "language", "author_name", "body", "created_at", "erased")
+
+
+def delivery_payload(delivery: Delivery) -> dict[str, Any]:
+    comment = delivery.comment
+    view: dict[str, Any] | None = None
+    if comment is not None:
+        view = {
+            "id": comment.id, "thread": comment.thread_id, "thread_url": comment.thread_url,
+            "parent_id": comment.parent_id, "status": delivery.status,
+            "reasons": list(comment.reasons),
+            "spam_score": None if comment.spam_score is None else round(comment.spam_score, 4),
+            "language": comment.language, "author_name": comment.author_name,
+            "body": comment.body, "created_at": iso(comment.created_at),
+            "erased": comment.erased_at is not None,
+        }
+        view = {name: view[name] for name in COMMENT_FIELDS}
+    return {"event": delivery.event, "occurred_at": iso(delivery.occurred_at),
+            "site": delivery.site, "comment": view}
+
+
+def delivery_body(delivery: Delivery) -> bytes:
+    return json.dumps(delivery_payload(delivery), ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
