@@ -3,7 +3,7 @@
 One JSON object per line::
 
     {"body": "...", "label": "spam"|"ham", "language": "fr", "site": "journal",
-     "decided_at": "2026-01-02T10:00:00.000Z", "model_score": 0.42}
+     "decided_at": "2026-01-02T10:00:00.000Z", "model_score": 0.42, "source": "moderator"}
 
 - a comment counts once, with its latest moderator decision, and only while
   its status is still the one that decision set (erased comments never);
@@ -11,10 +11,13 @@ One JSON object per line::
   a comment rejected for tone or topic says nothing about spam;
 - ``model_score`` is the score the model gave when the moderator decided
   (None when the comment was unscored); ``decided_at`` is that decision's time;
-- nothing identifies the commenter: no name, e-mail, IP or user agent.
+- nothing identifies the commenter: no name, e-mail, IP or user agent;
+- ``source`` says who labelled: ``moderator`` (a decision here) or ``akismet``
+  (a site's submit-spam / submit-ham: ``decided_at`` is when it was sent, the
+  latest per text and site, and ``model_score`` is None).
 
 ``moderation.training.readers.read_labelled`` reads the file (format
-``jsonl``; it ignores ``decided_at`` and ``model_score``).
+``jsonl``; it ignores ``decided_at``, ``model_score`` and ``source``).
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from .decisions import label_for_status
 from .views import iso
 
-ROW_FIELDS = ("body", "label", "language", "site", "decided_at", "model_score")
+ROW_FIELDS = ("body", "label", "language", "site", "decided_at", "model_score", "source")
 
 
 def parse_since(text: str) -> float:
@@ -45,7 +48,8 @@ def label_row(*, body: str, status: str, language: str, site: str, decided_at: f
         return None
     return {"body": body, "label": label, "language": language, "site": site,
             "decided_at": iso(decided_at),
-            "model_score": None if model_score is None else round(model_score, 4)}
+            "model_score": None if model_score is None else round(model_score, 4),
+            "source": "moderator"}
 
 
 def label_rows(decided: Iterable) -> Iterator[dict]:
@@ -55,6 +59,16 @@ def label_rows(decided: Iterable) -> Iterator[dict]:
                         site=item.site, decided_at=item.decided_at, model_score=item.model_score)
         if row is not None:
             yield row
+
+
+def site_label_rows(labels: Iterable) -> Iterator[dict]:
+    """Rows for the store's :class:`~moderation.store.base.TrainingLabel` records
+    (labels sites sent through the Akismet API)."""
+    for item in labels:
+        if item.label in ("spam", "ham") and item.body.strip():
+            yield {"body": item.body, "label": item.label, "language": item.language,
+                   "site": item.site, "decided_at": iso(item.created_at), "model_score": None,
+                   "source": item.source}
 
 
 def jsonl_line(row: dict) -> str:

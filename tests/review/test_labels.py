@@ -31,8 +31,8 @@ async def test_export_labels_is_read_back_by_the_training_reader(desk, run_cli, 
     assert await run_cli("export-labels", str(out)) == 0
     assert "exported 4 labels (2 spam, 2 ham)" in capsys.readouterr().out
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert all(set(line) == {"body", "label", "language", "site", "decided_at", "model_score"}
-               for line in lines)
+    assert all(set(line) == {"body", "label", "language", "site", "decided_at", "model_score",
+                             "source"} and line["source"] == "moderator" for line in lines)
     text = out.read_text(encoding="utf-8")
     assert "@example.fr" not in text and "203.0.113" not in text
 
