@@ -143,3 +143,17 @@ MESSAGES.update({
     "signin_rate_limited": {"fr": "Trop d'essais manqués. Réessayez dans {retry_after} s.",
                             "en": "Too many failed attempts. Try again in {retry_after} s."},
 })
+
+MESSAGES.update({
+    # the Akismet-compatible API (X-akismet-debug-help)
+    "akismet_invalid_key": {
+        "fr": "Clé absente ou inconnue : envoyez la clé d'API du site dans api_key (ou key).",
+        "en": "Missing or unknown key: send the site's API key in api_key (or key)."},
+    "akismet_blog_missing": {"fr": "Champ blog vide : envoyez l'adresse du site.",
+                             "en": "Empty blog field: send the site's URL."},
+    "akismet_blog_mismatch": {
+        "fr": "Le champ blog ne correspond pas à l'adresse enregistrée pour cette clé ({url}).",
+        "en": "The blog field does not match the URL registered for this key ({url})."},
+    "akismet_missing_field": {"fr": "Champ obligatoire absent : {field}.",
+                              "en": "Missing required field: {field}."},
+})
