@@ -14,11 +14,13 @@ from . import keys
 from .api.admin import reload_current_model
 from .api.routes import add_routes
 from .config import model_dir
-from .middlewares import error_middleware, request_id_middleware
+from .middlewares import error_middleware, page_headers_middleware, request_id_middleware
 from .scoring.language import detect_language
 from .scoring.model import ModelError, ModelHolder
 from .scoring.scorer import Scorer
 from .store.base import open_store
+from .web.render import build_templates
+from .web.session import SigninLimiter
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +69,12 @@ async def _install_sighup(app: web.Application) -> None:
 
 def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware],
+        middlewares=[request_id_middleware, page_headers_middleware, error_middleware],
         client_max_size=settings.max_request_bytes,
     )
     app[keys.SETTINGS] = settings
+    app[keys.TEMPLATES] = build_templates()
+    app[keys.SIGNIN_LIMITER] = SigninLimiter(settings.signin_failures_per_minute)
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_scoring_context)
     if reload_on_sighup:

@@ -2,7 +2,13 @@
 
 Every error the service answers with goes through :func:`error_response`, so
 every error has the one body of :func:`moderation.errors.error_body`, in the
-language negotiated for the request (Accept-Language, else the site's).
+language negotiated for the request (Accept-Language, else the site's). On the
+moderators' pages (``/moderate``) the same error is a page, with the same status.
+
+Every ``/moderate`` answer, errors and redirects included, carries
+:data:`PAGE_HEADERS`: a strict Content-Security-Policy (scripts, styles and
+connections from this origin only, no inline script or style, no framing),
+``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` and ``Cache-Control: no-store``.
 """
 from __future__ import annotations
 
@@ -14,12 +20,29 @@ from aiohttp import web
 
 from .errors import ApiError, error_body
 from .i18n import negotiate
-from .keys import REQUEST_ID, SETTINGS, SITE
+from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
+from .web.render import error_page
 
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+PAGES_PREFIX = "/moderate"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def is_page_path(path: str) -> bool:
+    return path == PAGES_PREFIX or path.startswith(PAGES_PREFIX + "/")
 
 
 def request_language(request: web.Request) -> str:
@@ -28,6 +51,11 @@ def request_language(request: web.Request) -> str:
 
 
 def error_response(request: web.Request, error: ApiError) -> web.Response:
+    if request.get(HTML_ERRORS):
+        try:
+            return error_page(request, error)
+        except Exception:   # a broken template must not hide the error: say it in JSON
+            log.exception("rendering the error page for %s failed", error.code)
     response = web.json_response(error_body(error, request_language(request)), status=error.status)
     response.headers.update(error.headers)
     return response
@@ -52,6 +80,20 @@ async def request_id_middleware(request: web.Request, handler):
     response = await handler(request)
     response.headers[REQUEST_ID_HEADER] = request[REQUEST_ID]
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+@web.middleware
+async def page_headers_middleware(request: web.Request, handler):
+    """Security headers on every /moderate answer; errors there become pages."""
+    if not is_page_path(request.path):
+        return await handler(request)
+    request[HTML_ERRORS] = True
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:    # redirects (errors became responses further in)
+        response = web.Response(status=exc.status, headers=exc.headers)
+    response.headers.update(PAGE_HEADERS)
     return response
 
 

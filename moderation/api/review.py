@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -20,11 +20,11 @@ from ..jsonbody import parse_json
 from ..keys import EXECUTOR, MODELS, STORE
 from ..policy import Bands, site_bands
 from ..review.decisions import DecisionIn, parse_decision
-from ..review.queue import NO_MODEL_BANDS, encode_cursor, parse_queue_query
+from ..review.queue import NO_MODEL_BANDS, Order, QueueQuery, encode_cursor, parse_queue_query
 from ..review.stats import DEFAULT_DAYS, MAX_DAYS, SPAM_LEANING_AT, stats_answer
 from ..review.views import comment_detail, current_view, decided_view, queue_item
 from ..scoring.features import ScoringInput
-from ..store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionOutcome, DecisionRequest
+from ..store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionOutcome, DecisionRequest, QueueRow
 from ..validation import ValidationFailed
 from .auth import require_moderator
 from .comments import read_json_body
@@ -76,7 +76,97 @@ def model_bands(request: web.Request) -> Bands | None:
     return Bands(bundle.thresholds.approve_below, bundle.thresholds.reject_above)
 
 
-async def _comment_in_scope(request: web.Request) -> Comment:
+# -- queue
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the queue as the store gave it, with what shapes it."""
+
+    rows: list[QueueRow]
+    sites: dict[int, Site]
+    counts: dict[str, int]
+    order: Order
+    next: str | None
+
+
+async def load_queue(request: web.Request, moderator: Moderator, query: QueueQuery,
+                     now: float) -> QueuePage:
+    """The page of the queue *query* asks for, within the moderator's sites
+    (400 for an unknown site name, 403 for one not theirs)."""
+    sites = await _sites(request)
+    query_filter = replace(query.filter,
+                           site_ids=await _site_filter(request, moderator, query.site, sites))
+    store = request.app[STORE]
+    rows = await store.review_queue(query_filter, order=query.order, after=query.after,
+                                    limit=query.limit + 1,
+                                    model_bands=model_bands(request) or NO_MODEL_BANDS)
+    page = rows[:query.limit]
+    last = page[-1] if page else None
+    return QueuePage(
+        rows=page, sites=sites, counts=await store.queue_counts(query_filter), order=query.order,
+        next=(encode_cursor(query.order, last.sort_key, last.comment.id)
+              if last is not None and len(rows) > query.limit else None))
+
+
+async def review_queue(request: web.Request) -> web.Response:
+    """``{"items": [...], "counts": {"pending": n, "spam": m}, "next": cursor|null}``."""
+    moderator = await require_moderator(request)
+    now = time.time()
+    repeats = Counter(name for name, _ in request.query.items())
+    page = await load_queue(request, moderator, parse_queue_query(request.query, now, counts=repeats),
+                            now)
+    return web.json_response({
+        "items": [queue_item(r.comment, page.sites[r.comment.site_id].name, now=now)
+                  for r in page.rows],
+        "counts": page.counts,
+        "order": page.order.value,
+        "next": page.next,
+    })
+
+
+# -- one comment
+def thresholds_in_effect(site: Site, model: Bands | None) -> tuple[Bands | None, str]:
+    """The thresholds a site's comments are judged by, and where they come
+    from: ``site`` when it overrides either, else ``model`` (None: no model)."""
+    if site.approve_below is not None or site.reject_above is not None:
+        return site_bands(site, model or NO_MODEL_BANDS), "site"
+    return model, "model"
+
+
+def _explain_each(bundle, items: list[ScoringInput], top: int) -> list[list[dict] | None]:
+    """In the executor: each item's explanation, None where explaining failed."""
+    answers: list[list[dict] | None] = []
+    for item in items:
+        try:
+            answers.append(bundle.explain(item, top))
+        except Exception:   # an explanation is a help, never a reason to fail the page
+            log.exception("explaining a comment with model %s failed", bundle.version)
+            answers.append(None)
+    return answers
+
+
+async def explain_comments(request: web.Request, comments: list[Comment],
+                           top: int = EXPLAIN_TOP) -> dict[int, dict]:
+    """Per comment id, the features that pushed its score most, from the model
+    in service now (which may not be the one that scored it: ``same_model``
+    says), in one trip to the executor."""
+    bundle = request.app[MODELS].bundle
+    answers = {c.id: {"model_version": None if bundle is None else bundle.version,
+                      "comment_model_version": c.model_version,
+                      "same_model": bundle is not None and bundle.version == c.model_version,
+                      "features": []} for c in comments}
+    wanted = [c for c in comments if c.erased_at is None] if bundle is not None else []
+    if not wanted:
+        return answers
+    items = [ScoringInput(body=c.body, author_name=c.author_name, author_email=c.author_email,
+                          language=c.language) for c in wanted]
+    features = await asyncio.get_running_loop().run_in_executor(
+        request.app[EXECUTOR], _explain_each, bundle, items, top)
+    for comment, found in zip(wanted, features):
+        answers[comment.id]["features"] = found or []
+    return answers
+
+
+async def comment_in_scope(request: web.Request) -> Comment:
     """The comment named in the path: 404 unknown, 403 outside the moderator's sites."""
     try:
         comment_id = int(request.match_info["comment_id"])
@@ -89,67 +179,22 @@ async def _comment_in_scope(request: web.Request) -> Comment:
     return comment
 
 
-# -- queue
-async def review_queue(request: web.Request) -> web.Response:
-    """``{"items": [...], "counts": {"pending": n, "spam": m}, "next": cursor|null}``."""
-    moderator = await require_moderator(request)
-    now = time.time()
-    repeats = Counter(name for name, _ in request.query.items())
-    query = parse_queue_query(request.query, now, counts=repeats)
-    sites = await _sites(request)
-    query_filter = replace(query.filter,
-                           site_ids=await _site_filter(request, moderator, query.site, sites))
+async def load_comment_detail(request: web.Request, comment: Comment) -> dict:
+    """Everything a moderator needs to decide on one comment (the body of
+    ``GET /v1/review/comments/{id}``)."""
     store = request.app[STORE]
-    rows = await store.review_queue(query_filter, order=query.order, after=query.after,
-                                    limit=query.limit + 1,
-                                    model_bands=model_bands(request) or NO_MODEL_BANDS)
-    page = rows[:query.limit]
-    last = page[-1] if page else None
-    return web.json_response({
-        "items": [queue_item(r.comment, sites[r.comment.site_id].name, now=now) for r in page],
-        "counts": await store.queue_counts(query_filter),
-        "order": query.order.value,
-        "next": (encode_cursor(query.order, last.sort_key, last.comment.id)
-                 if last is not None and len(rows) > query.limit else None),
-    })
-
-
-# -- one comment
-async def _explanation(request: web.Request, comment: Comment) -> dict:
-    """The features that pushed the score most, from the model in service now
-    (which may not be the one that scored the comment: ``same_model`` says)."""
-    bundle = request.app[MODELS].bundle
-    answer = {"model_version": None if bundle is None else bundle.version,
-              "comment_model_version": comment.model_version,
-              "same_model": bundle is not None and bundle.version == comment.model_version,
-              "features": []}
-    if bundle is None or comment.erased_at is not None:
-        return answer
-    item = ScoringInput(body=comment.body, author_name=comment.author_name,
-                        author_email=comment.author_email, language=comment.language)
-    try:
-        answer["features"] = await asyncio.get_running_loop().run_in_executor(
-            request.app[EXECUTOR], bundle.explain, item, EXPLAIN_TOP)
-    except Exception:   # an explanation is a help, never a reason to fail the page
-        log.exception("explaining comment %d with model %s failed", comment.id, bundle.version)
-    return answer
+    site = (await _sites(request))[comment.site_id]
+    parent = await store.get_comment(comment.parent_id) if comment.parent_id else None
+    in_effect, source = thresholds_in_effect(site, model_bands(request))
+    explanation = (await explain_comments(request, [comment]))[comment.id]
+    return comment_detail(
+        comment, site=site.name, parent=parent, bands=in_effect, bands_source=source,
+        explanation=explanation, history=await store.audit_trail(comment.id), now=time.time())
 
 
 async def review_comment(request: web.Request) -> web.Response:
-    comment = await _comment_in_scope(request)
-    store = request.app[STORE]
-    sites = await _sites(request)
-    site = sites[comment.site_id]
-    parent = await store.get_comment(comment.parent_id) if comment.parent_id else None
-    bands = model_bands(request)
-    if site.approve_below is not None or site.reject_above is not None:
-        in_effect, source = site_bands(site, bands or NO_MODEL_BANDS), "site"
-    else:
-        in_effect, source = bands, "model"
-    return web.json_response(comment_detail(
-        comment, site=site.name, parent=parent, bands=in_effect, bands_source=source,
-        explanation=await _explanation(request, comment),
-        history=await store.audit_trail(comment.id), now=time.time()))
+    comment = await comment_in_scope(request)
+    return web.json_response(await load_comment_detail(request, comment))
 
 
 # -- decisions
@@ -175,13 +220,19 @@ def conflict(outcome: DecisionOutcome) -> ApiError:
                     extra={"current": current_view(outcome)})
 
 
+async def decide_one(request: web.Request, moderator: Moderator, comment: Comment,
+                     decision: DecisionIn) -> DecisionOutcome:
+    """Apply one decision on a comment in the moderator's scope."""
+    [outcome] = await request.app[STORE].apply_decisions(
+        [_request(moderator, decision, comment.id)], now=time.time())
+    return outcome
+
+
 async def decide(request: web.Request) -> web.Response:
     """200 with the new status and audit event; 409 when another decision came first."""
     moderator = await require_moderator(request)
-    comment = await _comment_in_scope(request)
-    decision = await _decision_body(request, bulk=False)
-    [outcome] = await request.app[STORE].apply_decisions(
-        [_request(moderator, decision, comment.id)], now=time.time())
+    comment = await comment_in_scope(request)
+    outcome = await decide_one(request, moderator, comment, await _decision_body(request, bulk=False))
     if outcome.outcome == NOT_FOUND:
         raise not_found()
     if outcome.outcome == CONFLICT:
@@ -189,11 +240,8 @@ async def decide(request: web.Request) -> web.Response:
     return web.json_response(decided_view(outcome))
 
 
-async def decide_bulk(request: web.Request) -> web.Response:
-    """200 with one result per id, in the order given: ``decided``, ``conflict``
-    (with ``current``), ``not_found`` or ``forbidden``. Not all-or-nothing."""
-    moderator = await require_moderator(request)
-    decision = await _decision_body(request, bulk=True)
+async def decide_many(request: web.Request, moderator: Moderator, decision: DecisionIn) -> dict:
+    """The bulk answer: one result per id, in the order given, and a summary."""
     store = request.app[STORE]
     comments = await store.get_comments(list(decision.ids))
     results: dict[int, dict] = {}
@@ -217,8 +265,15 @@ async def decide_bulk(request: web.Request) -> web.Response:
     ordered = [results[i] for i in decision.ids]
     summary = dict.fromkeys((DECIDED, CONFLICT, NOT_FOUND, "forbidden"), 0)
     summary.update(Counter(r["outcome"] for r in ordered))
-    return web.json_response({"action": decision.action.value, "results": ordered,
-                              "summary": summary})
+    return {"action": decision.action.value, "results": ordered, "summary": summary}
+
+
+async def decide_bulk(request: web.Request) -> web.Response:
+    """200 with one result per id, in the order given: ``decided``, ``conflict``
+    (with ``current``), ``not_found`` or ``forbidden``. Not all-or-nothing."""
+    moderator = await require_moderator(request)
+    decision = await _decision_body(request, bulk=True)
+    return web.json_response(await decide_many(request, moderator, decision))
 
 
 # -- stats

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..web import views as pages
+from ..web.render import STATIC_DIR, STATIC_PREFIX
 from . import admin, comments, health, privacy, public, review
 
 
@@ -28,4 +30,14 @@ def add_routes(app: web.Application) -> None:
         web.post("/v1/admin/model/reload", admin.reload_model, name="reload_model"),
         web.post("/v1/admin/people/export", privacy.export_person, name="export_person"),
         web.post("/v1/admin/people/erase", privacy.erase_person, name="erase_person"),
+        # moderators' pages (session cookie; decisions through the review API above)
+        web.get("/moderate", pages.queue_page, name="moderate_queue"),
+        web.get("/moderate/signin", pages.signin_page, name="moderate_signin"),
+        web.post("/moderate/signin", pages.signin, name="moderate_signin_post"),
+        web.post("/moderate/signout", pages.signout, name="moderate_signout"),
+        web.get("/moderate/comments/{comment_id}", pages.comment_page, name="moderate_comment"),
+        web.post("/moderate/comments/{comment_id}/decision", pages.decide_form,
+                 name="moderate_decide"),
+        web.post("/moderate/decisions", pages.decide_bulk_form, name="moderate_decide_bulk"),
+        web.static(STATIC_PREFIX, STATIC_DIR, name="moderate_static"),
     ])
