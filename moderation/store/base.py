@@ -395,5 +395,10 @@ def open_store(database_url: str) -> Store:
         from .sqlite import SQLiteStore
         return SQLiteStore.from_url(database_url)
     if database_url.startswith(("postgresql:", "postgres:")):
-        raise StoreError("PostgreSQL support is not built yet; use sqlite:///PATH")
-    raise StoreError(f"unsupported database URL {database_url!r}: use sqlite:///PATH")
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:   # asyncpg is the optional extra "postgres"
+            raise StoreError(f"PostgreSQL needs asyncpg: pip install 'moderation[postgres]' ({exc})") from exc
+        return PostgresStore.from_url(database_url)
+    raise StoreError(f"unsupported database URL {database_url!r}: "
+                     "use sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME")

@@ -1,0 +1,338 @@
+"""PostgreSQL backend (asyncpg): the same contract as SQLite, for several
+service processes on several hosts sharing one database.
+
+``MODERATION_DATABASE_URL=postgresql://user@host:5432/dbname`` (or
+``postgres://``); query parameters asyncpg does not know become server
+settings, e.g. ``?search_path=moderation``.
+
+Times are Unix seconds in ``double precision`` columns, exactly the floats the
+contract (and SQLite's REAL) carries: a value read back is the value written,
+which keyset cursors (``oldest`` order, equality on the key) depend on, and
+day arithmetic stays ``floor(at / 86400)`` on both backends.
+
+What makes the writes safe across processes (see :mod:`.postgres_sql` for the
+pool, transactions and migrations):
+
+- Idempotency: ``idempotency_keys``' primary key (site, key). The insert of a
+  keyed comment ends with ``INSERT ... ON CONFLICT DO NOTHING``; when another
+  transaction took the key first (PostgreSQL makes us wait for its commit),
+  ours rolls back and the answer it recorded is replayed. One key, one comment.
+- Decisions and rescoring: guarded updates (``WHERE id = $1 AND status = $2``);
+  a concurrent update of the same row waits for the first to commit, then
+  re-checks the condition and finds the status moved: one winner.
+- Rate limits and duplicates are counted from the comments table, so every
+  instance sees every other's comments.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from ..domain import Comment, Mode, Moderator, NewComment, Role, Site, Status, ThreadCount
+from ..guard import RecentActivity
+from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SessionRecord, SiteExists,
+                   Store, StoredAnswer, StoreError)
+from .postgres_review import ReviewQueries
+from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_from, execute,
+                           fetchrow, site_from)
+
+WRITABLE_PROBE_TIMEOUT_SECONDS = 5.0
+
+
+class _KeyTaken(Exception):
+    """Raised inside an insert transaction to roll it back: the key was used."""
+
+    def __init__(self, answer: StoredAnswer) -> None:
+        super().__init__(answer.request_hash)
+        self.answer = answer
+
+
+def _answer(row: Any) -> StoredAnswer | None:
+    if row is None:
+        return None
+    answer = dict(row[2])
+    answer["id"] = row[3]
+    return StoredAnswer(request_hash=row[0], status_code=row[1], answer=answer)
+
+
+_ANSWER_SQL = ("SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
+               "WHERE site_id = :site AND key = :key")
+
+
+class PostgresStore(ReviewQueries, Store):
+    """The store on PostgreSQL. Review, statistics, privacy and retention queries
+    live in :class:`~.postgres_review.ReviewQueries`."""
+
+    @classmethod
+    def from_url(cls, url: str) -> "PostgresStore":
+        """``postgresql://...`` or ``postgres://...`` as asyncpg reads it."""
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise StoreError(f"PostgreSQL URL must start with postgresql://, not {url!r}")
+        return cls(url)
+
+    # -- health
+    async def check_writable(self) -> None:
+        """Raises :class:`StoreError` when the server is unreachable, read-only
+        (a standby, ``default_transaction_read_only``) or the pool is exhausted."""
+        try:
+            assert self._pool is not None, "store is not open"
+            async with self._pool.acquire(timeout=WRITABLE_PROBE_TIMEOUT_SECONDS) as connection:
+                async with connection.transaction():
+                    # Refused in a read-only transaction even though it touches no row.
+                    await connection.execute("UPDATE schema_migrations SET version = version WHERE false")
+        except (OSError, TimeoutError, AssertionError, asyncpg.PostgresError,
+                asyncpg.InterfaceError) as exc:
+            raise StoreError(f"database not writable: {exc}") from exc
+
+    # -- sites
+    async def create_site(self, *, name: str, url: str, lang: str, mode: str,
+                          key_hash: str, now: float) -> Site:
+        try:
+            site_id = await self._fetchval(
+                """INSERT INTO sites (name, url, lang, mode, key_hash, created_at)
+                   VALUES (:name, :url, :lang, :mode, :key_hash, :now) RETURNING id""",
+                {"name": name, "url": url, "lang": lang, "mode": mode, "key_hash": key_hash,
+                 "now": now})
+        except asyncpg.UniqueViolationError as exc:
+            raise SiteExists(name) from exc
+        return Site(id=site_id, name=name, url=url, lang=lang, mode=Mode(mode), created_at=now)
+
+    async def list_sites(self) -> list[Site]:
+        rows = await self._fetch(f'SELECT {SITE_COLUMNS} FROM sites ORDER BY name COLLATE "C"', {})
+        return [site_from(r) for r in rows]
+
+    async def set_site_thresholds(self, site_id: int, *, approve_below: float | None,
+                                  reject_above: float | None) -> None:
+        async with self._transaction() as db:
+            await execute(db, "UPDATE sites SET approve_below = :low::float8, "
+                              "reject_above = :high::float8 WHERE id = :id",
+                          {"low": approve_below, "high": reject_above, "id": site_id})
+
+    async def site_by_key_hash(self, key_hash: str) -> Site | None:
+        row = await self._fetchrow(f"SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = :hash",
+                                   {"hash": key_hash})
+        return site_from(row) if row else None
+
+    async def site_by_name(self, name: str) -> Site | None:
+        row = await self._fetchrow(f"SELECT {SITE_COLUMNS} FROM sites WHERE name = :name",
+                                   {"name": name})
+        return site_from(row) if row else None
+
+    # -- moderators
+    async def create_moderator(self, *, name: str, role: str, site_ids: list[int],
+                               token_hash: str, now: float) -> Moderator:
+        try:
+            moderator_id = await self._fetchval(
+                """INSERT INTO moderators (name, role, token_hash, site_ids, created_at)
+                   VALUES (:name, :role, :token_hash, :site_ids, :now) RETURNING id""",
+                {"name": name, "role": role, "token_hash": token_hash, "site_ids": list(site_ids),
+                 "now": now})
+        except asyncpg.UniqueViolationError as exc:
+            raise ModeratorExists(name) from exc
+        return Moderator(id=moderator_id, name=name, role=Role(role), site_ids=tuple(site_ids),
+                         created_at=now)
+
+    async def moderator_by_token_hash(self, token_hash: str) -> Moderator | None:
+        row = await self._fetchrow(
+            """SELECT id, name, role, site_ids, created_at FROM moderators
+               WHERE token_hash = :hash AND NOT disabled""", {"hash": token_hash})
+        if row is None:
+            return None
+        return Moderator(id=row[0], name=row[1], role=Role(row[2]), site_ids=tuple(row[3]),
+                         created_at=row[4])
+
+    # -- moderators' browser sessions
+    async def create_session(self, *, id_hash: str, moderator_id: int, now: float,
+                             expires_at: float) -> None:
+        async with self._transaction() as db:
+            await execute(db, "DELETE FROM sessions WHERE expires_at <= :now", {"now": now})
+            await execute(db, """INSERT INTO sessions (id_hash, moderator_id, created_at, expires_at)
+                                 VALUES (:hash, :moderator, :now, :expires)""",
+                          {"hash": id_hash, "moderator": moderator_id, "now": now,
+                           "expires": expires_at})
+
+    async def session_by_hash(self, id_hash: str, *, now: float) -> SessionRecord | None:
+        row = await self._fetchrow(
+            """SELECT m.id, m.name, m.role, m.site_ids, m.created_at, s.created_at, s.expires_at
+               FROM sessions s JOIN moderators m ON m.id = s.moderator_id
+               WHERE s.id_hash = :hash AND s.expires_at > :now AND NOT m.disabled""",
+            {"hash": id_hash, "now": now})
+        if row is None:
+            return None
+        moderator = Moderator(id=row[0], name=row[1], role=Role(row[2]), site_ids=tuple(row[3]),
+                              created_at=row[4])
+        return SessionRecord(moderator=moderator, created_at=row[5], expires_at=row[6])
+
+    async def delete_session(self, id_hash: str) -> bool:
+        async with self._transaction() as db:
+            return await execute(db, "DELETE FROM sessions WHERE id_hash = :hash",
+                                 {"hash": id_hash}) == 1
+
+    # -- intake
+    async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
+                              body_hash: str, rate_since: float,
+                              duplicate_since: float) -> RecentActivity:
+        row = await self._fetchrow(
+            """SELECT
+                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND ip_prefix = :ip
+                    AND ip_prefix <> '' AND created_at >= :rate),
+                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
+                    AND ip_prefix <> '' AND created_at >= :rate),
+                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND author_email = :email
+                    AND created_at >= :rate),
+                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND author_email = :email
+                    AND created_at >= :rate),
+                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND author_email = :email
+                    AND created_at >= :dup AND body_hash = :hash)""",
+            {"site": site_id, "ip": ip_prefix, "email": email, "rate": rate_since,
+             "dup": duplicate_since, "hash": body_hash})
+        return RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
+                              email_oldest_at=row[3], duplicate=bool(row[4]))
+
+    async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
+        return _answer(await self._fetchrow(f"{_ANSWER_SQL} AND created_at >= :not_before",
+                                            {"site": site_id, "key": key, "not_before": not_before}))
+
+    async def insert_comment(self, comment: NewComment,
+                             idempotency: IdempotencyRecord | None = None) -> InsertResult:
+        try:
+            async with self._transaction() as db:
+                return await self._insert(db, comment, idempotency)
+        except _KeyTaken as taken:
+            return InsertResult(comment_id=taken.answer.answer["id"], replay=taken.answer)
+
+    @staticmethod
+    async def _insert(db: asyncpg.Connection, c: NewComment,
+                      idempotency: IdempotencyRecord | None) -> InsertResult:
+        key = {"site": c.site_id, "key": idempotency.key} if idempotency is not None else None
+        if key is not None:
+            previous = _answer(await fetchrow(db, _ANSWER_SQL, key))
+            if previous is not None:
+                return InsertResult(comment_id=previous.answer["id"], replay=previous)
+        thread_params = {"site": c.site_id, "ext_id": c.thread.id, "url": c.thread.url,
+                         "title": c.thread.title, "now": c.created_at}
+        thread = await fetchrow(db, "SELECT id, url, title FROM threads "
+                                    "WHERE site_id = :site AND ext_id = :ext_id", thread_params)
+        if thread is None or c.thread.url not in ("", thread[1]) or c.thread.title not in ("", thread[2]):
+            # New or renamed: the upsert locks the thread row until we commit, so it is
+            # skipped when nothing changes (a busy thread's comments do not queue on it).
+            thread = await fetchrow(db, """
+                INSERT INTO threads (site_id, ext_id, url, title, created_at)
+                VALUES (:site, :ext_id, :url, :title, :now)
+                ON CONFLICT (site_id, ext_id) DO UPDATE SET
+                  url = CASE WHEN excluded.url <> '' THEN excluded.url ELSE threads.url END,
+                  title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE threads.title END
+                RETURNING id""", thread_params)
+        reasons = [r.value for r in c.reasons]
+        comment_id = (await fetchrow(db, """
+            INSERT INTO comments (site_id, thread_id, parent_id, status, author_name, author_email,
+              body, body_hash, language, spam_score, model_version, reasons, ip_prefix, user_agent,
+              referrer, created_at, updated_at, published_at)
+            VALUES (:site, :thread, :parent, :status, :name, :email, :body, :body_hash, :language,
+              :score, :model, :reasons, :ip_prefix, :user_agent, :referrer, :now, :now,
+              :published_at::float8)
+            RETURNING id""", {
+            "site": c.site_id, "thread": thread[0], "parent": c.parent_id, "status": c.status.value,
+            "name": c.author_name, "email": c.author_email, "body": c.body,
+            "body_hash": c.body_hash, "language": c.language, "score": c.spam_score,
+            "model": c.model_version, "reasons": reasons, "ip_prefix": c.ip_prefix,
+            "user_agent": c.user_agent, "referrer": c.referrer, "now": c.created_at,
+            "published_at": c.created_at if c.status is Status.PUBLISHED else None}))[0]
+        await execute(db, """
+            INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
+              model_version, spam_score)
+            VALUES (:id, :now, 'intake', 'submit', NULL, :status, :reason, :model, :score)""", {
+            "id": comment_id, "now": c.created_at, "status": c.status.value,
+            "reason": ",".join(reasons), "model": c.model_version, "score": c.spam_score})
+        if c.ip_full:
+            await execute(db, "INSERT INTO client_ips (comment_id, ip, created_at) "
+                              "VALUES (:id, :ip, :now)",
+                          {"id": comment_id, "ip": c.ip_full, "now": c.created_at})
+        if key is not None:
+            recorded = await fetchrow(db, """
+                INSERT INTO idempotency_keys (site_id, key, request_hash, comment_id, status_code,
+                  answer, created_at)
+                VALUES (:site, :key, :hash, :id, :code, :answer, :now)
+                ON CONFLICT (site_id, key) DO NOTHING RETURNING 1""", {
+                **key, "hash": idempotency.request_hash, "id": comment_id,
+                "code": idempotency.status_code, "answer": idempotency.answer, "now": c.created_at})
+            if recorded is None:
+                # Another transaction recorded the key while we worked and has committed
+                # (ON CONFLICT waited for it): this statement's snapshot sees its answer.
+                raise _KeyTaken(_answer(await fetchrow(db, _ANSWER_SQL, key)))
+        return InsertResult(comment_id=comment_id)
+
+    async def is_published_in_thread(self, site_id: int, thread_ext_id: str, comment_id: int) -> bool:
+        return await self._fetchrow(
+            f"""SELECT 1 FROM {COMMENT_FROM} WHERE c.id = :id AND c.site_id = :site
+                AND t.ext_id = :thread AND c.status = 'published'""",
+            {"id": comment_id, "site": site_id, "thread": thread_ext_id}) is not None
+
+    # -- reads
+    async def get_comment(self, comment_id: int) -> Comment | None:
+        row = await self._fetchrow(f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id = :id",
+                                   {"id": comment_id})
+        return comment_from(row) if row else None
+
+    async def thread_comments(self, site_id: int, thread_ext_id: str, *, after_id: int,
+                              limit: int) -> list[Comment]:
+        rows = await self._fetch(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE t.site_id = :site AND t.ext_id = :thread AND c.status = 'published'
+                  AND c.id > :after ORDER BY c.id LIMIT :limit""",
+            {"site": site_id, "thread": thread_ext_id, "after": after_id, "limit": limit})
+        return [comment_from(r) for r in rows]
+
+    async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
+        counts = dict.fromkeys(thread_ext_ids, 0)
+        if not thread_ext_ids:
+            return counts
+        rows = await self._fetch(
+            """SELECT t.ext_id, COUNT(c.id) FROM threads t
+               JOIN comments c ON c.thread_id = t.id AND c.status = 'published'
+               WHERE t.site_id = :site AND t.ext_id = ANY(:threads::text[]) GROUP BY t.ext_id""",
+            {"site": site_id, "threads": list(thread_ext_ids)})
+        counts.update({ext_id: n for ext_id, n in rows})
+        return counts
+
+    async def top_threads(self, site_id: int, *, since: float, limit: int) -> list[ThreadCount]:
+        rows = await self._fetch(
+            """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n FROM comments c
+               JOIN threads t ON t.id = c.thread_id
+               WHERE c.site_id = :site AND c.status = 'published' AND c.published_at >= :since
+               GROUP BY t.id ORDER BY n DESC, MAX(c.published_at) DESC LIMIT :limit""",
+            {"site": site_id, "since": since, "limit": limit})
+        return [ThreadCount(thread_id=r[0], url=r[1], title=r[2], count=r[3]) for r in rows]
+
+    # -- model upkeep
+    async def pending_comments(self, *, after_id: int, limit: int) -> list[Comment]:
+        rows = await self._fetch(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE c.status = 'pending' AND c.id > :after ORDER BY c.id LIMIT :limit""",
+            {"after": after_id, "limit": limit})
+        return [comment_from(r) for r in rows]
+
+    async def rescore(self, comment_id: int, *, spam_score: float | None, model_version: str | None,
+                      new_status: str | None, reasons: list[str], now: float) -> bool:
+        params = {"id": comment_id, "score": spam_score, "model": model_version, "now": now}
+        async with self._transaction() as db:
+            await execute(db, """UPDATE comments SET spam_score = :score::float8,
+                                   model_version = :model::text, updated_at = :now
+                                 WHERE id = :id""", params)
+            if new_status is None or new_status == Status.PENDING.value:
+                return False
+            moved = await fetchrow(db, """
+                UPDATE comments SET status = :status, reasons = :reasons, updated_at = :now,
+                  published_at = CASE WHEN :status = 'published' THEN :now ELSE published_at END
+                WHERE id = :id AND status = 'pending' RETURNING id""",
+                {**params, "status": new_status, "reasons": list(reasons)})
+            if moved is None:
+                return False
+            await execute(db, """
+                INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                  reason, model_version, spam_score)
+                VALUES (:id, :now, 'rescore', 'rescore', 'pending', :status, :reason,
+                  :model::text, :score::float8)""",
+                {**params, "status": new_status, "reason": ",".join(reasons)})
+            return True

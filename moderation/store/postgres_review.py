@@ -1,0 +1,313 @@
+"""The PostgreSQL store's review side: the queue, decisions, labels, statistics,
+privacy requests and retention (the contract is in :mod:`.base`).
+
+Writes that touch several comments lock them first, in id order (bulk
+decisions apply in id order, erasure and purge ``SELECT ... ORDER BY id FOR
+UPDATE``), so two of them running at once on different instances wait for
+each other instead of deadlocking.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from ..domain import ERASED_AUTHOR, AuditEvent, Comment
+from ..policy import Bands
+from ..review.decisions import DECISION_ACTIONS
+from ..review.queue import MIN_BAND_WIDTH, QUEUE_STATUSES, UNSCORED_KEY, Cursor, Order, QueueFilter
+from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, DecisionOutcome,
+                   DecisionRequest, PersonData, PurgeResult, QueueDepth, QueueRow)
+from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, PostgresConnection,
+                           comment_from, event_from, execute, fetch, fetchrow)
+
+_FILTER_CONDITIONS = (("min_score", "c.spam_score >= :min_score::float8"),
+                      ("max_score", "c.spam_score <= :max_score::float8"),
+                      ("created_before", "c.created_at <= :created_before::float8"),
+                      ("created_after", "c.created_at >= :created_after::float8"))
+
+# ASCII-only case folding, as SQLite's lower(): ascii_lower() is in migration 0003.
+_PERSON = "ascii_lower(author_email) = ascii_lower(:email) AND erased_at IS NULL"
+
+
+def _filter_sql(query_filter: QueueFilter, params: dict, *, with_status: bool) -> str:
+    f = query_filter
+    clauses = ["c.erased_at IS NULL"]
+    if with_status:
+        clauses.append("c.status = :status")
+        params["status"] = f.status
+    if f.site_ids is not None:
+        clauses.append("c.site_id = ANY(:site_ids::bigint[])")
+        params["site_ids"] = list(f.site_ids)
+    for name, column in (("thread", "t.ext_id"), ("language", "c.language")):
+        value = getattr(f, name)
+        if value is not None:
+            clauses.append(f"{column} = :{name}")
+            params[name] = value
+    if f.reason is not None:
+        clauses.append("c.reasons ? :reason::text")
+        params["reason"] = f.reason
+    for name, condition in _FILTER_CONDITIONS:
+        value = getattr(f, name)
+        if value is not None:
+            clauses.append(condition)
+            params[name] = value
+    return " AND ".join(clauses)
+
+
+def _sort_key_sql(order: Order) -> str:
+    """The SQL twin of :func:`moderation.review.queue.sort_key`."""
+    if order is Order.UNCERTAIN:
+        low = "COALESCE(s.approve_below, :band_low::float8)"
+        high = "COALESCE(s.reject_above, :band_high::float8)"
+        width = f"ABS({high} - {low})"
+        return (f"(CASE WHEN c.spam_score IS NULL THEN :unscored::float8 ELSE "
+                f"ABS(c.spam_score - ({low} + {high}) / 2.0) / "
+                f"(CASE WHEN {width} > :min_width::float8 THEN {width} "
+                f"ELSE :min_width::float8 END) END)")
+    if order is Order.OLDEST:
+        return "c.created_at"
+    if order is Order.SCORE:
+        return "COALESCE(c.spam_score, -1.0::float8)"
+    return "COALESCE(c.spam_score, 2.0::float8)"
+
+
+class ReviewQueries(PostgresConnection):
+    """The review half of :class:`~.postgres.PostgresStore`."""
+
+    # -- review
+    async def review_queue(self, query_filter: QueueFilter, *, order: Order, after: Cursor | None,
+                           limit: int, model_bands: Bands) -> list[QueueRow]:
+        params: dict[str, Any] = {"limit": limit}
+        where = _filter_sql(query_filter, params, with_status=True)
+        key = _sort_key_sql(order)
+        if order is Order.UNCERTAIN:
+            params.update(band_low=model_bands.approve_below, band_high=model_bands.reject_above,
+                          unscored=UNSCORED_KEY, min_width=MIN_BAND_WIDTH)
+        direction = "DESC" if order.descending else "ASC"
+        if after is not None:
+            beyond = "<" if order.descending else ">"
+            where += (f" AND ({key} {beyond} :after_key::float8"
+                      f" OR ({key} = :after_key::float8 AND c.id > :after_id))")
+            params.update(after_key=after.key, after_id=after.id)
+        rows = await self._fetch(
+            f"""SELECT {COMMENT_COLUMNS}, {key} AS sort_key
+                FROM {COMMENT_FROM} JOIN sites s ON s.id = c.site_id
+                WHERE {where} ORDER BY sort_key {direction}, c.id ASC LIMIT :limit""", params)
+        return [QueueRow(comment=comment_from(r), sort_key=float(r[-1])) for r in rows]
+
+    async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
+        params: dict[str, Any] = {"queue_statuses": list(QUEUE_STATUSES)}
+        where = _filter_sql(query_filter, params, with_status=False)
+        rows = await self._fetch(
+            f"""SELECT c.status, COUNT(*) FROM {COMMENT_FROM}
+                WHERE {where} AND c.status = ANY(:queue_statuses::text[]) GROUP BY c.status""",
+            params)
+        counts = dict.fromkeys(QUEUE_STATUSES, 0)
+        counts.update({status: n for status, n in rows})
+        return counts
+
+    async def get_comments(self, comment_ids: list[int]) -> dict[int, Comment]:
+        rows = await self._fetch(
+            f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id = ANY(:ids::bigint[])",
+            {"ids": list(comment_ids)})
+        return {r[0]: comment_from(r) for r in rows}
+
+    async def thread_context(self, comment_id: int, *, limit: int) -> list[Comment]:
+        params = {"id": comment_id, "limit": limit}
+        thread = "c.thread_id = (SELECT thread_id FROM comments WHERE id = :id)"
+        before = await self._fetch(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE {thread} AND c.id < :id ORDER BY c.id DESC LIMIT :limit""", params)
+        after = await self._fetch(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE {thread} AND c.id >= :id ORDER BY c.id LIMIT :limit""", params)
+        if not after:      # the comment itself is always among them when it exists
+            return []
+        n_before = min(len(before), max(limit // 2, limit - len(after)))
+        n_after = min(len(after), limit - n_before)
+        return [comment_from(r) for r in reversed(before[:n_before])] + [
+            comment_from(r) for r in after[:n_after]]
+
+    async def audit_trail(self, comment_id: int) -> list[AuditEvent]:
+        rows = await self._fetch(
+            f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = :id ORDER BY id",
+            {"id": comment_id})
+        return [event_from(r) for r in rows]
+
+    async def apply_decisions(self, requests: list[DecisionRequest], *,
+                              now: float) -> list[DecisionOutcome]:
+        """Applied in comment-id order (a stable sort: repeats of one id keep their
+        order), answered in request order."""
+        outcomes: list[DecisionOutcome | None] = [None] * len(requests)
+        in_id_order = sorted(range(len(requests)), key=lambda i: requests[i].comment_id)
+        async with self._transaction() as db:
+            for index in in_id_order:
+                outcomes[index] = await _apply_decision(db, requests[index], now)
+        return outcomes   # type: ignore[return-value]
+
+    async def decided_comments(self, *, since: float | None, site_id: int | None,
+                               after_id: int, limit: int) -> list[DecidedComment]:
+        params: dict[str, Any] = {"after": after_id, "limit": limit,
+                                  "actions": list(DECISION_ACTIONS)}
+        clauses = ["c.id > :after", "c.erased_at IS NULL", "e.to_status = c.status"]
+        if since is not None:
+            clauses.append("e.at >= :since::float8")
+            params["since"] = since
+        if site_id is not None:
+            clauses.append("c.site_id = :site")
+            params["site"] = site_id
+        rows = await self._fetch(
+            f"""SELECT c.id, c.body, c.language, s.name, e.to_status, e.at, e.spam_score
+                FROM comments c JOIN sites s ON s.id = c.site_id
+                JOIN audit_events e ON e.comment_id = c.id
+                 AND e.id = (SELECT MAX(l.id) FROM audit_events l
+                             WHERE l.comment_id = c.id AND l.action = ANY(:actions::text[]))
+                WHERE {' AND '.join(clauses)} ORDER BY c.id LIMIT :limit""", params)
+        return [DecidedComment(comment_id=r[0], body=r[1], language=r[2], site=r[3], status=r[4],
+                               decided_at=r[5], model_score=r[6]) for r in rows]
+
+    async def queue_depth(self, site_ids: list[int] | None) -> list[QueueDepth]:
+        params: dict[str, Any] = {}
+        where = ""
+        if site_ids is not None:
+            where = "WHERE s.id = ANY(:site_ids::bigint[])"
+            params["site_ids"] = list(site_ids)
+        rows = await self._fetch(
+            f"""SELECT s.id, s.name,
+                  COUNT(*) FILTER (WHERE c.status = 'pending'),
+                  COUNT(*) FILTER (WHERE c.status = 'spam'),
+                  MIN(c.created_at) FILTER (WHERE c.status = 'pending')
+                FROM sites s LEFT JOIN comments c ON c.site_id = s.id
+                  AND c.status IN ('pending', 'spam') AND c.erased_at IS NULL
+                {where} GROUP BY s.id, s.name ORDER BY s.name COLLATE "C" """, params)
+        return [QueueDepth(site_id=r[0], site=r[1], pending=r[2], spam=r[3], oldest_pending_at=r[4])
+                for r in rows]
+
+    async def decision_days(self, site_ids: list[int] | None, *, since: float,
+                            spam_leaning_at: float) -> list[DecisionDay]:
+        params: dict[str, Any] = {"since": since, "lean": spam_leaning_at,
+                                  "actions": list(DECISION_ACTIONS)}
+        site_clause = ""
+        if site_ids is not None:
+            site_clause = "AND c.site_id = ANY(:site_ids::bigint[])"
+            params["site_ids"] = list(site_ids)
+        rows = await self._fetch(
+            f"""SELECT floor(e.at / 86400)::bigint AS day, e.action, COUNT(*),
+                  COUNT(*) FILTER (WHERE e.action IN ('approve', 'spam')
+                                   AND e.spam_score IS NOT NULL),
+                  COUNT(*) FILTER (WHERE (e.action = 'approve' AND e.spam_score >= :lean::float8)
+                                   OR (e.action = 'spam' AND e.spam_score < :lean::float8))
+                FROM audit_events e JOIN comments c ON c.id = e.comment_id
+                WHERE e.action = ANY(:actions::text[]) AND e.at >= :since::float8 {site_clause}
+                GROUP BY day, e.action ORDER BY day, e.action COLLATE "C" """, params)
+        return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
+                for r in rows]
+
+    # -- privacy
+    async def person_data(self, email: str) -> PersonData:
+        rows = await self._fetch(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE ascii_lower(c.author_email) = ascii_lower(:email) AND c.erased_at IS NULL
+                ORDER BY c.id""", {"email": email})
+        comments = [comment_from(r) for r in rows]
+        ids = [c.id for c in comments]
+        if not ids:
+            return PersonData(comments=[], sites={}, full_ips={}, events={})
+        names = {r[0]: r[1] for r in await self._fetch(
+            "SELECT id, name FROM sites WHERE id = ANY(:ids::bigint[])",
+            {"ids": sorted({c.site_id for c in comments})})}
+        full_ips = {r[0]: r[1] for r in await self._fetch(
+            "SELECT comment_id, ip FROM client_ips WHERE comment_id = ANY(:ids::bigint[])",
+            {"ids": ids})}
+        events: dict[int, list[AuditEvent]] = {i: [] for i in ids}
+        for row in await self._fetch(
+                f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = ANY(:ids::bigint[]) "
+                "ORDER BY id", {"ids": ids}):
+            events[row[1]].append(event_from(row))
+        return PersonData(comments=comments, sites={c.site_id: names[c.site_id] for c in comments},
+                          full_ips=full_ips, events=events)
+
+    async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
+        params = {"email": email, "actor": actor, "now": now, "erased": ERASED_AUTHOR}
+        async with self._transaction() as db:
+            ids = [r[0] for r in await fetch(
+                db, f"SELECT id FROM comments WHERE {_PERSON} ORDER BY id FOR NO KEY UPDATE", params)]
+            if not ids:
+                return []
+            targets = {"ids": ids}
+            where_ids = "comment_id = ANY(:ids::bigint[])"
+            await execute(db, f"DELETE FROM client_ips WHERE {where_ids}", targets)
+            await execute(db, f"DELETE FROM idempotency_keys WHERE {where_ids}", targets)
+            await execute(db, f"UPDATE audit_events SET note = '' WHERE {where_ids}", targets)
+            await execute(db, """
+                INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                  reason, model_version, spam_score)
+                SELECT id, :now, :actor, 'erase', status,
+                  CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
+                  'erasure_request', model_version, spam_score
+                FROM comments WHERE id = ANY(:ids::bigint[]) ORDER BY id""", {**params, **targets})
+            await execute(db, """
+                UPDATE comments SET author_name = :erased, author_email = '', body = '',
+                  body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
+                  status = CASE WHEN status IN ('pending', 'published') THEN 'rejected'
+                                ELSE status END,
+                  erased_at = :now, updated_at = :now
+                WHERE id = ANY(:ids::bigint[])""", {**params, **targets})
+        return ids
+
+    # -- retention
+    async def purge(self, *, spam_before: float, ips_before: float,
+                    idempotency_before: float) -> PurgeResult:
+        params = {"spam_before": spam_before}
+        async with self._transaction() as db:
+            # Lock the old spam and its replies together, in id order.
+            locked = await fetch(db, """
+                SELECT id, status = 'spam' AND updated_at < :spam_before FROM comments
+                WHERE (status = 'spam' AND updated_at < :spam_before)
+                   OR parent_id IN (SELECT id FROM comments
+                                    WHERE status = 'spam' AND updated_at < :spam_before)
+                ORDER BY id FOR UPDATE""", params)
+            doomed = {"ids": [r[0] for r in locked if r[1]]}
+            await execute(db, "UPDATE comments SET parent_id = NULL "
+                              "WHERE parent_id = ANY(:ids::bigint[])", doomed)
+            keys = await execute(db, "DELETE FROM idempotency_keys "
+                                     "WHERE comment_id = ANY(:ids::bigint[])", doomed)
+            spam = await execute(db, "DELETE FROM comments WHERE id = ANY(:ids::bigint[])", doomed)
+            ips = await execute(db, "DELETE FROM client_ips WHERE created_at < :before",
+                                {"before": ips_before})
+            keys += await execute(db, "DELETE FROM idempotency_keys WHERE created_at < :before",
+                                  {"before": idempotency_before})
+        return PurgeResult(spam_comments=spam, full_ips=ips, idempotency_keys=keys)
+
+
+async def _apply_decision(db: asyncpg.Connection, r: DecisionRequest, now: float) -> DecisionOutcome:
+    """One guarded update and its audit event. A concurrent decision on the same
+    comment makes this UPDATE wait for its commit, then re-check the status."""
+    moved = await fetchrow(db, """
+        UPDATE comments SET status = :new, updated_at = :now,
+          published_at = CASE WHEN :new = 'published' THEN COALESCE(published_at, :now)
+                              ELSE published_at END
+        WHERE id = :id AND status = :expected AND erased_at IS NULL
+        RETURNING model_version, spam_score""",
+        {"new": r.new_status, "now": now, "id": r.comment_id, "expected": r.expected_status})
+    if moved is not None:
+        event = await fetchrow(db, f"""
+            INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+              reason, note, model_version, spam_score)
+            VALUES (:id, :now, :actor, :action, :from, :to, :reason, :note, :model::text,
+              :score::float8)
+            RETURNING {EVENT_COLUMNS}""", {
+            "id": r.comment_id, "now": now, "actor": r.actor, "action": r.action,
+            "from": r.expected_status, "to": r.new_status, "reason": r.reason, "note": r.note,
+            "model": moved[0], "score": moved[1]})
+        return DecisionOutcome(r.comment_id, DECIDED, r.new_status, event_from(event), updated_at=now)
+    current = await fetchrow(db, "SELECT status, updated_at, erased_at FROM comments WHERE id = :id",
+                             {"id": r.comment_id})
+    if current is None:
+        return DecisionOutcome(r.comment_id, NOT_FOUND, None)
+    latest = await fetchrow(
+        db, f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = :id ORDER BY id DESC LIMIT 1",
+        {"id": r.comment_id})
+    return DecisionOutcome(r.comment_id, CONFLICT, current[0], event_from(latest) if latest else None,
+                           updated_at=current[1], erased=current[2] is not None)

@@ -1,0 +1,201 @@
+"""What the PostgreSQL store's modules share: the connection pool with its
+transactions and migrations (:class:`PostgresConnection`), named parameters,
+column lists and row mappers.
+
+Queries are written with ``:name`` parameters, as the SQLite store's are, and
+turned into asyncpg's ``$n`` by :func:`named` (a name used twice is one
+parameter). ``jsonb`` columns (reasons, moderators' sites, stored answers)
+come and go as Python lists and dicts.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any, AsyncIterator
+
+import asyncpg
+
+from ..domain import AuditEvent, Comment, Mode, Site, Status
+from .base import StoreError
+
+COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
+    c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
+    c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
+COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
+EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
+    model_version, spam_score"""
+SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
+
+# ``:name`` not preceded by a colon or a word character (so ``x::jsonb`` is a cast).
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def named(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """*sql* with ``:name`` parameters as ``$1, $2...`` and their values in order.
+
+    A name used several times becomes one ``$n``; a name missing from
+    *params* raises ``KeyError``."""
+    order: dict[str, int] = {}
+
+    def number(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in order:
+            order[name] = len(order) + 1
+        return f"${order[name]}"
+
+    text = _PARAMETER.sub(number, sql)
+    return text, [params[name] for name in order]
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(number, SQL) of every file in ``migrations/postgres``, in order."""
+    folder = resources.files("moderation.store") / "migrations" / "postgres"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def init_connection(connection: asyncpg.Connection) -> None:
+    """Per pooled connection: ``json``/``jsonb`` as Python values."""
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(type_name, schema="pg_catalog", encoder=json.dumps,
+                                        decoder=json.loads, format="text")
+
+
+def site_from(row: Any) -> Site:
+    return Site(id=row[0], name=row[1], url=row[2], lang=row[3], mode=Mode(row[4]),
+                approve_below=row[5], reject_above=row[6], created_at=row[7])
+
+
+def comment_from(row: Any) -> Comment:
+    return Comment(id=row[0], site_id=row[1], thread_id=row[2], parent_id=row[3],
+                   author_name=row[4], author_email=row[5], body=row[6], language=row[7],
+                   spam_score=row[8], model_version=row[9], status=Status(row[10]),
+                   reasons=tuple(row[11]), ip_prefix=row[12], user_agent=row[13],
+                   referrer=row[14], created_at=row[15], published_at=row[16],
+                   thread_url=row[17], thread_title=row[18], updated_at=row[19],
+                   erased_at=row[20])
+
+
+def event_from(row: Any) -> AuditEvent:
+    return AuditEvent(id=row[0], comment_id=row[1], at=row[2], actor=row[3], action=row[4],
+                      from_status=row[5], to_status=row[6], reason=row[7], note=row[8],
+                      model_version=row[9], spam_score=row[10])
+
+
+#: The advisory lock held while migrating: instances starting at once migrate
+#: one after the other, and the later ones find nothing left to do.
+MIGRATION_LOCK = 0x6D6F646572617431   # "modera" "t1"
+POOL_MIN_SIZE = 1
+POOL_MAX_SIZE = 10
+COMMAND_TIMEOUT_SECONDS = 60.0
+
+
+class PostgresConnection:
+    """An asyncpg pool on one database (and ``search_path``).
+
+    Durability: PostgreSQL's default ``synchronous_commit = on``: a write
+    method returns after its COMMIT is flushed to the WAL. Transactions run at
+    READ COMMITTED; the write methods that must not race rely on guarded
+    updates, unique constraints and row locks taken in id order (never on the
+    isolation level), so they stay correct across processes and hosts.
+
+    Migrations are the numbered files in ``migrations/postgres``, applied in
+    order in one transaction under an advisory lock and recorded in
+    ``schema_migrations`` (its highest version plays SQLite's ``user_version``).
+    """
+
+    def __init__(self, dsn: str, *, server_settings: dict[str, str] | None = None,
+                 min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE) -> None:
+        self.dsn = dsn
+        self.server_settings = dict(server_settings or {})
+        self.min_size, self.max_size = min_size, max_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn, min_size=self.min_size, max_size=self.max_size, init=init_connection,
+                server_settings=self.server_settings, command_timeout=COMMAND_TIMEOUT_SECONDS)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+        try:
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def _migrate(self) -> None:
+        """Apply the migrations the database lacks. Up to date, it only reads
+        (no lock, no DDL): a read-only connection can open the store."""
+        latest = max(number for number, _ in migrations())
+        if await self._fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL", {}):
+            if await self.schema_version() >= latest:
+                return
+        async with self._transaction() as db:
+            await db.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await db.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
+                                  version integer PRIMARY KEY,
+                                  applied_at double precision NOT NULL)""")
+            current = await db.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            for number, sql in migrations():
+                if number > current:
+                    await db.execute(sql)
+                    await db.execute("INSERT INTO schema_migrations (version, applied_at) "
+                                     "VALUES ($1, $2)", number, time.time())
+
+    async def schema_version(self) -> int:
+        """The highest migration applied (0 before any)."""
+        return await self._fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {})
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """One transaction on a pooled connection, committed on success and
+        rolled back on any exception."""
+        assert self._pool is not None, "store is not open"
+        async with self._pool.acquire() as connection:
+            async with connection.transaction():
+                yield connection
+
+    async def _fetch(self, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
+        assert self._pool is not None, "store is not open"
+        return await self._pool.fetch(*_args(sql, params))
+
+    async def _fetchrow(self, sql: str, params: dict[str, Any]) -> asyncpg.Record | None:
+        assert self._pool is not None, "store is not open"
+        return await self._pool.fetchrow(*_args(sql, params))
+
+    async def _fetchval(self, sql: str, params: dict[str, Any]) -> Any:
+        assert self._pool is not None, "store is not open"
+        return await self._pool.fetchval(*_args(sql, params))
+
+
+def _args(sql: str, params: dict[str, Any]) -> list[Any]:
+    text, values = named(sql, params)
+    return [text, *values]
+
+
+async def fetch(db: asyncpg.Connection, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
+    """:func:`named` then ``fetch`` on a connection (inside a transaction)."""
+    return await db.fetch(*_args(sql, params))
+
+
+async def fetchrow(db: asyncpg.Connection, sql: str, params: dict[str, Any]) -> asyncpg.Record | None:
+    return await db.fetchrow(*_args(sql, params))
+
+
+async def execute(db: asyncpg.Connection, sql: str, params: dict[str, Any]) -> int:
+    """:func:`named` then ``execute``; the number of rows the command touched."""
+    status = await db.execute(*_args(sql, params))
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
