@@ -9,9 +9,12 @@ import argparse
 import time
 from pathlib import Path
 
+from langdetect.detector import Detector
+
 from moderation.config import REPO_MODELS_DIR
 from moderation.scoring.features import ScoringInput
-from moderation.scoring.language import detect_language
+from moderation.scoring.features import normalize_text
+from moderation.scoring.language import _factory, detect_language
 from moderation.scoring.model import current_manifest_path, load_bundle
 
 TEXTS = [
@@ -36,18 +39,25 @@ def main() -> int:
     texts = [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(args.texts)]
     detect_language("warm up the language profiles")
     start = time.perf_counter()
+    for text in texts:
+        stock = Detector(_factory())
+        stock.append(normalize_text(text))
+        stock.detect()
+    detect_stock = time.perf_counter() - start
+    start = time.perf_counter()
     languages = [detect_language(t) for t in texts]
     detect = time.perf_counter() - start
     inputs = [ScoringInput(body=t, language=lang) for t, lang in zip(texts, languages)]
     bundle.predict_proba(inputs[:64])
-    rows = [("language detection (langdetect), per text", per_text_ms(detect, len(texts)))]
+    rows = [("language detection, stock langdetect Detector, per text", per_text_ms(detect_stock, len(texts))),
+            ("language detection, detect_language (BlockDetector), per text", per_text_ms(detect, len(texts)))]
     for size in (1, 8, 64, 256):
         start = time.perf_counter()
         for i in range(0, len(inputs), size):
             bundle.predict_proba(inputs[i:i + size])
         rows.append((f"predict_proba, batches of {size}, per text",
                      per_text_ms(time.perf_counter() - start, len(inputs))))
-    single = rows[1][1]
+    single = rows[2][1]
     print(f"model {bundle.version}, {len(texts)} texts")
     print("| step | ms per text | speed-up vs batch of 1 |")
     print("|---|---|---|")

@@ -12,6 +12,11 @@ Contract:
   ~60 MB) is guarded by a lock; each call uses its own ``Detector``.
 - The text is normalized with ``normalize_text`` first, exactly as the model's
   features see it, so HTML remnants and BOMs never sway the answer.
+- Speed: :class:`BlockDetector` runs langdetect's own algorithm (the same
+  random draws, the same convergence test every five n-grams) with the
+  55-language probability vector in NumPy, five updates at a time. It gives
+  langdetect's answers (checked against the stock detector by the tests) at
+  about half the cost; language detection is the largest CPU cost of a comment.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+import numpy as np
 from langdetect import DetectorFactory
 from langdetect import detector_factory as _langdetect_factory
-from langdetect.lang_detect_exception import LangDetectException
+from langdetect.detector import Detector
+from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 
 from moderation.scoring.features import UNKNOWN_LANGUAGE, normalize_text
 
@@ -41,6 +48,55 @@ def _factory() -> DetectorFactory:
     return _langdetect_factory._factory
 
 
+UPDATES_PER_CHECK = 5
+"""langdetect tests convergence after the first n-gram, then every fifth."""
+
+_ngram_rows: dict[str, np.ndarray] = {}
+
+
+def _ngram_row(profiles: dict, ngram: str) -> np.ndarray:
+    row = _ngram_rows.get(ngram)
+    if row is None:
+        row = _ngram_rows.setdefault(ngram, np.asarray(profiles[ngram], dtype=float))
+    return row
+
+
+class BlockDetector(Detector):
+    """langdetect's ``Detector`` with its trial loop in NumPy (see the module doc).
+
+    Only ``_detect_block`` differs: it draws the same n-grams from the same
+    seeded generator and stops at the same checks as langdetect 1.0.9, but
+    multiplies the probability vector by five n-gram rows at once.
+    """
+
+    def _detect_block(self) -> None:
+        self.cleaning_text()
+        ngrams = self._extract_ngrams()
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        table = np.stack([_ngram_row(self.word_lang_prob_map, ngram) for ngram in ngrams])
+        positions = range(len(ngrams))
+        languages = len(self.langlist)
+        total = np.zeros(languages)
+        draw = self.random
+        draw.seed(self.seed)
+        for _ in range(self.n_trial):
+            prob = np.full(languages, 1.0 / languages) if self.prior_map is None \
+                else np.array(self.prior_map, dtype=float)
+            weight = (self.alpha + draw.gauss(0.0, 1.0) * self.ALPHA_WIDTH) / self.BASE_FREQ
+            picks = [draw.choice(positions)]
+            done = 0
+            while True:
+                prob *= np.prod(weight + table[picks], axis=0)
+                prob /= prob.sum()
+                if prob.max() > self.CONV_THRESHOLD or done >= self.ITERATION_LIMIT:
+                    break
+                picks = [draw.choice(positions) for _ in range(UPDATES_PER_CHECK)]
+                done += UPDATES_PER_CHECK
+            total += prob / self.n_trial
+        self.langprob = total.tolist()
+
+
 def _has_enough_letters(text: str) -> bool:
     letters = 0
     for character in text:
@@ -56,7 +112,7 @@ def detect_language(text: str) -> str:
     normalized = normalize_text(text)
     if not _has_enough_letters(normalized):
         return UNKNOWN_LANGUAGE
-    detector = _factory().create()
+    detector = BlockDetector(_factory())
     detector.append(normalized)
     try:
         return detector.detect()
