@@ -32,8 +32,10 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "sqlite:///moderation.db", str,
-            "Where comments live: sqlite:///PATH (relative to the working directory) "
-            "or sqlite:////absolute/path. The CLI and the server read the same one."),
+            "Where comments live: sqlite:///PATH (relative to the working directory), "
+            "sqlite:////absolute/path, or postgresql://USER@HOST:PORT/DBNAME for several "
+            "instances sharing one database (the `postgres` extra). The CLI and the server "
+            "read the same one."),
     Setting("host", "127.0.0.1", str, "Address `moderation serve` listens on."),
     Setting("port", 8080, int, "Port `moderation serve` listens on."),
     Setting("workers", 0, int,
