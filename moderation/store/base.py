@@ -8,7 +8,7 @@ method's coroutine completes, the change is durable.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import AuditEvent, Comment, Moderator, NewComment, Site, ThreadCount
@@ -159,8 +159,80 @@ class PurgeResult:
     idempotency_keys: int
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where a site's comment events are POSTed. ``secret`` is the HMAC key the
+    deliveries are signed with (kept as given: it signs, it authenticates nothing
+    here)."""
+
+    id: int
+    site_id: int
+    site: str                     # the site's name
+    url: str
+    events: tuple[str, ...]       # among domain.WEBHOOK_EVENTS
+    created_at: float
+    secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookInfo:
+    """A webhook (without its secret) and the state of its outbox."""
+
+    webhook: Webhook
+    queued: int                   # not delivered yet, not dead
+    delivered: int
+    dead: int                     # gave up after the last attempt
+    last_delivered_at: float | None
+    last_error: str               # of the newest undelivered row that has one, else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One claimed outbox row: an event to POST to one webhook, with the comment
+    as it is now (None only if it vanished meanwhile)."""
+
+    id: int
+    webhook_id: int
+    url: str
+    secret: str = field(repr=False)
+    event: str
+    status: str                   # the status the change set
+    occurred_at: float
+    attempts: int                 # attempts made before this one
+    site: str
+    comment: Comment | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingLabel:
+    """A label a site sent (Akismet submit-spam / submit-ham): text and label only."""
+
+    id: int
+    site: str
+    body: str
+    label: str                    # "spam" | "ham"
+    language: str
+    source: str                   # "akismet"
+    created_at: float
+
+
 class Store(abc.ABC):
-    """A database holding sites, threads, comments and their audit trail."""
+    """A database holding sites, threads, comments and their audit trail.
+
+    **Webhook outbox.** Whenever a comment is inserted, or its ``status``
+    column changes (intake, decisions, rescore, erasure, or any future path),
+    the same transaction inserts one ``outbox`` row per webhook of the
+    comment's site subscribed to ``comment.<new status>``: webhook id, comment
+    id, event, status, ``occurred_at`` (the comment's ``created_at`` on insert,
+    its new ``updated_at`` on a change, which every status change sets) and
+    ``next_attempt_at = occurred_at``. Nothing is enqueued when the status
+    stays the same or the site has no such webhook. SQLite does it with two
+    triggers (``migrations/sqlite/0005_webhooks_labels.sql``: ``AFTER INSERT ON
+    comments`` and ``AFTER UPDATE OF status ... WHEN NEW.status IS NOT
+    OLD.status``); a backend may use triggers or explicit inserts, as long as
+    the row commits or rolls back with the change. Outbox rows go when their
+    webhook or comment is deleted (``ON DELETE CASCADE``).
+    """
 
     @abc.abstractmethod
     async def open(self) -> None:
@@ -245,7 +317,8 @@ class Store(abc.ABC):
     async def insert_comment(self, comment: NewComment,
                              idempotency: IdempotencyRecord | None = None) -> InsertResult:
         """Write the comment, its thread (created or refreshed), its first audit
-        event, its full IP and the idempotency record in one transaction.
+        event, its full IP, the idempotency record and its webhook outbox rows
+        (see the class docstring) in one transaction.
 
         When *idempotency* names a key already recorded for the site, nothing
         is written and the stored answer is returned in ``replay``."""
@@ -387,6 +460,71 @@ class Store(abc.ABC):
         and idempotency records (replies to them lose their ``parent_id``);
         delete full IPs recorded before *ips_before* and idempotency records
         made before *idempotency_before*. Returns what was deleted."""
+
+    # -- webhooks (see the class docstring for how events are enqueued)
+    @abc.abstractmethod
+    async def add_webhook(self, *, site_id: int, url: str, secret: str, events: list[str],
+                          now: float) -> Webhook:
+        """Record a webhook of the site for *events* (names from
+        ``domain.WEBHOOK_EVENTS``); changes committed from then on enqueue."""
+
+    @abc.abstractmethod
+    async def list_webhooks(self, site_id: int | None = None) -> list[WebhookInfo]:
+        """Webhooks of the site (all when None) by id, with their outbox counts:
+        ``queued`` (neither delivered nor dead), ``delivered``, ``dead``, the
+        latest ``delivered_at``, and ``last_error``: that of the newest row not
+        delivered that has one ('' when none). Secrets are left empty."""
+
+    @abc.abstractmethod
+    async def remove_webhook(self, webhook_id: int) -> bool:
+        """Delete the webhook and its outbox rows; whether it existed."""
+
+    @abc.abstractmethod
+    async def requeue_dead(self, webhook_id: int, *, now: float) -> int:
+        """Make the webhook's dead rows due again (``dead_at`` and ``attempts``
+        reset, ``next_attempt_at = now``); how many."""
+
+    @abc.abstractmethod
+    async def claim_deliveries(self, *, now: float, lease_until: float, lease_token: str,
+                               limit: int) -> list[Delivery]:
+        """Lease at most *limit* due rows, oldest ``next_attempt_at`` first, and
+        return them with their webhook and comment.
+
+        Due: not delivered, not dead, ``next_attempt_at <= now``, and not leased
+        (``lease_until`` NULL or ``< now``: an expired lease is free again).
+        Claiming sets ``lease_until`` and ``lease_token`` in one statement, so
+        two processes never claim the same row while a lease holds (SQLite:
+        ``UPDATE outbox SET ... WHERE id IN (SELECT id ... LIMIT n) AND
+        (lease_until IS NULL OR lease_until < now) RETURNING id`` under its one
+        writer; PostgreSQL: the inner SELECT ``FOR UPDATE SKIP LOCKED``). When
+        nothing is due it should cost one indexed read, no write transaction."""
+
+    @abc.abstractmethod
+    async def finish_delivery(self, delivery_id: int, *, lease_token: str, now: float,
+                              delivered: bool, next_attempt_at: float | None,
+                              error: str = "") -> bool:
+        """Record one attempt on a row still leased with *lease_token* (else
+        nothing changes and False is returned: the lease expired and another
+        process may own the row). ``attempts`` grows by one and the lease is
+        cleared; then *delivered*: ``delivered_at = now``; else ``last_error =
+        error`` and ``next_attempt_at`` (or, when it is None, ``dead_at = now``)."""
+
+    @abc.abstractmethod
+    async def purge_outbox(self, *, before: float) -> int:
+        """Delete outbox rows delivered or dead before *before*; how many."""
+
+    # -- training labels from sites (Akismet submit-spam / submit-ham)
+    @abc.abstractmethod
+    async def save_training_label(self, *, site_id: int, body: str, body_hash: str, label: str,
+                                  language: str, source: str, now: float) -> None:
+        """Record a label (``spam`` or ``ham``) for a text of the site: one row per
+        (site, body_hash), the latest label and time replacing an earlier one."""
+
+    @abc.abstractmethod
+    async def training_labels(self, *, since: float | None, site_id: int | None, after_id: int,
+                              limit: int) -> list[TrainingLabel]:
+        """Labels with id > *after_id*, by id, recorded at or after *since*, of
+        that site (all when None); at most *limit*."""
 
 
 def open_store(database_url: str) -> Store:

@@ -28,6 +28,7 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, De
                    DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
                    PurgeResult, QueueDepth, QueueRow, SessionRecord, SiteExists, Store, StoredAnswer,
                    StoreError)
+from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
 
 BUSY_TIMEOUT_MS = 10_000
 COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
@@ -721,3 +722,135 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             cursor = await db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
             return cursor.rowcount == 1
+
+    # -- webhooks: the outbox rows are written by the triggers of migration 0005
+    async def add_webhook(self, *, site_id: int, url: str, secret: str, events: list[str],
+                          now: float) -> Webhook:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO webhooks (site_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
+                (site_id, url, secret, json.dumps(list(events)), now))
+            webhook_id = cursor.lastrowid
+            cursor = await db.execute("SELECT name FROM sites WHERE id = ?", (site_id,))
+            (site_name,) = await cursor.fetchone()
+            await cursor.close()
+        return Webhook(id=webhook_id, site_id=site_id, site=site_name, url=url,
+                       events=tuple(events), created_at=now, secret=secret)
+
+    async def list_webhooks(self, site_id: int | None = None) -> list[WebhookInfo]:
+        params: dict[str, Any] = {}
+        where = ""
+        if site_id is not None:
+            where = "WHERE w.site_id = :site"
+            params["site"] = site_id
+        rows = await self._fetchall(
+            f"""SELECT w.id, w.site_id, s.name, w.url, w.events, w.created_at,
+                  COALESCE(SUM(o.id IS NOT NULL AND o.delivered_at IS NULL AND o.dead_at IS NULL), 0),
+                  COALESCE(SUM(o.delivered_at IS NOT NULL), 0),
+                  COALESCE(SUM(o.dead_at IS NOT NULL), 0),
+                  MAX(o.delivered_at),
+                  (SELECT l.last_error FROM outbox l WHERE l.webhook_id = w.id
+                     AND l.delivered_at IS NULL AND l.last_error != '' ORDER BY l.id DESC LIMIT 1)
+                FROM webhooks w JOIN sites s ON s.id = w.site_id
+                LEFT JOIN outbox o ON o.webhook_id = w.id
+                {where} GROUP BY w.id ORDER BY w.id""", params)
+        return [WebhookInfo(
+            webhook=Webhook(id=r[0], site_id=r[1], site=r[2], url=r[3],
+                            events=tuple(json.loads(r[4])), created_at=r[5]),
+            queued=r[6], delivered=r[7], dead=r[8], last_delivered_at=r[9], last_error=r[10] or "")
+            for r in rows]
+
+    async def remove_webhook(self, webhook_id: int) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,))
+            return cursor.rowcount == 1
+
+    async def requeue_dead(self, webhook_id: int, *, now: float) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ?, last_error = ''
+                   WHERE webhook_id = ? AND dead_at IS NOT NULL""", (now, webhook_id))
+            return cursor.rowcount
+
+    _DUE = """delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= :now
+              AND (lease_until IS NULL OR lease_until < :now)"""
+
+    async def claim_deliveries(self, *, now: float, lease_until: float, lease_token: str,
+                               limit: int) -> list[Delivery]:
+        params = {"now": now, "until": lease_until, "token": lease_token, "limit": limit}
+        if await self._fetchone(f"SELECT 1 FROM outbox WHERE {self._DUE} LIMIT 1", params) is None:
+            return []    # the usual case: one indexed read, no write transaction
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                f"""UPDATE outbox SET lease_until = :until, lease_token = :token
+                    WHERE id IN (SELECT id FROM outbox WHERE {self._DUE}
+                                 ORDER BY next_attempt_at, id LIMIT :limit)
+                    RETURNING id""", params)
+            claimed = [r[0] for r in await cursor.fetchall()]
+            await cursor.close()
+        if not claimed:
+            return []
+        marks = _in_list("id", claimed, params)
+        rows = await self._fetchall(
+            f"""SELECT o.id, o.webhook_id, w.url, w.secret, o.event, o.status, o.occurred_at,
+                  o.attempts, s.name, c.id IS NOT NULL, {COMMENT_COLUMNS}
+                FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
+                JOIN sites s ON s.id = w.site_id
+                LEFT JOIN comments c ON c.id = o.comment_id LEFT JOIN threads t ON t.id = c.thread_id
+                WHERE o.id IN ({marks}) AND o.lease_token = :token
+                ORDER BY o.next_attempt_at, o.id""", params)
+        return [Delivery(id=r[0], webhook_id=r[1], url=r[2], secret=r[3], event=r[4], status=r[5],
+                         occurred_at=r[6], attempts=r[7], site=r[8],
+                         comment=_comment(r[10:]) if r[9] else None) for r in rows]
+
+    async def finish_delivery(self, delivery_id: int, *, lease_token: str, now: float,
+                              delivered: bool, next_attempt_at: float | None,
+                              error: str = "") -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, lease_token = NULL,
+                     delivered_at = CASE WHEN :ok THEN :now END,
+                     last_error = CASE WHEN :ok THEN last_error ELSE :error END,
+                     next_attempt_at = CASE WHEN :ok OR :next IS NULL THEN next_attempt_at
+                                            ELSE :next END,
+                     dead_at = CASE WHEN NOT :ok AND :next IS NULL THEN :now END
+                   WHERE id = :id AND lease_token = :token""",
+                {"ok": delivered, "now": now, "error": error[:500], "next": next_attempt_at,
+                 "id": delivery_id, "token": lease_token})
+            return cursor.rowcount == 1
+
+    async def purge_outbox(self, *, before: float) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM outbox WHERE delivered_at < :before OR dead_at < :before",
+                {"before": before})
+            return cursor.rowcount
+
+    # -- training labels from sites
+    async def save_training_label(self, *, site_id: int, body: str, body_hash: str, label: str,
+                                  language: str, source: str, now: float) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO training_labels (site_id, body, body_hash, label, language, source,
+                     created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (site_id, body_hash) DO UPDATE SET body = excluded.body,
+                     label = excluded.label, language = excluded.language,
+                     source = excluded.source, created_at = excluded.created_at""",
+                (site_id, body, body_hash, label, language, source, now))
+
+    async def training_labels(self, *, since: float | None, site_id: int | None, after_id: int,
+                              limit: int) -> list[TrainingLabel]:
+        params: dict[str, Any] = {"after": after_id, "limit": limit}
+        clauses = ["l.id > :after"]
+        if since is not None:
+            clauses.append("l.created_at >= :since")
+            params["since"] = since
+        if site_id is not None:
+            clauses.append("l.site_id = :site")
+            params["site"] = site_id
+        rows = await self._fetchall(
+            f"""SELECT l.id, s.name, l.body, l.label, l.language, l.source, l.created_at
+                FROM training_labels l JOIN sites s ON s.id = l.site_id
+                WHERE {' AND '.join(clauses)} ORDER BY l.id LIMIT :limit""", params)
+        return [TrainingLabel(id=r[0], site=r[1], body=r[2], label=r[3], language=r[4], source=r[5],
+                              created_at=r[6]) for r in rows]
