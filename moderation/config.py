@@ -67,6 +67,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("scoring_batch_max", 64, int, "Most texts scored in one model call."),
     Setting("scoring_batch_wait_ms", 2.0, float,
             "How long the scorer waits to gather concurrent texts into one batch when idle."),
+    Setting("webhook_poll_seconds", 1.0, float,
+            "How often each worker process looks for webhook deliveries that are due; "
+            "0 stops delivering from this process (events still queue in the outbox)."),
+    Setting("webhook_timeout_seconds", 10.0, float,
+            "Time allowed for one webhook delivery (connect, send, answer); beyond, it is retried."),
+    Setting("webhook_max_attempts", 20, int,
+            "Attempts at one webhook delivery before it is marked dead "
+            "(`moderation webhook list` counts them; `webhook redeliver` tries them again)."),
+    Setting("webhook_backoff_seconds", 5.0, float,
+            "Wait before the second attempt at a failed webhook delivery; it doubles after each "
+            "failure (with random jitter), up to `MODERATION_WEBHOOK_BACKOFF_MAX_SECONDS`."),
+    Setting("webhook_backoff_max_seconds", 3600.0, float,
+            "Longest wait between two attempts at a webhook delivery."),
+    Setting("webhook_retention_days", 7, int,
+            "`moderation purge` deletes webhook deliveries delivered or dead for longer than this."),
     Setting("spam_retention_days", 30, int, "`moderation purge` deletes spam older than this."),
     Setting("ip_retention_days", 7, int, "`moderation purge` deletes full IP addresses older than this."),
     Setting("session_hours", 12.0, float,
