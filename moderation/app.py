@@ -19,6 +19,7 @@ from .scoring.language import detect_language
 from .scoring.model import ModelError, ModelHolder
 from .scoring.scorer import Scorer
 from .store.base import open_store
+from .webhooks.deliverer import webhook_context
 from .web.render import build_templates
 from .web.session import SigninLimiter
 
@@ -77,6 +78,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app[keys.SIGNIN_LIMITER] = SigninLimiter(settings.signin_failures_per_minute)
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_scoring_context)
+    app.cleanup_ctx.append(webhook_context)   # delivers the outbox; never on a request's path
     if reload_on_sighup:
         app.on_startup.append(_install_sighup)
     add_routes(app)

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from ..web import views as pages
 from ..web.render import STATIC_DIR, STATIC_PREFIX
-from . import admin, comments, health, privacy, public, review
+from . import admin, akismet, comments, health, privacy, public, review
 
 
 def add_routes(app: web.Application) -> None:
@@ -15,6 +15,11 @@ def add_routes(app: web.Application) -> None:
         # websites (site key)
         web.post("/v1/comments", comments.post_comment, name="post_comment"),
         web.get("/v1/comments/{comment_id}", comments.get_comment, name="get_comment"),
+        # websites speaking Akismet (site key in the form; Akismet's text answers)
+        web.post("/1.1/verify-key", akismet.verify_key, name="akismet_verify_key"),
+        web.post("/1.1/comment-check", akismet.comment_check, name="akismet_comment_check"),
+        web.post("/1.1/submit-spam", akismet.submit_spam, name="akismet_submit_spam"),
+        web.post("/1.1/submit-ham", akismet.submit_ham, name="akismet_submit_ham"),
         # public reads (no key)
         web.get("/v1/sites/{site}/threads/top", public.top_threads, name="top_threads"),
         web.get("/v1/sites/{site}/threads/{thread}/comments", public.thread_comments,
