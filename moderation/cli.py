@@ -13,10 +13,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .config import SettingsError, load_settings, model_dir, settings_markdown
 from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
-from .domain import Mode, Role
+from .domain import WEBHOOK_EVENTS, Mode, Role
 from .store.base import ModeratorExists, SiteExists, StoreError, open_store
 
 
@@ -63,8 +64,26 @@ def _parser() -> argparse.ArgumentParser:
                         help="only decisions from this date (YYYY-MM-DD, UTC) or ISO date-time")
     export.add_argument("--site", metavar="SITE", help="only this site's comments")
 
-    commands.add_parser("purge", help="delete old spam and old full IP addresses "
-                                      "(MODERATION_SPAM_RETENTION_DAYS, MODERATION_IP_RETENTION_DAYS)")
+    commands.add_parser("purge", help="delete old spam, old full IP addresses and old webhook "
+                                      "deliveries (MODERATION_SPAM_RETENTION_DAYS, "
+                                      "MODERATION_IP_RETENTION_DAYS, MODERATION_WEBHOOK_RETENTION_DAYS)")
+
+    webhook = commands.add_parser("webhook", help="URLs a site's comment events are POSTed to")
+    webhook_commands = webhook.add_subparsers(dest="webhook_command", required=True)
+    wadd = webhook_commands.add_parser(
+        "add", help="add a webhook to a site and print its signing secret once (last line)")
+    wadd.add_argument("site", metavar="SITE", help="the site's name")
+    wadd.add_argument("url", metavar="URL", help="where to POST the events (http or https)")
+    wadd.add_argument("--event", action="append", default=[], choices=WEBHOOK_EVENTS,
+                      help="an event to send (repeat; none: every event)")
+    wlist = webhook_commands.add_parser(
+        "list", help="webhooks with their deliveries queued, delivered and dead")
+    wlist.add_argument("--site", metavar="SITE", help="only this site's webhooks")
+    wremove = webhook_commands.add_parser("remove", help="delete a webhook and its queued deliveries")
+    wremove.add_argument("id", type=int, metavar="ID")
+    wredeliver = webhook_commands.add_parser(
+        "redeliver", help="try the dead deliveries of a webhook again (after fixing its receiver)")
+    wredeliver.add_argument("id", type=int, metavar="ID")
 
     people = commands.add_parser("people", help="a commenter's data, by e-mail address")
     people_commands = people.add_subparsers(dest="people_command", required=True)
@@ -133,6 +152,8 @@ async def _store_command(settings, args) -> int:
             return await _purge(store, settings)
         if args.command == "people":
             return await _people_command(store, args)
+        if args.command == "webhook":
+            return await _webhook_command(store, args)
     raise AssertionError(args.command)
 
 
@@ -197,7 +218,7 @@ LABEL_BATCH = 500
 
 
 async def _export_labels(store, args) -> int:
-    from .review.labels import jsonl_line, label_rows, parse_since
+    from .review.labels import jsonl_line, label_rows, parse_since, site_label_rows
     since = None
     if args.since:
         try:
@@ -214,6 +235,7 @@ async def _export_labels(store, args) -> int:
             return 1
         site_id = site.id
     counts = {"spam": 0, "ham": 0}
+    from_sites = 0
     to_stdout = args.out == "-"
     target = Path(args.out)
     partial = target.with_name(target.name + ".partial")
@@ -229,13 +251,25 @@ async def _export_labels(store, args) -> int:
                 handle.write(jsonl_line(row))
                 counts[row["label"]] += 1
             after = batch[-1].comment_id
+        after = 0
+        while True:   # then the labels sites sent through the Akismet API
+            sent = await store.training_labels(since=since, site_id=site_id, after_id=after,
+                                               limit=LABEL_BATCH)
+            if not sent:
+                break
+            for row in site_label_rows(sent):
+                handle.write(jsonl_line(row))
+                counts[row["label"]] += 1
+                from_sites += 1
+            after = sent[-1].id
     finally:
         if not to_stdout:
             handle.close()
     if not to_stdout:
         partial.replace(target)   # readers never see a half-written file
     print(f"exported {counts['spam'] + counts['ham']} labels ({counts['spam']} spam, "
-          f"{counts['ham']} ham) to {args.out}", file=sys.stderr if to_stdout else sys.stdout)
+          f"{counts['ham']} ham) to {args.out}; {from_sites} of them sent by sites "
+          "(Akismet submit-spam/submit-ham)", file=sys.stderr if to_stdout else sys.stdout)
     return 0
 
 
@@ -244,9 +278,11 @@ async def _purge(store, settings) -> int:
     result = await store.purge(spam_before=now - settings.spam_retention_days * 86400,
                                ips_before=now - settings.ip_retention_days * 86400,
                                idempotency_before=now - settings.idempotency_hours * 3600)
+    deliveries = await store.purge_outbox(before=now - settings.webhook_retention_days * 86400)
     print(f"purged {result.spam_comments} spam comments older than {settings.spam_retention_days} days, "
           f"{result.full_ips} full IP addresses older than {settings.ip_retention_days} days, "
-          f"{result.idempotency_keys} idempotency keys")
+          f"{result.idempotency_keys} idempotency keys, "
+          f"{deliveries} webhook deliveries older than {settings.webhook_retention_days} days")
     return 0
 
 
@@ -264,4 +300,50 @@ async def _people_command(store, args) -> int:
         return 0
     ids = await store.erase_person(email, actor="cli", now=time.time())
     print(f"erased the author's data from {len(ids)} comments")
+    return 0
+
+
+async def _webhook_command(store, args) -> int:
+    from .review.views import iso
+    from .webhooks.signing import new_signing_secret
+    if args.webhook_command == "add":
+        site = await store.site_by_name(args.site)
+        if site is None:
+            print(f"moderation: no site named {args.site!r}", file=sys.stderr)
+            return 1
+        parts = urlsplit(args.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            print(f"moderation: {args.url!r} is not an http(s) URL", file=sys.stderr)
+            return 2
+        events = list(dict.fromkeys(args.event)) or list(WEBHOOK_EVENTS)
+        secret = new_signing_secret()
+        webhook = await store.add_webhook(site_id=site.id, url=args.url, secret=secret,
+                                          events=events, now=time.time())
+        print(f"webhook {webhook.id} added to site {site.name}: {', '.join(events)} -> {args.url}")
+        print("Its signing secret (check X-Moderation-Signature with it), shown only once:")
+        print(secret)
+        return 0
+    if args.webhook_command == "list":
+        site_id = None
+        if args.site:
+            site = await store.site_by_name(args.site)
+            if site is None:
+                print(f"moderation: no site named {args.site!r}", file=sys.stderr)
+                return 1
+            site_id = site.id
+        print("id\tsite\turl\tevents\tqueued\tdelivered\tdead\tlast delivered\tlast error")
+        for info in await store.list_webhooks(site_id):
+            w = info.webhook
+            print(f"{w.id}\t{w.site}\t{w.url}\t{','.join(w.events)}\t{info.queued}\t"
+                  f"{info.delivered}\t{info.dead}\t{iso(info.last_delivered_at) or '-'}\t"
+                  f"{info.last_error or '-'}")
+        return 0
+    if args.webhook_command == "remove":
+        if not await store.remove_webhook(args.id):
+            print(f"moderation: no webhook {args.id}", file=sys.stderr)
+            return 1
+        print(f"webhook {args.id} removed, with its queued deliveries")
+        return 0
+    count = await store.requeue_dead(args.id, now=time.time())
+    print(f"webhook {args.id}: {count} dead deliveries queued again")
     return 0
