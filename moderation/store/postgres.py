@@ -34,6 +34,7 @@ from ..guard import RecentActivity
 from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SessionRecord, SiteExists,
                    Store, StoredAnswer, StoreError)
 from .postgres_review import ReviewQueries
+from .postgres_webhooks import WebhookQueries
 from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_from, execute,
                            fetchrow, site_from)
 
@@ -60,9 +61,10 @@ _ANSWER_SQL = ("SELECT request_hash, status_code, answer, comment_id FROM idempo
                "WHERE site_id = :site AND key = :key")
 
 
-class PostgresStore(ReviewQueries, Store):
+class PostgresStore(ReviewQueries, WebhookQueries, Store):
     """The store on PostgreSQL. Review, statistics, privacy and retention queries
-    live in :class:`~.postgres_review.ReviewQueries`."""
+    live in :class:`~.postgres_review.ReviewQueries`; webhooks and training
+    labels in :class:`~.postgres_webhooks.WebhookQueries`."""
 
     @classmethod
     def from_url(cls, url: str) -> "PostgresStore":
