@@ -788,17 +788,21 @@ class SQLiteStore(Store):
                     RETURNING id""", params)
             claimed = [r[0] for r in await cursor.fetchall()]
             await cursor.close()
-        if not claimed:
-            return []
-        marks = _in_list("id", claimed, params)
-        rows = await self._fetchall(
-            f"""SELECT o.id, o.webhook_id, w.url, w.secret, o.event, o.status, o.occurred_at,
-                  o.attempts, s.name, c.id IS NOT NULL, {COMMENT_COLUMNS}
-                FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
-                JOIN sites s ON s.id = w.site_id
-                LEFT JOIN comments c ON c.id = o.comment_id LEFT JOIN threads t ON t.id = c.thread_id
-                WHERE o.id IN ({marks}) AND o.lease_token = :token
-                ORDER BY o.next_attempt_at, o.id""", params)
+            if not claimed:
+                return []
+            # Read back on the writer: the shared reader may be inside another
+            # coroutine's read, on a snapshot older than these leases.
+            marks = _in_list("id", claimed, params)
+            cursor = await db.execute(
+                f"""SELECT o.id, o.webhook_id, w.url, w.secret, o.event, o.status, o.occurred_at,
+                      o.attempts, s.name, c.id IS NOT NULL, {COMMENT_COLUMNS}
+                    FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
+                    JOIN sites s ON s.id = w.site_id
+                    LEFT JOIN comments c ON c.id = o.comment_id LEFT JOIN threads t ON t.id = c.thread_id
+                    WHERE o.id IN ({marks}) AND o.lease_token = :token
+                    ORDER BY o.next_attempt_at, o.id""", params)
+            rows = await cursor.fetchall()
+            await cursor.close()
         return [Delivery(id=r[0], webhook_id=r[1], url=r[2], secret=r[3], event=r[4], status=r[5],
                          occurred_at=r[6], attempts=r[7], site=r[8],
                          comment=_comment(r[10:]) if r[9] else None) for r in rows]

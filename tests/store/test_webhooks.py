@@ -173,3 +173,27 @@ async def test_training_labels_one_per_text_latest_wins(store, site):
     assert [label.id for label in await store.training_labels(since=None, site_id=None, after_id=labels[0].id,
                                                       limit=1)] == [labels[1].id]
 
+
+async def test_sqlite_a_claim_returns_its_rows_while_another_read_is_in_progress(tmp_path):
+    """SQLite's one reader connection is shared by coroutines: a read still in
+    progress there holds a snapshot older than the claim's leases, so the claimed
+    rows are read back on the writer (they used to come back empty, leased for
+    nothing until the lease ran out)."""
+    from moderation.store.sqlite import SQLiteStore
+    store = SQLiteStore(tmp_path / "claims.db")
+    await store.open()
+    try:
+        site = await store.create_site(name="journal", url="u", lang="en", mode="auto", key_hash="k",
+                                       now=T0)
+        await store.add_webhook(site_id=site.id, url="https://h.example", secret="k",
+                                events=EVERY_STATUS, now=T0)
+        for n in range(3):
+            await add(store, site.id, body=f"comment {n}")
+        reading = await store._reader.execute("SELECT id FROM comments")   # another coroutine's read,
+        await reading.fetchone()                                            # rows still to come
+        try:
+            assert len(await claim_all(store)) == 3
+        finally:
+            await reading.close()
+    finally:
+        await store.close()
