@@ -6,6 +6,15 @@ connections across them) and run the full app. The parent forwards SIGTERM,
 SIGINT and SIGHUP to the workers, restarts a worker that dies unexpectedly,
 and exits when the workers have stopped. Everything shared between workers
 (rate limits, idempotency keys, decisions) lives in the database.
+
+Metrics: before starting the workers the parent points ``PROMETHEUS_MULTIPROC_DIR``
+at a fresh directory of its own, where every worker's prometheus-client keeps
+its values; a scrape reaching any worker reads them all (see
+:mod:`moderation.metrics`). The parent marks each worker that exits dead (its
+live gauges go; its counters stay counted) and removes the directory at the end.
+
+Logs: each process configures logging once, at its start
+(:func:`moderation.logs.configure_logging`, ``MODERATION_LOG_FORMAT``).
 """
 from __future__ import annotations
 
@@ -13,14 +22,19 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import time
 
 from aiohttp import web
 
+from .logs import AccessLogger, configure_logging
+
 log = logging.getLogger(__name__)
 
 RESTART_BACKOFF_SECONDS = 1.0
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def default_workers() -> int:
@@ -34,11 +48,10 @@ def default_workers() -> int:
 
 def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
     """Run the app in this process until SIGTERM/SIGINT."""
+    configure_logging(settings.log_level, settings.log_format)
     from .app import create_app
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format=f"%(asctime)s %(levelname)s [{os.getpid()}] %(name)s: %(message)s")
     web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
-                reuse_port=reuse_port or None, access_log_format='%a "%r" %s %b %Tfs')
+                reuse_port=reuse_port or None, access_log_class=AccessLogger)
 
 
 async def _migrate(settings) -> None:
@@ -52,6 +65,21 @@ def serve(settings, host: str, port: int, workers: int) -> int:
         run_worker(settings, host, port, reuse_port=False)
         return 0
     asyncio.run(_migrate(settings))
+    metrics_dir = tempfile.mkdtemp(prefix="moderation-metrics-")
+    previous_dir = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = metrics_dir   # inherited by the workers, read at their start
+    try:
+        return _supervise(settings, host, port, workers, metrics_dir)
+    finally:
+        if previous_dir is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = previous_dir
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _supervise(settings, host: str, port: int, workers: int, metrics_dir: str) -> int:
+    from prometheus_client.multiprocess import mark_process_dead
     context = multiprocessing.get_context("spawn")
     stopping = False
     processes: list[multiprocessing.Process] = []
@@ -71,14 +99,18 @@ def serve(settings, host: str, port: int, workers: int) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, forward)
+    dead: set[int] = set()
     processes.extend(start() for _ in range(workers))
     log.info("serving with %d workers: %s", workers, ", ".join(str(p.pid) for p in processes))
     while True:
         for index, process in enumerate(processes):
             process.join(timeout=0.2)
-            if process.exitcode is not None and not stopping:
-                log.error("worker %d exited with %s; restarting it", process.pid, process.exitcode)
-                time.sleep(RESTART_BACKOFF_SECONDS)
-                processes[index] = start()
+            if process.exitcode is not None and process.pid not in dead:
+                dead.add(process.pid)
+                mark_process_dead(process.pid, metrics_dir)
+                if not stopping:
+                    log.error("worker %d exited with %s; restarting it", process.pid, process.exitcode)
+                    time.sleep(RESTART_BACKOFF_SECONDS)
+                    processes[index] = start()
         if stopping and all(p.exitcode is not None for p in processes):
             return 0

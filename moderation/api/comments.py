@@ -6,6 +6,7 @@ import time
 
 from aiohttp import web
 
+from .. import metrics
 from ..domain import NewComment, Status
 from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge, RecentActivity
@@ -16,7 +17,7 @@ from ..policy import decide
 from ..scoring.scorer import ScoreRequest
 from ..store.base import IdempotencyRecord
 from ..validation import Limits, ValidationFailed, validate_comment
-from .common import authenticate_site, iso, public_comment
+from .common import authenticate_site, iso, path_id, public_comment
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_CHARS = 255
@@ -111,6 +112,7 @@ async def post_comment(request: web.Request) -> web.Response:
         IdempotencyRecord(key, request_hash, status_code, answer) if key is not None else None)
     if result.replay is not None:
         return _replay(result.replay, request_hash)
+    metrics.count_intake_decision(decision)
     return _answer(status_code, {"id": result.comment_id, **answer})
 
 
@@ -124,11 +126,7 @@ def _replay(previous, request_hash: str) -> web.Response:
 async def get_comment(request: web.Request) -> web.Response:
     """A site's own comment: its status and public fields (never e-mail or IP)."""
     site = await authenticate_site(request)
-    try:
-        comment_id = int(request.match_info["comment_id"])
-    except ValueError:
-        raise not_found() from None
-    comment = await request.app[STORE].get_comment(comment_id)
+    comment = await request.app[STORE].get_comment(path_id(request, "comment_id"))
     if comment is None or comment.site_id != site.id:
         raise not_found()
     return web.json_response({

@@ -265,12 +265,16 @@ class ModelHolder:
 
     def reload(self) -> ModelBundle:
         """Load the model ``models/CURRENT`` points to; raise ``ModelError`` on failure."""
+        from .. import metrics   # late: training imports this module without the service
         with self._lock:
+            started = time.perf_counter()
             try:
                 bundle = load_bundle(current_manifest_path(self.models_dir), self.hmac_key)
             except ModelError as error:
                 self.last_error = str(error)
+                metrics.model_load_failed()
                 raise
             self.bundle = bundle
             self.last_error = None
+            metrics.model_loaded(bundle.version, time.perf_counter() - started, bundle.loaded_at)
             return bundle

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from .. import metrics
 from ..policy import Bands, Scored
 from .features import ScoringInput, normalize_text
 from .language import detect_language
@@ -84,11 +86,13 @@ class Scorer:
         self.batch_sizes = (self.batch_sizes + [len(batch)])[-1000:]
         loop = asyncio.get_running_loop()
         bundle = self._current_bundle()
+        started = time.perf_counter()
         work = loop.run_in_executor(self._executor, score_batch, bundle, [r for r, _ in batch])
-        work.add_done_callback(lambda done: self._finish(batch, done))
+        work.add_done_callback(lambda done: self._finish(batch, done, started))
 
-    def _finish(self, batch, done: asyncio.Future) -> None:
+    def _finish(self, batch, done: asyncio.Future, started: float) -> None:
         self._running = False
+        metrics.observe_batch(len(batch), time.perf_counter() - started)
         error = done.exception()
         if error is None:
             results = done.result()
