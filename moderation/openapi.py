@@ -1,0 +1,734 @@
+"""The OpenAPI 3.1 document of the whole HTTP API, served at ``GET /openapi.json``.
+
+Written by hand as one Python structure, next to the code it describes, and
+built for the settings of the running server (length limits, whether
+``/metrics`` wants a token), so what it says holds for this server. Tests keep
+it true: ``tests/api/test_openapi.py`` fails when a route of the app is missing
+here or a path here has no route, and ``tests/api/test_schemathesis.py`` runs
+schemathesis against a live server and fails on any 5xx or any answer (status,
+content type, body, headers) the document does not allow.
+
+Conventions: every JSON error has the one shape of :mod:`moderation.errors`
+(``Error``); request bodies are closed (``additionalProperties: false``)
+wherever the service refuses unknown fields by name; the moderators' pages
+(``/moderate``) are documented as HTML.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from .domain import Reason, Status
+from .review.decisions import MAX_BULK_IDS, MAX_COMMENT_ID, MAX_NOTE_CHARS, MAX_REASON_CHARS, Action
+from .review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
+from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Order
+from .review.stats import MAX_DAYS
+from .validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_USER_AGENT_CHARS
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1"
+
+JSON = "application/json"
+HTML = "text/html"
+FORM = "application/x-www-form-urlencoded"
+
+STATUSES = [s.value for s in Status]
+REASONS = [r.value for r in Reason]
+ACTIONS = [a.value for a in Action]
+QUEUE_STATUSES = [Status.PENDING.value, Status.SPAM.value]
+
+
+# -- small builders
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    if set(schema) == {"type"} and isinstance(schema["type"], str):
+        return {"type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict, *, required: list[str] | None = None, closed: bool = True,
+        description: str | None = None) -> dict:
+    """An object schema; by default every property is required and no other is allowed."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties,
+                              "required": list(properties) if required is None else required}
+    if closed:
+        schema["additionalProperties"] = False
+    if description:
+        schema["description"] = description
+    return schema
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time"}
+SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+         "description": "Calibrated P(spam), rounded to 4 places; null when no model scored it."}
+COMMENT_ID = {"type": "integer", "minimum": 1, "maximum": MAX_COMMENT_ID - 1}
+REQUEST_ID_HEADER = {"$ref": "#/components/headers/X-Request-Id"}
+
+
+def response(description: str, schema: dict | None = None, *, media: str = JSON,
+             headers: dict | None = None) -> dict:
+    answer: dict[str, Any] = {"description": description,
+                              "headers": {"X-Request-Id": REQUEST_ID_HEADER, **(headers or {})}}
+    if schema is not None:
+        answer["content"] = {media: {"schema": schema}}
+    return answer
+
+
+def errors(*statuses: int) -> dict:
+    return {str(s): {"$ref": f"#/components/responses/{ERROR_RESPONSES[s][0]}"} for s in statuses}
+
+
+def page_errors(*statuses: int) -> dict:
+    return {str(s): {"$ref": "#/components/responses/ErrorPage"} for s in statuses}
+
+
+def path_param(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+def query_param(name: str, schema: dict, description: str, **extra: Any) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description, **extra}
+
+
+def header_param(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "header", "required": False, "schema": schema, "description": description}
+
+
+def json_body(schema: dict, description: str) -> dict:
+    return {"required": True, "description": description, "content": {JSON: {"schema": schema}}}
+
+
+ACCEPT_LANGUAGE = header_param("Accept-Language", STRING,
+                               "Language of error messages (fr or en; else the site's, else French).")
+CSRF = header_param("X-CSRF-Token", STRING,
+                    "With a browser session instead of a token: the session's CSRF token "
+                    "(403 `csrf_failed` without it).")
+
+# status -> (component name, description, schema, extra headers)
+ERROR_RESPONSES: dict[int, tuple[str, str, str, dict]] = {
+    400: ("BadRequest", "Malformed request: JSON that does not decode strictly (`malformed_json`, "
+          "`invalid_utf8`, `duplicate_key`, `too_deep`, `number_too_large`), a body that is not an "
+          "object (`not_an_object`), or a query parameter or header out of range "
+          "(`invalid_parameter`, naming it in `fields`).", "Error", {}),
+    401: ("Unauthorized", "No valid key or token (`unauthorized`); a site key is not a moderator "
+          "token, nor the reverse.", "Error",
+          {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}, "required": True}}),
+    403: ("Forbidden", "Authenticated, but not allowed: a site outside the moderator's, a role "
+          "short of admin (`forbidden`), or a browser session without its CSRF token "
+          "(`csrf_failed`).", "Error", {}),
+    404: ("NotFound", "No such resource (`not_found`).", "Error", {}),
+    405: ("MethodNotAllowed", "The path exists, not with this method (`method_not_allowed`).",
+          "Error", {"Allow": {"schema": STRING, "required": True}}),
+    409: ("Conflict", "The comment was no longer in `expected_status`: another decision came "
+          "first (`conflict`). Nothing changed; `current` is its state now.", "ConflictError", {}),
+    413: ("PayloadTooLarge", "The body is larger than `MODERATION_MAX_REQUEST_BYTES` "
+          "(`payload_too_large`).", "Error", {}),
+    415: ("UnsupportedMediaType", "The body is not `application/json` (`unsupported_media_type`).",
+          "Error", {}),
+    422: ("ValidationFailed", "Fields missing or invalid, unknown fields named "
+          "(`validation_failed`, one entry per problem in `fields`).", "Error", {}),
+    429: ("RateLimited", "Too many comments from this IP prefix or e-mail (`rate_limited`).", "Error",
+          {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True,
+                           "description": "Seconds to wait."}}),
+    503: ("NotReady", "Not ready (`not_ready`): `fields` names each problem "
+          "(`database`, `model`).", "Error", {}),
+}
+
+
+# -- schemas
+def _schemas(settings) -> dict:
+    single_line = "No control characters or line breaks."
+    return {
+        "Error": obj({
+            "error": obj({
+                "code": {"type": "string", "description": "Stable, machine-readable."},
+                "message": {"type": "string", "description": "For people, in the negotiated language."},
+                "fields": {"type": "array", "items": ref("FieldError")},
+            }, closed=False, description="May carry more keys beside these three (see ConflictError)."),
+        }, description="The one shape of every error the service answers with."),
+        "FieldError": obj({
+            "field": {"type": "string", "description": "Dotted path (`author.email`, `ids[3]`), "
+                      "a header or parameter name; empty for the body as a whole."},
+            "code": STRING,
+            "message": STRING,
+            "detail": {"type": "string", "description": "More detail, in English, when there is some."},
+        }, required=["field", "code", "message"]),
+        "ConflictError": obj({
+            "error": obj({
+                "code": {"type": "string", "const": "conflict"},
+                "message": STRING,
+                "fields": {"type": "array", "items": ref("FieldError")},
+                "current": ref("CurrentState"),
+            }),
+        }),
+        "Status": {"type": "string", "enum": STATUSES},
+        "Reason": {"type": "string", "enum": REASONS},
+        "CommentIn": obj({
+            "thread": obj({
+                "id": {"type": "string", "minLength": 1, "maxLength": settings.max_thread_id_chars,
+                       "description": "The website's id of the article. " + single_line},
+                "url": {"type": "string", "format": "uri", "maxLength": settings.max_url_chars,
+                        "description": "http(s) address of the article."},
+                "title": {"type": "string", "maxLength": settings.max_title_chars},
+            }, required=["id"]),
+            "author": obj({
+                "name": {"type": "string", "minLength": 1, "maxLength": settings.max_name_chars},
+                "email": {"type": "string", "format": "email", "maxLength": MAX_EMAIL_CHARS,
+                          "description": "Checked offline (syntax and domain form, no DNS)."},
+            }),
+            "body": {"type": "string", "minLength": 1, "maxLength": settings.max_body_chars,
+                     "description": "The comment, as typed (line breaks and tabs allowed)."},
+            "parent_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PARENT_ID,
+                          "description": "A published comment of the same thread."},
+            "client": obj({
+                "ip": {"type": "string", "maxLength": 45, "description": "The reader's address (IPv4 or IPv6)."},
+                "user_agent": {"type": "string", "maxLength": MAX_USER_AGENT_CHARS},
+                "referrer": {"type": "string", "format": "uri", "maxLength": settings.max_url_chars},
+            }, required=[], description="The reader's connection, forwarded by the website "
+                                        "(else the peer address is used)."),
+            "honeypot": {"type": "string", "maxLength": MAX_HONEYPOT_CHARS,
+                         "description": "Your form's hidden trap field: filled means spam."},
+        }, required=["thread", "author", "body"],
+            description="Lengths are in characters after NFC normalization; unknown fields are "
+                        "refused by name (422)."),
+        "CommentAccepted": obj({
+            "id": INTEGER,
+            "status": {"type": "string", "enum": [Status.PUBLISHED.value, Status.PENDING.value,
+                                                  Status.SPAM.value]},
+            "spam_score": SCORE,
+            "language": {"type": "string", "description": "Detected language, or `unknown`."},
+            "reasons": {"type": "array", "items": ref("Reason")},
+            "model_version": {"type": ["string", "null"]},
+            "message": {"type": "string", "description": "A thank-you for the reader, localized."},
+        }),
+        "PublicComment": obj(_public_comment()),
+        "SiteComment": obj({**_public_comment(), "thread": STRING, "status": ref("Status"),
+                            "published_at": nullable(TIME)}),
+        "ThreadPage": obj({
+            "thread": STRING,
+            "items": {"type": "array", "items": ref("PublicComment")},
+            "next": {"type": ["integer", "null"], "description": "`after` of the next page; null: last page."},
+        }),
+        "Counts": obj({"counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                                  "description": "Published comments per thread asked for."}}),
+        "TopThreads": obj({
+            "days": INTEGER,
+            "items": {"type": "array", "items": obj({"thread": STRING, "url": STRING, "title": STRING,
+                                                     "count": {"type": "integer", "minimum": 1}})},
+        }),
+        "ThreadRef": obj({"id": STRING, "url": STRING, "title": STRING}),
+        "QueueItem": obj(_queue_item()),
+        "QueuePage": obj({
+            "items": {"type": "array", "items": ref("QueueItem")},
+            "counts": obj({"pending": INTEGER, "spam": INTEGER}),
+            "order": {"type": "string", "enum": [o.value for o in Order]},
+            "next": {"type": ["string", "null"], "description": "Pass back as `cursor`; null: last page."},
+        }),
+        "AuditEvent": obj({
+            "at": TIME, "actor": STRING,
+            "action": {"type": "string", "description": "submit, rescore, approve, reject, spam or erase."},
+            "from_status": nullable(ref("Status")), "to_status": ref("Status"),
+            "reason": STRING, "note": STRING, "model_version": {"type": ["string", "null"]},
+            "spam_score": SCORE,
+        }),
+        "CommentDetail": obj({
+            **_queue_item(),
+            "author": obj({"name": STRING, "email": STRING}),
+            "client": obj({"ip_prefix": STRING, "user_agent": STRING, "referrer": STRING}),
+            "parent": nullable(obj({"id": INTEGER, "author_name": STRING, "body": STRING,
+                                    "status": ref("Status"), "created_at": TIME})),
+            "published_at": nullable(TIME),
+            "erased_at": nullable(TIME),
+            "thresholds": nullable(obj({"approve_below": NUMBER, "reject_above": NUMBER,
+                                        "source": {"type": "string", "enum": ["site", "model"]}})),
+            "explanation": obj({
+                "model_version": {"type": ["string", "null"]},
+                "comment_model_version": {"type": ["string", "null"]},
+                "same_model": BOOLEAN,
+                "features": {"type": "array", "items": obj({"feature": STRING, "weight": NUMBER})},
+            }),
+            "history": {"type": "array", "items": ref("AuditEvent")},
+        }),
+        "DecisionIn": obj({
+            "action": {"type": "string", "enum": ACTIONS},
+            "expected_status": {**ref("Status"), "description": "The status the moderator saw."},
+            "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
+            "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
+        }, required=["action", "expected_status"],
+            description="`expected_status` may not be the status `action` leads to (422 `no_change`)."),
+        "BulkDecisionIn": obj({
+            "ids": {"type": "array", "items": COMMENT_ID, "minItems": 1, "maxItems": MAX_BULK_IDS,
+                    "uniqueItems": True},
+            "action": {"type": "string", "enum": ACTIONS},
+            "expected_status": {**ref("Status"), "default": Status.PENDING.value},
+            "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
+            "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
+        }, required=["ids", "action"]),
+        "CurrentState": obj({
+            "id": INTEGER, "status": ref("Status"), "erased": BOOLEAN, "updated_at": nullable(TIME),
+            "last_event": nullable(ref("AuditEvent")),
+        }, description="A comment's state now: who decided first."),
+        "Decided": obj({
+            "id": INTEGER, "outcome": {"type": "string", "const": "decided"}, "status": ref("Status"),
+            "previous_status": nullable(ref("Status")), "action": {"type": "string", "enum": ACTIONS},
+            "label": {"type": ["string", "null"], "enum": ["ham", "spam", None],
+                      "description": "What the decision teaches the next model."},
+            "event": ref("AuditEvent"),
+        }),
+        "BulkResult": obj({
+            "action": {"type": "string", "enum": ACTIONS},
+            "results": {"type": "array", "items": {"oneOf": [
+                ref("Decided"),
+                obj({"id": INTEGER, "outcome": {"type": "string", "const": "conflict"},
+                     "current": ref("CurrentState")}),
+                obj({"id": INTEGER, "outcome": {"type": "string", "enum": ["not_found", "forbidden"]}}),
+            ]}, "description": "One per id, in the order given."},
+            "summary": obj({"decided": INTEGER, "conflict": INTEGER, "not_found": INTEGER,
+                            "forbidden": INTEGER}),
+        }),
+        "Stats": obj({
+            "days": INTEGER,
+            "sites": {"type": "array", "items": obj({
+                "site": STRING, "pending": INTEGER, "spam": INTEGER,
+                "oldest_pending_at": nullable(TIME),
+                "oldest_pending_age_seconds": {"type": ["integer", "null"], "minimum": 0}})},
+            "decisions_per_day": {"type": "array", "items": obj({
+                "day": {"type": "string", "format": "date"}, "total": INTEGER,
+                **{action: INTEGER for action in ACTIONS}})},
+            "overrule": obj({"judged": INTEGER, "overruled": INTEGER,
+                             "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                             "spam_leaning_at": NUMBER}),
+        }),
+        "PersonRequest": obj({"email": {"type": "string", "minLength": 1, "maxLength": MAX_PERSON_EMAIL_CHARS}}),
+        "PersonExport": obj({
+            "email": STRING, "exported_at": TIME,
+            "comments": {"type": "array", "items": obj({
+                "id": INTEGER, "site": {"type": ["string", "null"]}, "thread": ref("ThreadRef"),
+                "parent_id": {"type": ["integer", "null"]}, "author": obj({"name": STRING, "email": STRING}),
+                "body": STRING, "language": STRING, "status": ref("Status"),
+                "spam_score": {"type": ["number", "null"]}, "model_version": {"type": ["string", "null"]},
+                "reasons": {"type": "array", "items": STRING},
+                "client": obj({"ip_prefix": STRING, "ip": {"type": ["string", "null"]},
+                               "user_agent": STRING, "referrer": STRING}),
+                "created_at": TIME, "published_at": nullable(TIME),
+                "history": {"type": "array", "items": ref("AuditEvent")},
+            })},
+        }),
+        "PersonErased": obj({"erased": {"type": "integer", "minimum": 0},
+                             "comment_ids": {"type": "array", "items": INTEGER}}),
+        "ModelReloaded": obj({"model_version": STRING, "loaded_at": {"type": "number",
+                                                                     "description": "Unix time."}}),
+        "Health": obj({"status": {"type": "string", "const": "ok"}}),
+        "Ready": obj({"status": {"type": "string", "const": "ready"}, "model_version": STRING}),
+        "SigninForm": obj({
+            "token": {"type": "string", "description": "The moderator's token."},
+            "csrf_token": {"type": "string", "description": "The value of the sign-in page's cookie."},
+            "next": {"type": "string", "description": "Where to go once signed in (a /moderate path)."},
+        }, required=[], closed=False),
+        "DecisionForm": obj({
+            "csrf_token": STRING, "action": {"type": "string", "enum": ACTIONS},
+            "expected_status": ref("Status"), "reason": STRING, "note": STRING, "next": STRING,
+        }, required=[], closed=False),
+        "BulkDecisionForm": obj({
+            "csrf_token": STRING, "ids": {"type": "array", "items": STRING},
+            "action": {"type": "string", "enum": ACTIONS}, "expected_status": ref("Status"),
+            "next": STRING,
+        }, required=[], closed=False),
+        "CsrfForm": obj({"csrf_token": STRING}, required=[], closed=False),
+    }
+
+
+def _public_comment() -> dict:
+    return {"id": INTEGER, "parent_id": {"type": ["integer", "null"]}, "author_name": STRING,
+            "body": {"type": "string", "description": "As the reader typed it: escape it when rendering."},
+            "created_at": TIME}
+
+
+def _queue_item() -> dict:
+    return {
+        "id": INTEGER, "site": STRING, "status": ref("Status"), "thread": ref("ThreadRef"),
+        "parent_id": {"type": ["integer", "null"]}, "author_name": STRING, "body": STRING,
+        "language": STRING, "spam_score": SCORE, "reasons": {"type": "array", "items": STRING},
+        "model_version": {"type": ["string", "null"]}, "created_at": TIME,
+        "age_seconds": {"type": "integer", "minimum": 0},
+    }
+
+
+# -- operations
+SITE_KEY = [{"siteKey": []}]
+MODERATOR = [{"moderatorToken": []}, {"moderatorSession": []}]
+SITE_PATH = path_param("site", STRING, "The site's short name.")
+COMMENT_PATH = path_param("comment_id", COMMENT_ID, "The comment's id.")
+CORS_HEADER = {"Access-Control-Allow-Origin": {"schema": {"type": "string", "const": "*"}}}
+HTML_PAGE = {"type": "string"}
+SEE_OTHER = {"description": "Redirect (sign-in page, or where the form came from).",
+             "headers": {"Location": {"schema": STRING, "required": True}}}
+
+
+def operation(operation_id: str, summary: str, tag: str, responses: dict, *, description: str = "",
+              security: list | None = None, parameters: list | None = None,
+              body: dict | None = None) -> dict:
+    op: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag],
+                          "responses": responses}
+    if description:
+        op["description"] = description
+    op["security"] = security if security is not None else []
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = body
+    return op
+
+
+def _paths(settings) -> dict:
+    queue_params = [
+        query_param("status", {"type": "string", "enum": QUEUE_STATUSES, "default": "pending"},
+                    "`spam`: the spam folder."),
+        query_param("site", {"type": "string", "maxLength": MAX_TEXT_PARAM_CHARS}, "Only this site (by name)."),
+        query_param("thread", {"type": "string", "maxLength": MAX_TEXT_PARAM_CHARS}, "Only this thread id."),
+        query_param("language", {"type": "string", "maxLength": MAX_TEXT_PARAM_CHARS},
+                    "Only this detected language."),
+        query_param("reason", {"type": "string", "enum": REASONS}, "Only comments with this reason code."),
+        query_param("min_score", {"type": "number", "minimum": 0, "maximum": 1}, "Spam score at least."),
+        query_param("max_score", {"type": "number", "minimum": 0, "maximum": 1}, "Spam score at most."),
+        query_param("min_age", {"type": "integer", "minimum": 0, "maximum": MAX_AGE_SECONDS},
+                    "Submitted at least this many seconds ago."),
+        query_param("max_age", {"type": "integer", "minimum": 0, "maximum": MAX_AGE_SECONDS},
+                    "Submitted at most this many seconds ago."),
+        query_param("order", {"type": "string", "enum": [o.value for o in Order], "default": "uncertain"},
+                    "Sort order."),
+        query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+                    "Page size."),
+        query_param("cursor", STRING, "The `next` of the previous page."),
+    ]
+    metrics_security = [{"metricsToken": []}] if settings.metrics_token else []
+    metrics_errors = errors(401) if settings.metrics_token else {}
+    html = {HTML: {"schema": HTML_PAGE}}
+    form_body = lambda name: {"required": True, "content": {FORM: {"schema": ref(name)}}}  # noqa: E731
+    return {
+        "/healthz": {"get": operation("healthz", "Liveness: the process answers", "operations",
+                                      {"200": response("Up.", ref("Health"))})},
+        "/readyz": {"get": operation(
+            "readyz", "Readiness: database writable and a model loaded", "operations",
+            {"200": response("Ready.", ref("Ready")), **errors(503)})},
+        "/metrics": {"get": operation(
+            "metrics", "Prometheus metrics", "operations",
+            {"200": {"description": "Prometheus text format (OpenMetrics when the Accept header asks).",
+                     "headers": {"X-Request-Id": REQUEST_ID_HEADER},
+                     "content": {"text/plain": {"schema": STRING},
+                                 "application/openmetrics-text": {"schema": STRING}}},
+             **metrics_errors},
+            description="Public unless `MODERATION_METRICS_TOKEN` is set. With several worker "
+                        "processes, the figures cover all of them.",
+            security=metrics_security)},
+        "/openapi.json": {"get": operation(
+            "openapi", "This document", "operations",
+            {"200": response("The OpenAPI document.", {"type": "object"})})},
+        "/v1/comments": {"post": operation(
+            "post_comment", "Submit a reader's comment", "websites",
+            {"201": response("Published at once.", ref("CommentAccepted"), headers={
+                "Location": {"schema": STRING, "required": True},
+                "Idempotent-Replayed": {"schema": {"type": "string", "const": "true"},
+                                        "description": "A retry answered with the first answer."}}),
+             "202": response("Held: pending review, or spam.", ref("CommentAccepted"), headers={
+                 "Location": {"schema": STRING, "required": True},
+                 "Idempotent-Replayed": {"schema": {"type": "string", "const": "true"}}}),
+             **errors(400, 401, 413, 415, 422, 429)},
+            description="Validates, guards (honeypot, rate, duplicates), scores and stores the "
+                        "comment durably before answering. 422 `idempotency_key_reused` when an "
+                        "Idempotency-Key comes back with a different body.",
+            security=SITE_KEY,
+            parameters=[header_param("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255},
+                                     "Makes retries safe: a retry gets the first answer."), ACCEPT_LANGUAGE],
+            body=json_body(ref("CommentIn"), "The comment."))},
+        **_akismet_paths(),
+        "/v1/comments/{comment_id}": {"get": operation(
+            "get_comment", "One of the site's comments: status and public fields", "websites",
+            {"200": response("The comment.", ref("SiteComment")), **errors(401, 404)},
+            security=SITE_KEY, parameters=[COMMENT_PATH])},
+        "/v1/sites/{site}/threads/top": {"get": operation(
+            "top_threads", "Most-commented threads", "public",
+            {"200": response("Threads, most comments first.", ref("TopThreads"), headers=CORS_HEADER),
+             **errors(400, 404)},
+            parameters=[SITE_PATH,
+                        query_param("days", {"type": "integer", "minimum": 1, "maximum": 365, "default": 7},
+                                    "Look back this many days."),
+                        query_param("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                                    "How many threads.")])},
+        "/v1/sites/{site}/threads/{thread}/comments": {"get": operation(
+            "thread_comments", "Published comments of a thread, oldest first", "public",
+            {"200": response("One page.", ref("ThreadPage"), headers=CORS_HEADER), **errors(400, 404)},
+            parameters=[SITE_PATH, path_param("thread", STRING, "The thread id."),
+                        query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                                    "Page size."),
+                        query_param("after", {"type": "integer", "minimum": 0, "maximum": 2**53},
+                                    "The `next` of the previous page.")])},
+        "/v1/sites/{site}/counts": {"get": operation(
+            "counts", "Published comment counts of threads", "public",
+            {"200": response("Counts.", ref("Counts"), headers=CORS_HEADER), **errors(400, 404)},
+            parameters=[SITE_PATH,
+                        {"name": "thread", "in": "query", "required": True, "style": "form", "explode": True,
+                         "schema": {"type": "array", "items": STRING, "minItems": 1, "maxItems": 100},
+                         "description": "Thread ids (repeat the parameter)."}])},
+        "/v1/review/queue": {"get": operation(
+            "review_queue", "The review queue, one page", "moderators",
+            {"200": response("One page, with the counts of both queues.", ref("QueuePage")),
+             **errors(400, 401, 403)},
+            description="Each parameter at most once; unknown ones refused by name (400).",
+            security=MODERATOR, parameters=queue_params)},
+        "/v1/review/stats": {"get": operation(
+            "review_stats", "Queue depth, decisions per day, overrule rate", "moderators",
+            {"200": response("Statistics.", ref("Stats")), **errors(400, 401, 403)},
+            security=MODERATOR,
+            parameters=[query_param("site", STRING, "Only this site."),
+                        query_param("days", {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": 30},
+                                    "Decisions over this many days.")])},
+        "/v1/review/comments/{comment_id}": {"get": operation(
+            "review_comment", "One comment with everything needed to decide", "moderators",
+            {"200": response("The comment, its explanation and history.", ref("CommentDetail")),
+             **errors(401, 403, 404)},
+            security=MODERATOR, parameters=[COMMENT_PATH])},
+        "/v1/review/comments/{comment_id}/decision": {"post": operation(
+            "decide", "Decide on one comment", "moderators",
+            {"200": response("Decided.", ref("Decided")), **errors(400, 401, 403, 404, 409, 413, 415, 422)},
+            security=MODERATOR, parameters=[COMMENT_PATH, CSRF, ACCEPT_LANGUAGE],
+            body=json_body(ref("DecisionIn"), "The decision."))},
+        "/v1/review/decisions": {"post": operation(
+            "decide_bulk", "Decide on many comments (not all-or-nothing)", "moderators",
+            {"200": response("One result per id.", ref("BulkResult")), **errors(400, 401, 403, 413, 415, 422)},
+            security=MODERATOR, parameters=[CSRF, ACCEPT_LANGUAGE],
+            body=json_body(ref("BulkDecisionIn"), "The decision and the ids."))},
+        "/v1/admin/model/reload": {"post": operation(
+            "reload_model", "Load the model models/CURRENT names", "admins",
+            {"200": response("The model now in service.", ref("ModelReloaded")),
+             **errors(401, 403),
+             "409": response("The new model was refused (`model_reload_failed`); the previous one "
+                             "stays in service.", ref("Error"))},
+            description="Admin role. No body.", security=MODERATOR, parameters=[CSRF])},
+        "/v1/admin/people/export": {"post": operation(
+            "export_person", "Everything held about an e-mail address", "admins",
+            {"200": response("The export.", ref("PersonExport"),
+                             headers={"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}}),
+             **errors(400, 401, 403, 413, 415, 422)},
+            description="Admin role. The address travels in the body, never in a URL.",
+            security=MODERATOR, parameters=[CSRF], body=json_body(ref("PersonRequest"), "The address."))},
+        "/v1/admin/people/erase": {"post": operation(
+            "erase_person", "Erase what identifies an address's author", "admins",
+            {"200": response("The comments anonymised.", ref("PersonErased"),
+                             headers={"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}}),
+             **errors(400, 401, 403, 413, 415, 422)},
+            description="Admin role.", security=MODERATOR, parameters=[CSRF],
+            body=json_body(ref("PersonRequest"), "The address."))},
+        # -- the moderators' pages: HTML for browsers (errors are pages too)
+        "/moderate": {"get": operation(
+            "moderate_queue", "The review queue page", "pages",
+            {"200": {"description": "The page.", "content": html}, "303": SEE_OTHER,
+             **page_errors(400, 403)},
+            description="Takes the query parameters of `GET /v1/review/queue`. Without a session: "
+                        "303 to the sign-in page.", security=[{"moderatorSession": []}, {}])},
+        "/moderate/signin": {
+            "get": operation("moderate_signin", "The sign-in page", "pages",
+                             {"200": {"description": "The form.", "content": html}, "303": SEE_OTHER},
+                             parameters=[query_param("next", STRING, "Where to go once signed in.")]),
+            "post": operation("moderate_signin_post", "Sign in with a moderator token", "pages",
+                              {"303": SEE_OTHER,
+                               "401": {"description": "Wrong token: the form again.", "content": html},
+                               "429": {"description": "Too many failures from this network: the form again.",
+                                       "content": html,
+                                       "headers": {"Retry-After": {"schema": STRING, "required": True}}},
+                               **page_errors(400, 403, 413)},
+                              body=form_body("SigninForm")),
+        },
+        "/moderate/signout": {"post": operation(
+            "moderate_signout", "Sign out", "pages", {"303": SEE_OTHER, **page_errors(400, 403, 413)},
+            security=[{"moderatorSession": []}, {}], body=form_body("CsrfForm"))},
+        "/moderate/comments/{comment_id}": {"get": operation(
+            "moderate_comment", "One comment's page", "pages",
+            {"200": {"description": "The page.", "content": html}, "303": SEE_OTHER,
+             **page_errors(403, 404)},
+            security=[{"moderatorSession": []}, {}], parameters=[COMMENT_PATH])},
+        "/moderate/comments/{comment_id}/decision": {"post": operation(
+            "moderate_decide", "Decide on one comment (form)", "pages",
+            {"303": SEE_OTHER,
+             "409": {"description": "Another decision came first: the comment's page saying who.",
+                     "content": html},
+             "422": {"description": "Invalid decision: the comment's page listing the problems.",
+                     "content": html},
+             **page_errors(400, 401, 403, 404, 413)},
+            security=[{"moderatorSession": []}], parameters=[COMMENT_PATH],
+            body=form_body("DecisionForm"))},
+        "/moderate/decisions": {"post": operation(
+            "moderate_decide_bulk", "Decide on many comments (form)", "pages",
+            {"200": {"description": "What became of each comment.", "content": html},
+             **page_errors(400, 401, 403, 413, 422)},
+            security=[{"moderatorSession": []}], body=form_body("BulkDecisionForm"))},
+        "/moderate/static/{filename}": {"get": operation(
+            "moderate_static", "The pages' script and style sheet", "pages",
+            {"200": {"description": "The file.", "content": {"text/css": {"schema": STRING},
+                                                             "text/javascript": {"schema": STRING}}},
+             **page_errors(403),
+             "404": {"description": "No such file: an error page, or an empty answer when the name "
+                                    "is well-formed (aiohttp's file response).",
+                     "content": {HTML: {"schema": HTML_PAGE},
+                                 "application/octet-stream": {"schema": {"type": "string", "maxLength": 0}}}}},
+            parameters=[path_param("filename", STRING, "`moderate.css` or `moderate.js`.")])},
+    }
+
+
+AKISMET_FIELDS = {
+    "api_key": "The site's key (`key` also accepted).",
+    "key": "The site's key (verify-key's name for it).",
+    "blog": "The site's URL (scheme, `www.`, default port and trailing slash ignored; a path "
+            "below it matches).",
+    "user_ip": "The commenter's IP address.",
+    "user_agent": "The commenter's browser.",
+    "referrer": "The page the commenter came from.",
+    "permalink": "The article's address.",
+    "comment_type": "comment, reply, forum-post...",
+    "comment_author": "The author's name.",
+    "comment_author_email": "The author's e-mail.",
+    "comment_author_url": "The author's site.",
+    "comment_content": "The comment's text.",
+    "comment_date_gmt": "When it was written (ISO 8601).",
+    "comment_post_modified_gmt": "When the article was last changed.",
+    "blog_lang": "The site's languages (fr, en_us...): the language of the debug help.",
+    "blog_charset": "Character set of the fields.",
+    "user_role": "`administrator`: never spam.",
+    "is_test": "Set: a test; submit-spam/ham store nothing.",
+    "recheck_reason": "Why the site checks this comment again.",
+    "honeypot_field_name": "Name of the form's trap field, sent along: filled means spam.",
+}
+
+
+def _akismet_paths() -> dict:
+    """Akismet's protocol (``moderation.api.akismet``): form fields in, plain text out."""
+    def form(names: tuple[str, ...], required: list[str]) -> dict:
+        schema = obj({n: {"type": "string", "description": AKISMET_FIELDS[n]} for n in names},
+                     required=required, closed=False)
+        return {"required": True, "content": {FORM: {"schema": schema},
+                                              "multipart/form-data": {"schema": schema}}}
+
+    def text(description: str, answers: str) -> dict:
+        return {"description": description, "headers": {
+            "X-Request-Id": REQUEST_ID_HEADER,
+            "X-akismet-debug-help": {"schema": STRING, "description": "Why the answer is `invalid` or "
+                                                                      "a field is missing."}},
+                "content": {"text/plain": {"schema": {"type": "string", "description": answers}}}}
+
+    refused = ("`invalid` (unknown key, or `blog` not the key's site) or `Missing required field: "
+               "user_ip.`")
+    message_fields = tuple(n for n in AKISMET_FIELDS if n != "key")
+    description = ("Akismet's protocol: the site key goes in the form, not in a header; every answer "
+                   "is 200 text/plain, refusals included. Errors of the transport (413, 400 for a body "
+                   "that is not a form) keep the service's JSON error shape.")
+    check = text("`true`: hold it (with `X-akismet-pro-tip: discard` when clearly spam); `false`: "
+                 "ham; or a refusal.", "true, false, or " + refused)
+    check["headers"].update({
+        "X-akismet-pro-tip": {"schema": {"type": "string", "const": "discard"}},
+        "X-Moderation-Status": {"schema": {"type": "string", "enum": STATUSES},
+                                "description": "The status the service would give the comment."},
+        "X-Moderation-Reasons": {"schema": STRING, "description": "Its reason codes, comma-separated."},
+        "X-Moderation-Score": {"schema": {"type": "string", "pattern": "^[01]\\.[0-9]{4}$"},
+                               "description": "The model's spam score."},
+    })
+    paths = {
+        "/1.1/verify-key": {"post": operation(
+            "akismet_verify_key", "Akismet: is this key valid for this blog?", "akismet",
+            {"200": text("`valid` or `invalid`.", "valid or invalid"), **errors(400, 413)},
+            description=description, body=form(("key", "api_key", "blog"), []))},
+        "/1.1/comment-check": {"post": operation(
+            "akismet_comment_check", "Akismet: is this comment spam? (nothing stored)", "akismet",
+            {"200": check, **errors(400, 413)}, description=description,
+            body=form(message_fields, []))},
+    }
+    for label in ("spam", "ham"):
+        paths[f"/1.1/submit-{label}"] = {"post": operation(
+            f"akismet_submit_{label}", f"Akismet: this comment is {label} (a training label)", "akismet",
+            {"200": text("`Thanks for making the web a better place.` or a refusal.",
+                         "Thanks for making the web a better place., or " + refused), **errors(400, 413)},
+            description=description + " Stores the text, label and language only, for "
+                                      "`moderation export-labels`.",
+            body=form(message_fields, []))}
+    return paths
+
+
+def build_document(settings) -> dict:
+    """The OpenAPI document for a server running with *settings*."""
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "moderation",
+            "version": API_VERSION,
+            "summary": "Self-hosted comment moderation with spam scoring.",
+            "description": (
+                "Websites submit their readers' comments (`/v1/comments`, site key); public reads "
+                "serve published comments; moderators work the review queue (`/v1/review`, "
+                "moderator token or browser session); admins reload the model and export or erase "
+                "a person's data (`/v1/admin`).\n\n"
+                "Every error answer has one JSON shape (`Error`), with messages in French or "
+                "English (`Accept-Language`, else the site's language). On the `/moderate` pages "
+                "errors are HTML pages. A method a path does not take gets 405 with `Allow`; an "
+                "unknown path 404. Every answer carries `X-Request-Id` (the one the client sent, "
+                "if it is 1-64 characters of `A-Za-z0-9._-`, else a new one), except 400 answers "
+                "of the HTTP layer itself to a request line or header over 8190 bytes, which are "
+                "plain text."),
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "tags": [
+            {"name": "websites", "description": "The sites that post comments (site key)."},
+            {"name": "public", "description": "Reads for the sites' pages: no key, published comments only."},
+            {"name": "moderators", "description": "The review queue and decisions."},
+            {"name": "admins", "description": "Model and privacy operations (admin role)."},
+            {"name": "akismet", "description": "Akismet-compatible endpoints for sites and plugins "
+                                                "written for Akismet."},
+            {"name": "operations", "description": "Health, readiness, metrics, this document."},
+            {"name": "pages", "description": "The moderators' HTML pages."},
+        ],
+        "paths": _paths(settings),
+        "components": {
+            "schemas": _schemas(settings),
+            "responses": {
+                **{name: {"description": text,
+                          "headers": {"X-Request-Id": REQUEST_ID_HEADER, **headers},
+                          "content": {JSON: {"schema": ref(schema)}}}
+                   for name, text, schema, headers in ERROR_RESPONSES.values()},
+                "BadRequest": {
+                    "description": ERROR_RESPONSES[400][1] + " A request line or header longer than "
+                                   "8190 bytes is refused by the HTTP layer itself, in plain text.",
+                    "headers": {"X-Request-Id": REQUEST_ID_HEADER},
+                    "content": {JSON: {"schema": ref("Error")}, "text/plain": {"schema": STRING}}},
+                "ErrorPage": {"description": "An error, as an HTML page with the same status.",
+                              "content": {HTML: {"schema": HTML_PAGE}}},
+            },
+            "headers": {
+                "X-Request-Id": {"description": "The request's id, as in the service's logs.",
+                                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}},
+            },
+            "securitySchemes": {
+                "siteKey": {"type": "http", "scheme": "bearer",
+                            "description": "A site's API key (`moderation site add` prints it once)."},
+                "moderatorToken": {"type": "http", "scheme": "bearer",
+                                   "description": "A moderator's token (`moderation moderator add`)."},
+                "moderatorSession": {"type": "apiKey", "in": "cookie", "name": "moderation_session",
+                                     "description": "The /moderate pages' session cookie "
+                                                    "(`__Host-moderation_session` over HTTPS); requests "
+                                                    "that change something also send `X-CSRF-Token`."},
+                "metricsToken": {"type": "http", "scheme": "bearer",
+                                 "description": "`MODERATION_METRICS_TOKEN`, when set."},
+            },
+        },
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def document_json(settings) -> bytes:
+    return json.dumps(build_document(settings), ensure_ascii=False, indent=1).encode("utf-8")
