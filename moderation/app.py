@@ -14,6 +14,7 @@ from . import keys
 from .api.admin import reload_current_model
 from .api.routes import add_routes
 from .config import model_dir
+from .metrics import count_moderator_decisions, metrics_middleware
 from .middlewares import error_middleware, page_headers_middleware, request_id_middleware
 from .scoring.language import detect_language
 from .scoring.model import ModelError, ModelHolder
@@ -70,7 +71,8 @@ async def _install_sighup(app: web.Application) -> None:
 
 def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app = web.Application(
-        middlewares=[request_id_middleware, page_headers_middleware, error_middleware],
+        middlewares=[request_id_middleware, metrics_middleware, page_headers_middleware,
+                     error_middleware],
         client_max_size=settings.max_request_bytes,
     )
     app[keys.SETTINGS] = settings
@@ -79,6 +81,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_scoring_context)
     app.cleanup_ctx.append(webhook_context)   # delivers the outbox; never on a request's path
+    app.cleanup_ctx.append(count_moderator_decisions)
     if reload_on_sighup:
         app.on_startup.append(_install_sighup)
     add_routes(app)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 from .config import SettingsError, load_settings, model_dir, settings_markdown
 from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
 from .domain import WEBHOOK_EVENTS, Mode, Role
+from .logs import configure_logging
 from .store.base import ModeratorExists, SiteExists, StoreError, open_store
 
 
@@ -106,8 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"moderation: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        configure_logging(settings.log_level, settings.log_format if args.command == "serve" else "text")
+    except ValueError as exc:
+        print(f"moderation: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.command == "serve":
             return _serve(settings, args)

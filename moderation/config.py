@@ -93,6 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Believe the X-Forwarded-Proto header to tell HTTPS requests (the session cookie is "
             "then Secure with the __Host- prefix). Set it only behind a proxy that overwrites it."),
     Setting("log_level", "INFO", str, "Python logging level."),
+    Setting("log_format", "json", str,
+            "How `moderation serve` writes its log on standard error: `json` (one object per line, "
+            "with the request id) or `text`. The other commands always write text."),
+    Setting("metrics_token", "", str,
+            "When set, `GET /metrics` wants `Authorization: Bearer <this token>` (401 otherwise); "
+            "empty: the metrics are public, like /healthz."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -17,10 +17,12 @@ import re
 import uuid
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .errors import ApiError, error_body
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
+from .logs import REQUEST_ID as LOG_REQUEST_ID
 from .web.render import error_page
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,11 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiErr
 async def request_id_middleware(request: web.Request, handler):
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request[REQUEST_ID] = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
-    response = await handler(request)
+    log_context = LOG_REQUEST_ID.set(request[REQUEST_ID])   # every log record names the request
+    try:
+        response = await handler(request)
+    finally:
+        LOG_REQUEST_ID.reset(log_context)
     response.headers[REQUEST_ID_HEADER] = request[REQUEST_ID]
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
@@ -107,7 +113,10 @@ async def error_middleware(request: web.Request, handler):
         if exc.status < 400:
             raise
         return error_response(request, _from_http_exception(request, exc))
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+            # a body aiohttp cannot parse (a malformed multipart form): the client's fault
+            return error_response(request, ApiError(400, "bad_request"))
         log.exception("unhandled error on %s %s (request %s)", request.method, request.path,
                       request.get(REQUEST_ID))
         return error_response(request, ApiError(500, "internal_error"))

@@ -28,7 +28,7 @@ from ..store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionOutcome, Decision
 from ..validation import ValidationFailed
 from .auth import require_moderator
 from .comments import read_json_body
-from .common import int_param
+from .common import int_param, path_id
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +168,7 @@ async def explain_comments(request: web.Request, comments: list[Comment],
 
 async def comment_in_scope(request: web.Request) -> Comment:
     """The comment named in the path: 404 unknown, 403 outside the moderator's sites."""
-    try:
-        comment_id = int(request.match_info["comment_id"])
-    except ValueError:
-        raise not_found() from None
-    comment = await request.app[STORE].get_comment(comment_id)
+    comment = await request.app[STORE].get_comment(path_id(request, "comment_id"))
     if comment is None:
         raise not_found()
     await require_moderator(request, site_id=comment.site_id)

@@ -5,13 +5,15 @@ from aiohttp import web
 
 from ..web import views as pages
 from ..web.render import STATIC_DIR, STATIC_PREFIX
-from . import admin, akismet, comments, health, privacy, public, review
+from . import admin, akismet, comments, health, meta, privacy, public, review
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_routes([
         web.get("/healthz", health.healthz, name="healthz"),
         web.get("/readyz", health.readyz, name="readyz"),
+        web.get("/metrics", meta.metrics_endpoint, name="metrics"),
+        web.get("/openapi.json", meta.openapi_document, name="openapi"),
         # websites (site key)
         web.post("/v1/comments", comments.post_comment, name="post_comment"),
         web.get("/v1/comments/{comment_id}", comments.get_comment, name="get_comment"),
