@@ -154,8 +154,9 @@ class SQLiteStore(Store):
 
     async def _fetchall(self, sql: str, params: tuple | list = ()) -> list[Any]:
         assert self._reader is not None, "store is not open"
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to the connection's thread that runs, reads and resets the
+        # statement: no other read can interleave and hold an older snapshot.
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def _fetchone(self, sql: str, params: tuple | list = ()) -> Any:
         rows = await self._fetchall(sql, params)
