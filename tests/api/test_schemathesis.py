@@ -36,7 +36,7 @@ from ..toy_model import HAM_TEXT, SPAM_TEXT  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 8}
+EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 20}
 RUN_SECONDS = 60
 CHECKS = {
     GenerationMode.POSITIVE: [not_a_server_error, status_code_conformance, content_type_conformance,
