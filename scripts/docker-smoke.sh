@@ -62,6 +62,7 @@ cleanup() {
     kill "$dockerd_pid" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 1; done
     kill -9 "$dockerd_pid" 2>/dev/null || true
+    umount "$STATE/exec/netns/default" 2>/dev/null || true   # dockerd leaves this bind mount
   fi
   say "$([ $rc = 0 ] && echo passed || echo failed) in $(( $(date +%s) - started )) s"
 }
