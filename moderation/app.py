@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
@@ -31,8 +32,10 @@ async def _store_context(app: web.Application):
     store = open_store(app[keys.SETTINGS].database_url)
     await store.open()
     app[keys.STORE] = store
-    yield
-    await store.close()
+    try:
+        yield
+    finally:   # also when start-up is interrupted: an open store would keep the process alive
+        await store.close()
 
 
 async def _scoring_context(app: web.Application):
@@ -56,6 +59,10 @@ async def _scoring_context(app: web.Application):
     executor.shutdown(wait=True)
 
 
+EARLY_SIGHUP = threading.Event()
+"""Set by a SIGHUP that came before the app could handle it (see serve.run_worker)."""
+
+
 async def _install_sighup(app: web.Application) -> None:
     loop = asyncio.get_running_loop()
 
@@ -67,6 +74,9 @@ async def _install_sighup(app: web.Application) -> None:
             log.error("SIGHUP: model reload failed, keeping the previous one: %s", exc)
 
     loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_logged()))
+    if EARLY_SIGHUP.is_set():   # the model loaded at start may predate that SIGHUP
+        EARLY_SIGHUP.clear()
+        asyncio.ensure_future(reload_logged())
 
 
 def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:

@@ -19,6 +19,7 @@ Logs: each process configures logging once, at its start
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -48,8 +49,11 @@ def default_workers() -> int:
 
 def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
     """Run the app in this process until SIGTERM/SIGINT."""
+    # A SIGHUP (model reload) that comes while the app is still starting must not
+    # kill the process: note it, and the app reloads once its own handler is in.
+    from .app import EARLY_SIGHUP, create_app
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: EARLY_SIGHUP.set())
     configure_logging(settings.log_level, settings.log_format)
-    from .app import create_app
     web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
                 reuse_port=reuse_port or None, access_log_class=AccessLogger)
 
@@ -81,7 +85,7 @@ def serve(settings, host: str, port: int, workers: int) -> int:
 def _supervise(settings, host: str, port: int, workers: int, metrics_dir: str) -> int:
     from prometheus_client.multiprocess import mark_process_dead
     context = multiprocessing.get_context("spawn")
-    stopping = False
+    stopping: int = 0          # the stop signal received, once one is
     processes: list[multiprocessing.Process] = []
 
     def start() -> multiprocessing.Process:
@@ -89,13 +93,18 @@ def _supervise(settings, host: str, port: int, workers: int, metrics_dir: str) -
         process.start()
         return process
 
+    stopped: set[int] = set()   # workers already sent the stop signal
+
     def forward(signum, _frame) -> None:
         nonlocal stopping
         if signum != signal.SIGHUP:
-            stopping = True
-        for process in processes:
-            if process.is_alive():
-                os.kill(process.pid, signum)
+            stopping = signum
+        for process in list(processes):
+            if process.pid is not None and process.exitcode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signum)
+                if signum == stopping:
+                    stopped.add(process.pid)
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, forward)
@@ -112,5 +121,12 @@ def _supervise(settings, host: str, port: int, workers: int, metrics_dir: str) -
                     log.error("worker %d exited with %s; restarting it", process.pid, process.exitcode)
                     time.sleep(RESTART_BACKOFF_SECONDS)
                     processes[index] = start()
-        if stopping and all(p.exitcode is not None for p in processes):
-            return 0
+        if stopping:
+            # A worker started while the stop signal was being forwarded gets it now.
+            for process in processes:
+                if process.exitcode is None and process.pid not in stopped:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(process.pid, stopping)
+                    stopped.add(process.pid)
+            if all(p.exitcode is not None for p in processes):
+                return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -20,12 +21,18 @@ def cli(env, *args) -> str:
 
 
 def start_server(env, port) -> subprocess.Popen:
+    """Start ``moderation serve`` and return once it accepts connections. Its
+    log goes to a temporary file (``process.log``): an undrained pipe could
+    fill and block the server."""
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, "-m", "moderation", "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+                               env=env, stdout=subprocess.DEVNULL, stderr=log)
+    process.log = log
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
+            log.seek(0)
+            raise RuntimeError(log.read().decode(errors="replace"))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return process

@@ -10,6 +10,7 @@ numbered files in ``migrations/sqlite``, applied in order and recorded in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -144,7 +145,16 @@ class SQLiteStore(Store):
         """One write transaction, committed (durably) on success."""
         assert self._writer is not None, "store is not open"
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                # The BEGIN runs to its end in the connection's thread all the same:
+                # undo it, or the writer would stay inside a transaction for good.
+                with contextlib.suppress(Exception):
+                    await begin
+                    await self._writer.execute("ROLLBACK")
+                raise
             try:
                 yield self._writer
             except BaseException:

@@ -37,6 +37,7 @@ from .signing import signature
 
 log = logging.getLogger(__name__)
 
+STOP_GRACE_SECONDS = 10    # how long shutdown waits for a claim or a record in progress
 BATCH = 20                 # rows claimed (and POSTed concurrently) per round
 USER_AGENT = "moderation-webhooks/1"
 MAX_ANSWER_BYTES = 65536   # of a receiver's answer body, read and ignored
@@ -109,15 +110,21 @@ class Deliverer:
         self.rng = rng
         # A lease outlives the slowest attempt, so a row is never sent twice at once.
         self.lease_seconds = 2 * timeout + 5
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return after the claim or wait it is in, so that
+        shutdown never cancels a store transaction half-way."""
+        self._stopping.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled. At most ``batch`` deliveries are in flight,
+        """Deliver until :meth:`stop` (or cancelled). At most ``batch`` deliveries are in flight,
         each in its own task: a receiver that hangs holds one slot until its
         time limit, never the others. A failing claim (database busy...) is
         logged and tried again after the poll interval."""
         in_flight: set[asyncio.Task] = set()
         try:
-            while True:
+            while not self._stopping.is_set():
                 free = self.batch - len(in_flight)
                 claimed = 0
                 if free > 0:
@@ -132,7 +139,8 @@ class Deliverer:
                         task.add_done_callback(in_flight.discard)
                     claimed = len(items)
                 if free <= 0 or claimed < free:     # else more may be due at once
-                    await asyncio.sleep(self.poll)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self.poll)
         finally:   # unfinished attempts are tried again when their lease runs out
             for task in in_flight:
                 task.cancel()
@@ -213,8 +221,12 @@ async def webhook_context(app: web.Application):
                           timeout=settings.webhook_timeout_seconds,
                           poll=settings.webhook_poll_seconds)
     task = asyncio.create_task(deliverer.run(), name="webhook-deliverer")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await session.close()
+    try:
+        yield
+    finally:
+        deliverer.stop()
+        try:
+            await asyncio.wait_for(task, STOP_GRACE_SECONDS)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+        await session.close()
