@@ -113,6 +113,11 @@ async def error_middleware(request: web.Request, handler):
         if exc.status < 400:
             raise
         return error_response(request, _from_http_exception(request, exc))
+    except ConnectionResetError:
+        # The client went away mid-request (it has nobody left to answer): not our error.
+        log.info("client disconnected during %s %s (request %s)", request.method, request.path,
+                 request.get(REQUEST_ID))
+        raise
     except Exception as exc:
         if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
             # a body aiohttp cannot parse (a malformed multipart form): the client's fault
