@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -94,6 +95,7 @@ class SQLiteStore(Store):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._writer_lock_file = None
         self._pending_inserts: list[tuple[NewComment, IdempotencyRecord | None, asyncio.Future]] = []
         self._insert_flusher: asyncio.Task | None = None
 
@@ -109,6 +111,7 @@ class SQLiteStore(Store):
         parent = Path(self.path).parent
         if not parent.is_dir():
             raise StoreError(f"directory {parent} does not exist")
+        self._writer_lock_file = open(f"{self.path}.writer-lock", "a+b")
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         await self._configure(self._writer)
         await self._migrate()
@@ -139,12 +142,15 @@ class SQLiteStore(Store):
             if connection is not None:
                 await connection.close()
         self._reader = self._writer = None
+        if self._writer_lock_file is not None:
+            self._writer_lock_file.close()
+            self._writer_lock_file = None
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction, committed (durably) on success."""
         assert self._writer is not None, "store is not open"
-        async with self._write_lock:
+        async with self._write_lock, self._other_processes_wait():
             begin = asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
             try:
                 await asyncio.shield(begin)
@@ -161,6 +167,27 @@ class SQLiteStore(Store):
                 await self._writer.execute("ROLLBACK")
                 raise
             await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _other_processes_wait(self) -> AsyncIterator[None]:
+        """Hold an exclusive ``flock`` on ``<database>.writer-lock`` for one
+        write transaction. Worker processes sharing the file then queue in the
+        kernel and wake the moment the lock is free, instead of sleeping in
+        SQLite's busy handler (which backs off up to 100 ms a try)."""
+        descriptor = self._writer_lock_file.fileno()
+        acquire = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, descriptor,
+                                                             fcntl.LOCK_EX)
+        try:
+            await asyncio.shield(acquire)
+        except asyncio.CancelledError:   # the thread takes the lock all the same: give it back
+            with contextlib.suppress(Exception):
+                await acquire
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
 
     async def _fetchall(self, sql: str, params: tuple | list = ()) -> list[Any]:
         assert self._reader is not None, "store is not open"
