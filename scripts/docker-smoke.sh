@@ -151,9 +151,13 @@ answer=$(curl -sS --max-time 10 -w '\n%{http_code}' "$base/v1/comments" \
 code=${answer##*$'\n'}
 [ "$code" = 201 ] || [ "$code" = 202 ] || die "POST /v1/comments answered $code: ${answer%$'\n'*}"
 say "POST /v1/comments: $code ${answer%$'\n'*}"
-curl -fsS --max-time 5 "$base/metrics" | grep -q '^moderation_http_requests_total{.*route="post_comment"' \
+# Read whole outputs first: with pipefail, `producer | grep -q` fails when grep
+# stops reading early and the producer dies of SIGPIPE.
+metrics=$(curl -fsS --max-time 5 "$base/metrics") || die "/metrics did not answer"
+grep -q '^moderation_http_requests_total{.*route="post_comment"' <<<"$metrics" \
   || die "/metrics does not count the POST"
-"$DOCKER" logs "$CONTAINER" 2>&1 | grep -q '"route": "post_comment"' || die "no JSON access log line for the POST"
+container_log=$("$DOCKER" logs "$CONTAINER" 2>&1)
+grep -q '"route": "post_comment"' <<<"$container_log" || die "no JSON access log line for the POST"
 
 timeout 60 "$DOCKER" stop -t 30 "$CONTAINER" >/dev/null
 exit_code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$CONTAINER")
