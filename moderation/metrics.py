@@ -5,8 +5,8 @@
                                                     route's name, never the raw path),
                                                     ``method`` and ``status``
 ``moderation_http_request_duration_seconds``        latency histogram, by ``route``, ``method``
-``moderation_decisions_total``                      comments moved, by ``source`` (``intake``
-                                                    or ``moderator``), new ``status`` and
+``moderation_decisions_total``                      comments moved, by ``source`` (``intake``,
+                                                    ``akismet`` or ``moderator``), new ``status`` and
                                                     ``band`` (``ham``, ``review``, ``spam``,
                                                     ``none``: see :func:`intake_band`)
 ``moderation_queue_depth``                          comments waiting, by ``site`` and
@@ -64,7 +64,7 @@ LATENCY = Histogram("moderation_http_request_duration_seconds",
                     "Time from a request's arrival in the app to its answer, by route name and method.",
                     ["route", "method"], buckets=LATENCY_BUCKETS)
 DECISIONS = Counter("moderation_decisions",
-                    "Comments given a status, by source (intake, moderator), new status and score band.",
+                    "Comments given a status, by source (intake, akismet, moderator), new status and score band.",
                     ["source", "status", "band"])
 MODEL_INFO = Gauge("moderation_model_info", "1 for the model version in service, 0 for earlier ones.",
                    ["version"], multiprocess_mode="liveall")
@@ -135,9 +135,10 @@ def score_band(score: float | None, bands) -> str:
     return "review" if score >= bands.approve_below else "ham"
 
 
-def count_intake_decision(decision) -> None:
-    """A new comment got its first status (:class:`~moderation.domain.Decision`)."""
-    DECISIONS.labels("intake", decision.status.value, intake_band(decision.reasons)).inc()
+def count_intake_decision(decision, source: str = "intake") -> None:
+    """A new comment got its first status (:class:`~moderation.domain.Decision`);
+    *source* ``akismet`` for a comment-check, which decides without storing."""
+    DECISIONS.labels(source, decision.status.value, intake_band(decision.reasons)).inc()
 
 
 def model_loaded(version: str, seconds: float, loaded_at: float) -> None:

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from .. import metrics
 from ..credentials import hash_secret
 from ..domain import Decision, Mode, Reason, Site, Status
 from ..guard import GuardPolicy, body_fingerprint
@@ -224,6 +225,7 @@ async def comment_check(request: web.Request) -> web.Response:
         body=_text(form, "comment_content"), author_name=author, author_email=email))
     # The site runs its own moderation with Akismet: our pre-moderation mode is not its business.
     decision = decide(dataclasses.replace(site, mode=Mode.AUTO), scored, guard_reasons)
+    metrics.count_intake_decision(decision, source="akismet")
     answer, discard = check_answer(decision)
     headers = {"X-Moderation-Status": decision.status.value,
                "X-Moderation-Reasons": ",".join(r.value for r in decision.reasons)}
