@@ -575,11 +575,7 @@ def _paths(settings) -> dict:
             "moderate_static", "The pages' script and style sheet", "pages",
             {"200": {"description": "The file.", "content": {"text/css": {"schema": STRING},
                                                              "text/javascript": {"schema": STRING}}},
-             **page_errors(403),
-             "404": {"description": "No such file: an error page, or an empty answer when the name "
-                                    "is well-formed (aiohttp's file response).",
-                     "content": {HTML: {"schema": HTML_PAGE},
-                                 "application/octet-stream": {"schema": {"type": "string", "maxLength": 0}}}}},
+             **page_errors(404)},
             parameters=[path_param("filename", STRING, "`moderate.css` or `moderate.js`.")])},
     }
 

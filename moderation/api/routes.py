@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..web import views as pages
-from ..web.render import STATIC_DIR, STATIC_PREFIX
+from ..web.render import STATIC_PREFIX
 from . import admin, akismet, comments, health, meta, privacy, public, review
 
 
@@ -46,5 +46,5 @@ def add_routes(app: web.Application) -> None:
         web.post("/moderate/comments/{comment_id}/decision", pages.decide_form,
                  name="moderate_decide"),
         web.post("/moderate/decisions", pages.decide_bulk_form, name="moderate_decide_bulk"),
-        web.static(STATIC_PREFIX, STATIC_DIR, name="moderate_static"),
+        web.get(STATIC_PREFIX + "/{filename}", pages.static_file, name="moderate_static"),
     ])

@@ -31,7 +31,7 @@ from ..review.views import current_view, iso
 from ..store.base import CONFLICT, NOT_FOUND
 from ..validation import ValidationFailed
 from .present import ago, query_url, score_bar, score_text, thread_rows, web_link
-from .render import page_language, render
+from .render import STATIC_DIR, page_language, render
 from .session import (CSRF_FIELD, PAGES_ROOT, SIGNIN_COOKIE, SIGNIN_COOKIE_SECONDS, SIGNIN_PATH,
                       WebSession, cookie_options, csrf_given, load_session, new_session_id,
                       request_is_https, safe_next, session_cookie_name, session_hash,
@@ -299,3 +299,20 @@ async def decide_bulk_form(request: web.Request) -> web.Response:
     answer = await decide_many(request, session.moderator, decision)
     return render(request, "bulk_result.html", answer=answer,
                   back=safe_next(form.get("next") if isinstance(form.get("next"), str) else None))
+
+
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
+_static_cache: dict[str, bytes] = {}
+
+
+async def static_file(request: web.Request) -> web.Response:
+    """The pages' style sheet and script: only the files shipped in
+    ``web/static``, read once; anything else is the pages' own 404."""
+    name = request.match_info["filename"]
+    path = STATIC_DIR / name
+    if name not in _static_cache:
+        if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES \
+                or not path.is_file():
+            raise not_found()
+        _static_cache[name] = path.read_bytes()
+    return web.Response(body=_static_cache[name], content_type=STATIC_TYPES[path.suffix])

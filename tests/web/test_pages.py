@@ -399,6 +399,10 @@ async def test_static_files_are_served_with_the_same_headers(client):
         assert response.status == 200 and response.content_type in (kind, "application/javascript")
         assert_page_headers(response)
     assert (await client.get("/moderate/static/../session.py")).status in (403, 404)
+    missing = await client.get("/moderate/static/nothing.js")
+    assert missing.status == 404 and missing.content_type == "text/html"
+    assert_page_headers(missing)
+    assert "Ressource introuvable." in await missing.text()
 
 
 async def test_json_errors_elsewhere_keep_their_shape(client):
