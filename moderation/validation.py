@@ -60,8 +60,10 @@ class ValidationFailed(Exception):
         self.errors = errors
 
 
-class _Checker:
-    """Collects field errors while reading one payload."""
+class FieldChecker:
+    """Collects field errors while reading one payload; its ``text`` holds the
+    Unicode rules (NFC, no lone surrogates, no control characters, length) that
+    every free-text field of the API follows."""
 
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
@@ -153,7 +155,7 @@ class _Checker:
 def validate_comment(payload: Any, limits: Limits = Limits()) -> CommentIn:
     """Return the normalized comment, or raise :class:`ValidationFailed` listing
     every field error."""
-    check = _Checker()
+    check = FieldChecker()
     top = check.object(payload, "", ALLOWED_FIELDS, required=True)
     if top is None:
         raise ValidationFailed(check.errors or [FieldError("", "invalid_type", {"expected": "object"})])

@@ -17,14 +17,12 @@ deciding at once exactly one wins and the other gets 409 ``conflict``.
 from __future__ import annotations
 
 import enum
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from ..domain import Status
 from ..errors import FieldError
-from ..validation import ValidationFailed
+from ..validation import FieldChecker, ValidationFailed
 
 MAX_REASON_CHARS = 100
 MAX_NOTE_CHARS = 2000
@@ -33,10 +31,6 @@ MAX_COMMENT_ID = 2**53
 
 SINGLE_FIELDS = ("action", "expected_status", "reason", "note")
 BULK_FIELDS = ("ids", "action", "expected_status", "reason", "note")
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class Action(str, enum.Enum):
@@ -78,12 +72,8 @@ class DecisionIn:
         return target_status(self.action)
 
 
-class _Checker:
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def fail(self, path: str, code: str, **params: Any) -> None:
-        self.errors.append(FieldError(path, code, params))
+class _Checker(FieldChecker):
+    """Decision bodies: the API's text rules, plus choices and lists of ids."""
 
     def choice(self, payload: dict, name: str, enum_type: type[enum.Enum], *,
                default: enum.Enum | None = None) -> Any:
@@ -97,25 +87,6 @@ class _Checker:
             self.fail(name, "invalid_choice", choices=", ".join(choices))
             return default
         return enum_type(value)
-
-    def text(self, payload: dict, name: str, max_chars: int, *, multiline: bool) -> str:
-        value = payload.get(name)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            self.fail(name, "invalid_type", expected="string")
-            return ""
-        if _SURROGATE.search(value):
-            self.fail(name, "invalid_unicode")
-            return ""
-        value = unicodedata.normalize("NFC", value)
-        if (_CONTROL if multiline else _CONTROL_OR_BREAK).search(value):
-            self.fail(name, "control_characters")
-            return ""
-        if len(value) > max_chars:
-            self.fail(name, "too_long", max=max_chars)
-            return ""
-        return value.strip()
 
     def ids(self, payload: dict) -> tuple[int, ...]:
         value = payload.get("ids")
@@ -160,8 +131,9 @@ def parse_decision(payload: Any, *, bulk: bool = False) -> DecisionIn:
     action = check.choice(payload, "action", Action)
     expected = check.choice(payload, "expected_status", Status,
                             default=Status.PENDING if bulk else None)
-    reason = check.text(payload, "reason", MAX_REASON_CHARS, multiline=False)
-    note = check.text(payload, "note", MAX_NOTE_CHARS, multiline=True)
+    reason = check.text(payload, "reason", "reason", max_chars=MAX_REASON_CHARS, required=False)
+    note = check.text(payload, "note", "note", max_chars=MAX_NOTE_CHARS, required=False,
+                      multiline=True).strip()
     if action is not None and expected is not None and target_status(action) is expected:
         check.fail("expected_status", "no_change", status=expected.value)
     if check.errors:
