@@ -109,7 +109,11 @@ def _has_enough_letters(text: str) -> bool:
 
 def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text`` (``"zh-cn"`` style for Chinese), or ``"unknown"``."""
-    normalized = normalize_text(text)
+    return detect_normalized_language(normalize_text(text))
+
+
+def detect_normalized_language(normalized: str) -> str:
+    """:func:`detect_language` for a text already passed through ``normalize_text``."""
     if not _has_enough_letters(normalized):
         return UNKNOWN_LANGUAGE
     detector = BlockDetector(_factory())

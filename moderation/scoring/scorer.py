@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .. import metrics
 from ..policy import Bands, Scored
 from .features import ScoringInput, normalize_text
-from .language import detect_language
+from .language import detect_normalized_language
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
     for request in requests:
         normalized = normalize_text(request.body)
         text_empty = not any(ch.isalnum() for ch in normalized)
-        language = "unknown" if text_empty else detect_language(normalized)
+        language = "unknown" if text_empty else detect_normalized_language(normalized)
         prepared.append((request, language, text_empty))
     if bundle is None:
         return [Scored(language=lang, score=None, model_version=None, text_empty=empty)
