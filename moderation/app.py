@@ -14,11 +14,10 @@ from aiohttp import web
 from . import keys
 from .api.admin import reload_current_model
 from .api.routes import add_routes
-from .config import model_dir
 from .metrics import count_moderator_decisions, metrics_middleware
 from .middlewares import error_middleware, page_headers_middleware, request_id_middleware
 from .scoring.language import detect_language
-from .scoring.model import ModelError, ModelHolder
+from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
 from .store.base import open_store
 from .webhooks.deliverer import webhook_context
@@ -41,8 +40,7 @@ async def _store_context(app: web.Application):
 async def _scoring_context(app: web.Application):
     settings = app[keys.SETTINGS]
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
-    holder = ModelHolder(model_dir(settings),
-                         hmac_key=settings.model_hmac_key.encode() if settings.model_hmac_key else None)
+    holder = holder_for(settings)
     loop = asyncio.get_running_loop()
     try:
         bundle = await loop.run_in_executor(executor, holder.reload)

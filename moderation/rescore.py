@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import time
 
-from .config import model_dir
 from .domain import Reason, Site, Status
 from .policy import decide
-from .scoring.model import ModelHolder
+from .scoring.model import holder_for
 from .scoring.scorer import ScoreRequest, score_batch
 from .store.base import Store
 
@@ -17,8 +16,7 @@ GUARD_REASONS = {Reason.HONEYPOT.value, Reason.DUPLICATE.value}
 async def rescore_pending(store: Store, settings, *, apply: bool) -> tuple[int, int]:
     """Re-score every pending comment; with *apply*, move those the policy now
     decides otherwise (an audit event each). Returns (moved, total)."""
-    holder = ModelHolder(model_dir(settings),
-                         hmac_key=settings.model_hmac_key.encode() if settings.model_hmac_key else None)
+    holder = holder_for(settings)
     bundle = holder.reload()
     sites: dict[int, Site] = {s.id: s for s in await store.list_sites()}
     moved = total = 0

@@ -278,3 +278,11 @@ class ModelHolder:
             self.last_error = None
             metrics.model_loaded(bundle.version, time.perf_counter() - started, bundle.loaded_at)
             return bundle
+
+
+def holder_for(settings) -> ModelHolder:
+    """A (not yet loaded) holder for the models directory and HMAC key that the
+    service's settings name: what the server and ``moderation rescore`` load."""
+    from ..config import model_dir
+    key = settings.model_hmac_key
+    return ModelHolder(model_dir(settings), hmac_key=key.encode() if key else None)
