@@ -2,99 +2,173 @@
 
 Contract:
 
-- ``detect_language(text)`` returns an ISO 639-1 code from langdetect, or
-  ``"unknown"`` when the normalized text has fewer than
-  ``MIN_LETTERS_FOR_DETECTION`` letters or langdetect cannot decide.
-- Results are deterministic: langdetect's random walk is seeded once
-  (``DetectorFactory.seed = 0``) and every call re-seeds its own detector, so
-  the same text gives the same answer in any thread or process.
-- Safe to call from worker threads: the one-time profile loading (~250 ms,
-  ~60 MB) is guarded by a lock; each call uses its own ``Detector``.
+- ``detect_language(text)`` returns an ISO 639-1 code (``"zh-cn"`` style for
+  Chinese) among langdetect's 55 profiles, or ``"unknown"`` when the
+  normalized text has fewer than ``MIN_LETTERS_FOR_DETECTION`` letters or no
+  n-gram any profile knows.
+- The model is langdetect's: its profiles (n-gram frequencies per language),
+  its text preparation (URLs and e-mail addresses removed, Vietnamese
+  normalization, Latin dropped from mostly non-Latin text) and its n-grams
+  (1 to 3 characters within a word, skipping all-capitals runs), checked
+  equal to langdetect's own by the tests. The estimate differs: langdetect
+  samples n-grams at random in seven trials until one language passes
+  99.999 %; here every n-gram counts once, in one naive-Bayes sum of
+  ``log(p(n-gram | language) + 0.5 / 10000)`` (langdetect's smoothing). It is
+  the value langdetect's sampling converges to, computed exactly: no random
+  numbers, the same answer in any thread or process, and about a tenth of the
+  cost. The two agree on about 98 % of the YouTube and SMS comments; where
+  they differ the text is short and ambiguous and langdetect's own answer
+  depends on its seed.
+- A batch (``detect_normalized_languages``) costs one NumPy gather and sum
+  for all its texts, so scoring batches detect in one step.
+- Safe to call from worker threads: the one-time profile loading (~0.3 s,
+  ~30 MB) is guarded by a lock.
 - The text is normalized with ``normalize_text`` first, exactly as the model's
   features see it, so HTML remnants and BOMs never sway the answer.
-- Speed: :class:`BlockDetector` runs langdetect's own algorithm (the same
-  random draws, the same convergence test every five n-grams) with the
-  55-language probability vector in NumPy, five updates at a time. It gives
-  langdetect's answers (checked against the stock detector by the tests) at
-  about half the cost; language detection is the largest CPU cost of a comment.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
-from langdetect import DetectorFactory
-from langdetect import detector_factory as _langdetect_factory
 from langdetect.detector import Detector
-from langdetect.lang_detect_exception import ErrorCode, LangDetectException
+from langdetect.utils.ngram import NGram
 
 from moderation.scoring.features import UNKNOWN_LANGUAGE, normalize_text
 
 MIN_LETTERS_FOR_DETECTION = 12
-"""Below this many letters langdetect guesses wildly (``"ok lol"`` -> ``"so"``)."""
+"""Below this many letters any detector guesses wildly (``"ok lol"`` -> ``"so"``)."""
 
-DetectorFactory.seed = 0
-
-_factory_lock = threading.Lock()
-
-
-def _factory() -> DetectorFactory:
-    """The process-wide langdetect factory, loading its profiles exactly once."""
-    if _langdetect_factory._factory is None:
-        with _factory_lock:
-            _langdetect_factory.init_factory()
-    return _langdetect_factory._factory
+SMOOTHING = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ
+"""Added to every n-gram probability, as langdetect does, so an n-gram unseen in a
+language lowers its score instead of ruling it out."""
+MIN_POSTERIOR = Detector.PROB_THRESHOLD
+"""The best language must reach this posterior probability, else ``"unknown"``."""
+MAX_TEXT_CHARS = 10_000
+"""langdetect's default cut: the rest of a longer text is not read."""
 
 
-UPDATES_PER_CHECK = 5
-"""langdetect tests convergence after the first n-gram, then every fifth."""
+@dataclass(frozen=True)
+class Profiles:
+    """langdetect's profiles as a matrix: ``log_probs[vocabulary[ngram], i]`` is the
+    smoothed log-probability of ``ngram`` in ``languages[i]`` (sorted by code)."""
 
-_ngram_rows: dict[str, np.ndarray] = {}
-
-
-def _ngram_row(profiles: dict, ngram: str) -> np.ndarray:
-    row = _ngram_rows.get(ngram)
-    if row is None:
-        row = _ngram_rows.setdefault(ngram, np.asarray(profiles[ngram], dtype=float))
-    return row
+    languages: tuple[str, ...]
+    vocabulary: dict[str, int]
+    log_probs: np.ndarray
 
 
-class BlockDetector(Detector):
-    """langdetect's ``Detector`` with its trial loop in NumPy (see the module doc).
+def _read_profiles() -> Profiles:
+    """Loads the JSON profiles shipped inside langdetect, with langdetect's own
+    frequency -> probability rule (count / number of n-grams of that length)."""
+    directory = resources.files("langdetect") / "profiles"
+    documents = sorted((json.loads(entry.read_text(encoding="utf-8"))
+                        for entry in directory.iterdir() if not entry.name.startswith(".")),
+                       key=lambda document: document["name"])
+    vocabulary: dict[str, int] = {}
+    cells: list[tuple[int, int, float]] = []
+    for column, document in enumerate(documents):
+        totals = document["n_words"]
+        for ngram, count in document["freq"].items():
+            if 1 <= len(ngram) <= NGram.N_GRAM:
+                row = vocabulary.setdefault(ngram, len(vocabulary))
+                cells.append((row, column, count / totals[len(ngram) - 1]))
+    probs = np.zeros((len(vocabulary), len(documents)), dtype=np.float64)
+    rows, columns, values = zip(*cells)
+    probs[np.asarray(rows), np.asarray(columns)] = values
+    return Profiles(languages=tuple(document["name"] for document in documents),
+                    vocabulary=vocabulary,
+                    log_probs=np.log(probs + SMOOTHING).astype(np.float32))
 
-    Only ``_detect_block`` differs: it draws the same n-grams from the same
-    seeded generator and stops at the same checks as langdetect 1.0.9, but
-    multiplies the probability vector by five n-gram rows at once.
-    """
 
-    def _detect_block(self) -> None:
-        self.cleaning_text()
-        ngrams = self._extract_ngrams()
-        if not ngrams:
-            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-        table = np.stack([_ngram_row(self.word_lang_prob_map, ngram) for ngram in ngrams])
-        positions = range(len(ngrams))
-        languages = len(self.langlist)
-        total = np.zeros(languages)
-        draw = self.random
-        draw.seed(self.seed)
-        for _ in range(self.n_trial):
-            prob = np.full(languages, 1.0 / languages) if self.prior_map is None \
-                else np.array(self.prior_map, dtype=float)
-            weight = (self.alpha + draw.gauss(0.0, 1.0) * self.ALPHA_WIDTH) / self.BASE_FREQ
-            picks = [draw.choice(positions)]
-            done = 0
-            while True:
-                prob *= np.prod(weight + table[picks], axis=0)
-                prob /= prob.sum()
-                if prob.max() > self.CONV_THRESHOLD or done >= self.ITERATION_LIMIT:
-                    break
-                picks = [draw.choice(positions) for _ in range(UPDATES_PER_CHECK)]
-                done += UPDATES_PER_CHECK
-            total += prob / self.n_trial
-        self.langprob = total.tolist()
+_profiles: Profiles | None = None
+_profiles_lock = threading.Lock()
+
+
+def profiles() -> Profiles:
+    """The process-wide profiles, loaded once on first use."""
+    global _profiles
+    if _profiles is None:
+        with _profiles_lock:
+            if _profiles is None:
+                _profiles = _read_profiles()
+    return _profiles
+
+
+# --- langdetect's text preparation and n-grams -------------------------------
+
+
+class _CharacterClasses(dict):
+    """``str.translate`` table applying langdetect's ``NGram.normalize`` to each
+    character (punctuation and digits become spaces, CJK variants merge), filled
+    lazily and shared by all threads: entries are only ever added, with the
+    same value."""
+
+    def __missing__(self, code: int) -> str:
+        normalized = NGram.normalize(chr(code))
+        self[code] = normalized
+        return normalized
+
+
+_NGRAM_CHARACTERS = _CharacterClasses()
+_LATIN = re.compile("[A-z]")
+"""langdetect counts ``'A' <= ch <= 'z'`` as Latin, ``[\\]^_``` included."""
+_NON_LATIN = re.compile("[\u0300-\u1dff\u1f00-\U0010ffff]")
+"""From U+0300 up, except Latin Extended Additional (U+1E00-U+1EFF)."""
+_SPACE_RUNS = re.compile(" {2,}")
+
+
+def prepare_text(text: str) -> str:
+    """langdetect's ``Detector.append`` and ``cleaning_text``: URLs and e-mail
+    addresses out, Vietnamese normalized, the first ``MAX_TEXT_CHARS`` kept with
+    space runs collapsed, and Latin letters dropped from text that is mostly in
+    another script."""
+    text = Detector.URL_RE.sub(" ", text)
+    text = Detector.MAIL_RE.sub(" ", text)
+    text = NGram.normalize_vi(text)
+    text = _SPACE_RUNS.sub(" ", text[:MAX_TEXT_CHARS])
+    if not text.isascii():
+        latin = len(_LATIN.findall(text))
+        if latin * 2 < len(_NON_LATIN.findall(text)):
+            text = _LATIN.sub("", text)
+    return text
+
+
+def _windows(prepared: str) -> list[str]:
+    padded = " " + prepared.translate(_NGRAM_CHARACTERS)
+    ends = range(1, len(padded))
+    if not padded.islower() and any(
+            padded[i].isupper() and padded[i - 1].isupper() for i in ends):
+        ends = [i for i in ends if not (padded[i].isupper() and padded[i - 1].isupper())]
+    windows = [padded[i] for i in ends]
+    windows += [padded[i - 1:i + 1] for i in ends]
+    windows += [padded[i - 2:i + 1] for i in ends if i >= 2]
+    return windows
+
+
+def text_ngrams(prepared: str) -> list[str]:
+    """The n-grams langdetect's ``Detector._extract_ngrams`` finds in a prepared
+    text, as a multiset (order differs): every 1-, 2- and 3-character window
+    ending at a character, starting at most at the space before its word,
+    except at a capital that follows a capital; only n-grams some profile knows.
+    (Windows spanning two words, like ``"a b"`` or ``"  "``, are in no profile.)"""
+    known = profiles().vocabulary
+    return [window for window in _windows(prepared) if window in known]
+
+
+def _profile_rows(prepared: str, vocabulary: dict[str, int]) -> list[int]:
+    """Rows of :func:`text_ngrams` in the profile matrix."""
+    find = vocabulary.get
+    return [row for row in map(find, _windows(prepared)) if row is not None]
+
+
+# --- detection ---------------------------------------------------------------
 
 
 def _has_enough_letters(text: str) -> bool:
@@ -107,23 +181,55 @@ def _has_enough_letters(text: str) -> bool:
     return False
 
 
+BATCH_TEXTS = 64
+"""Texts summed in one NumPy step: bounds the gathered matrix (n-grams x 55) to a few MB."""
+
+
+def detect_normalized_languages(normalized_texts: Sequence[str]) -> list[str]:
+    """:func:`detect_language` for texts already passed through ``normalize_text``."""
+    answers: list[str] = []
+    for start in range(0, len(normalized_texts), BATCH_TEXTS):
+        answers += _detect_batch(normalized_texts[start:start + BATCH_TEXTS], profiles())
+    return answers
+
+
+def _detect_batch(normalized_texts: Sequence[str], table: Profiles) -> list[str]:
+    answers = [UNKNOWN_LANGUAGE] * len(normalized_texts)
+    rows: list[int] = []
+    owners: list[int] = []
+    offsets: list[int] = []
+    for position, text in enumerate(normalized_texts):
+        if not _has_enough_letters(text):
+            continue
+        text_rows = _profile_rows(prepare_text(text), table.vocabulary)
+        if text_rows:
+            offsets.append(len(rows))
+            owners.append(position)
+            rows += text_rows
+    if not owners:
+        return answers
+    sums = np.add.reduceat(table.log_probs[rows], offsets, axis=0, dtype=np.float64)
+    sums -= sums.max(axis=1, keepdims=True)
+    posteriors = np.exp(sums)
+    posteriors /= posteriors.sum(axis=1, keepdims=True)
+    best = posteriors.argmax(axis=1)
+    for position, column, posterior in zip(owners, best.tolist(),
+                                           posteriors[np.arange(len(best)), best].tolist()):
+        if posterior > MIN_POSTERIOR:
+            answers[position] = table.languages[column]
+    return answers
+
+
+def detect_normalized_language(normalized: str) -> str:
+    """:func:`detect_language` for a text already passed through ``normalize_text``."""
+    return detect_normalized_languages([normalized])[0]
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text`` (``"zh-cn"`` style for Chinese), or ``"unknown"``."""
     return detect_normalized_language(normalize_text(text))
 
 
-def detect_normalized_language(normalized: str) -> str:
-    """:func:`detect_language` for a text already passed through ``normalize_text``."""
-    if not _has_enough_letters(normalized):
-        return UNKNOWN_LANGUAGE
-    detector = BlockDetector(_factory())
-    detector.append(normalized)
-    try:
-        return detector.detect()
-    except LangDetectException:
-        return UNKNOWN_LANGUAGE
-
-
 def detect_languages(texts: Iterable[str]) -> list[str]:
-    """``detect_language`` for each text, in order."""
-    return [detect_language(text) for text in texts]
+    """``detect_language`` for each text, in order, in one batch."""
+    return detect_normalized_languages([normalize_text(text) for text in texts])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .. import metrics
 from ..policy import Bands, Scored
 from .features import ScoringInput, normalize_text
-from .language import detect_normalized_language
+from .language import detect_normalized_languages
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,10 @@ class ScoreRequest:
 def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
     """Blocking: detect each text's language and score the batch with *bundle*
     (a ModelBundle, or None when no model is usable)."""
-    prepared = []
-    for request in requests:
-        normalized = normalize_text(request.body)
-        text_empty = not any(ch.isalnum() for ch in normalized)
-        language = "unknown" if text_empty else detect_normalized_language(normalized)
-        prepared.append((request, language, text_empty))
+    normalized = [normalize_text(request.body) for request in requests]
+    empty = [not any(ch.isalnum() for ch in text) for text in normalized]
+    languages = detect_normalized_languages(["" if e else text for text, e in zip(normalized, empty)])
+    prepared = list(zip(requests, languages, empty))
     if bundle is None:
         return [Scored(language=lang, score=None, model_version=None, text_empty=empty)
                 for _, lang, empty in prepared]

@@ -92,8 +92,8 @@ def deduplicate(rows: Sequence[LabelledRow]) -> tuple[list[LabelledRow], int, in
 
 
 def detect_languages_in_parallel(texts: list[str], progress: ProgressCallback | None = None) -> list[str]:
-    """``detect_languages`` over worker processes (langdetect is pure Python: threads
-    would not help); the answers do not depend on the number of workers."""
+    """``detect_languages`` over worker processes (n-gram extraction is pure Python:
+    threads would not help); the answers do not depend on the number of workers."""
     chunks = [texts[i : i + DETECTION_CHUNK_ROWS] for i in range(0, len(texts), DETECTION_CHUNK_ROWS)]
     workers = min(os.cpu_count() or 1, len(chunks))
     if workers <= 1 or len(texts) < PARALLEL_DETECTION_MIN_ROWS:
