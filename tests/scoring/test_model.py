@@ -66,7 +66,7 @@ def test_manifest_round_trip(models_dir, toy_pipeline):
     assert len(bundle.manifest["sha256"]) == 64
     assert bundle.loaded_at > 0
     inputs = [SPAM, HAM]
-    assert bundle.predict_proba(inputs) == toy_pipeline.predict_proba(inputs)[:, 1].tolist()
+    assert bundle.predict_proba(inputs) == pytest.approx(toy_pipeline.predict_proba(inputs)[:, 1].tolist(), abs=1e-12)
 
 
 def test_predict_proba_is_batched_and_ordered(models_dir):
