@@ -1,11 +1,12 @@
-"""SQLite backend: one writer connection, one read-only reader, WAL.
+"""SQLite backend: a writer connection, a read-only reader, and the intake's
+group-commit connection (``sqlite_intake``), all in WAL mode.
 
 Durability: ``journal_mode=WAL`` with ``synchronous=FULL``: a transaction is on
 disk when COMMIT returns, and write methods return only after COMMIT. Every
-write runs under one asyncio lock in ``BEGIN IMMEDIATE``; other processes
-sharing the file wait up to the busy timeout. Schema migrations are the
-numbered files in ``migrations/sqlite``, applied in order and recorded in
-``PRAGMA user_version``.
+write transaction runs in ``BEGIN IMMEDIATE`` under one asyncio lock in this
+process and an exclusive ``flock`` on ``<database>.writer-lock`` across the
+processes sharing the file. Schema migrations are the numbered files in
+``migrations/sqlite``, applied in order and recorded in ``PRAGMA user_version``.
 """
 from __future__ import annotations
 
@@ -31,8 +32,11 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, De
                    PurgeResult, QueueDepth, QueueRow, SessionRecord, SiteExists, Store, StoredAnswer,
                    StoreError)
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
+from .sqlite_intake import IntakeWriter, answer_from_row
 
 BUSY_TIMEOUT_MS = 10_000
+CONNECTION_PRAGMAS = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
+                      "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"]
 COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
     c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
     c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
@@ -96,8 +100,7 @@ class SQLiteStore(Store):
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._writer_lock_file = None
-        self._pending_inserts: list[tuple[NewComment, IdempotencyRecord | None, asyncio.Future]] = []
-        self._insert_flusher: asyncio.Task | None = None
+        self._intake: IntakeWriter | None = None
 
     @classmethod
     def from_url(cls, url: str) -> "SQLiteStore":
@@ -118,12 +121,13 @@ class SQLiteStore(Store):
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._configure(self._reader)
         await self._reader.execute("PRAGMA query_only = ON")
+        self._intake = IntakeWriter(self.path, self._write_lock, self._writer_lock_file.fileno(),
+                                    CONNECTION_PRAGMAS)
+        await self._intake.open()
 
     async def _configure(self, connection: aiosqlite.Connection) -> None:
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA synchronous = FULL")
-        await connection.execute("PRAGMA foreign_keys = ON")
+        for pragma in CONNECTION_PRAGMAS:
+            await connection.execute(pragma)
 
     async def _migrate(self) -> None:
         async with self._transaction() as db:
@@ -136,8 +140,9 @@ class SQLiteStore(Store):
                     await db.execute(f"PRAGMA user_version = {number}")
 
     async def close(self) -> None:
-        if self._insert_flusher is not None:
-            await self._insert_flusher
+        if self._intake is not None:
+            await self._intake.close()
+            self._intake = None
         for connection in (self._reader, self._writer):
             if connection is not None:
                 await connection.close()
@@ -285,105 +290,14 @@ class SQLiteStore(Store):
         row = await self._fetchone(
             "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
             "WHERE site_id = ? AND key = ? AND created_at >= ?", (site_id, key, not_before))
-        return self._answer(row)
-
-    @staticmethod
-    def _answer(row: Any) -> StoredAnswer | None:
-        if row is None:
-            return None
-        answer = json.loads(row[2])
-        answer["id"] = row[3]
-        return StoredAnswer(request_hash=row[0], status_code=row[1], answer=answer)
+        return answer_from_row(row)
 
     async def insert_comment(self, comment: NewComment,
                              idempotency: IdempotencyRecord | None = None) -> InsertResult:
-        """Group commit: concurrent inserts share one transaction and one fsync.
-
-        The first insert to arrive starts a batch at once; those arriving while
-        it commits form the next. Each insert runs inside its own SAVEPOINT, so
-        one failing insert fails alone. Every caller resumes only after the
-        COMMIT that holds its comment."""
-        future = asyncio.get_running_loop().create_future()
-        self._pending_inserts.append((comment, idempotency, future))
-        if self._insert_flusher is None:
-            self._insert_flusher = asyncio.create_task(self._flush_inserts())
-        return await future
-
-    async def _flush_inserts(self) -> None:
-        try:
-            while self._pending_inserts:
-                batch, self._pending_inserts = self._pending_inserts, []
-                outcomes = []
-                try:
-                    async with self._transaction() as db:
-                        for comment, idempotency, future in batch:
-                            await db.execute("SAVEPOINT one_insert")
-                            try:
-                                outcome = await self._insert_one(db, comment, idempotency)
-                            except Exception as exc:   # this insert only: the batch goes on
-                                await db.execute("ROLLBACK TO one_insert")
-                                outcome = exc
-                            await db.execute("RELEASE one_insert")
-                            outcomes.append((future, outcome))
-                except Exception as exc:   # BEGIN or COMMIT failed: nothing of the batch is stored
-                    outcomes = [(future, exc) for _, _, future in batch]
-                for future, outcome in outcomes:
-                    if future.cancelled():
-                        continue
-                    if isinstance(outcome, Exception):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-        finally:
-            self._insert_flusher = None
-
-    async def _insert_one(self, db: aiosqlite.Connection, comment: NewComment,
-                          idempotency: IdempotencyRecord | None) -> InsertResult:
-        c = comment
-        if idempotency is not None:
-            cursor = await db.execute(
-                "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
-                "WHERE site_id = ? AND key = ?", (c.site_id, idempotency.key))
-            previous = self._answer(await cursor.fetchone())
-            if previous is not None:
-                return InsertResult(comment_id=previous.answer["id"], replay=previous)
-        cursor = await db.execute(
-            """INSERT INTO threads (site_id, ext_id, url, title, created_at)
-               VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (site_id, ext_id) DO UPDATE SET
-                 url = CASE WHEN excluded.url != '' THEN excluded.url ELSE threads.url END,
-                 title = CASE WHEN excluded.title != '' THEN excluded.title ELSE threads.title END
-               RETURNING id""",
-            (c.site_id, c.thread.id, c.thread.url, c.thread.title, c.created_at))
-        (thread_id,) = await cursor.fetchone()
-        published_at = c.created_at if c.status is Status.PUBLISHED else None
-        cursor = await db.execute(
-            """INSERT INTO comments (site_id, thread_id, parent_id, status, author_name,
-                 author_email, body, body_hash, language, spam_score, model_version, reasons,
-                 ip_prefix, user_agent, referrer, created_at, updated_at, published_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (c.site_id, thread_id, c.parent_id, c.status.value, c.author_name, c.author_email,
-             c.body, c.body_hash, c.language, c.spam_score, c.model_version,
-             json.dumps([r.value for r in c.reasons]), c.ip_prefix, c.user_agent, c.referrer,
-             c.created_at, c.created_at, published_at))
-        comment_id = cursor.lastrowid
-        await db.execute(
-            """INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
-                 reason, model_version, spam_score)
-               VALUES (?, ?, 'intake', 'submit', NULL, ?, ?, ?, ?)""",
-            (comment_id, c.created_at, c.status.value, ",".join(r.value for r in c.reasons),
-             c.model_version, c.spam_score))
-        if c.ip_full:
-            await db.execute("INSERT INTO client_ips (comment_id, ip, created_at) VALUES (?, ?, ?)",
-                             (comment_id, c.ip_full, c.created_at))
-        if idempotency is not None:
-            await db.execute(
-                """INSERT INTO idempotency_keys (site_id, key, request_hash, comment_id,
-                     status_code, answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (c.site_id, idempotency.key, idempotency.request_hash, comment_id,
-                 idempotency.status_code, json.dumps(idempotency.answer), c.created_at))
-
-        return InsertResult(comment_id=comment_id)
+        """Group commit (see ``sqlite_intake``): concurrent inserts share one
+        transaction and one fsync; each caller resumes after the COMMIT that holds it."""
+        assert self._intake is not None, "store is not open"
+        return await self._intake.insert(comment, idempotency)
 
     async def is_published_in_thread(self, site_id: int, thread_ext_id: str, comment_id: int) -> bool:
         row = await self._fetchone(

@@ -1,0 +1,178 @@
+"""Group commit of new comments on SQLite: many inserts, one transaction, one fsync.
+
+Contract:
+
+- ``IntakeWriter.insert(comment, idempotency)`` returns only after the COMMIT
+  that holds the comment (``synchronous=FULL``: it is on disk).
+- Concurrent inserts form batches: the first to arrive starts one at once;
+  those arriving while it commits form the next. Each insert runs in its own
+  SAVEPOINT, so one failing insert fails alone; if BEGIN or COMMIT fails, the
+  whole batch fails and nothing of it is stored.
+- A batch runs as one synchronous function on the writer's own connection and
+  thread: one hop off the event loop per batch, instead of one per statement.
+- Writes of the whole store stay serialized: a batch holds the store's asyncio
+  write lock in this process, and an exclusive ``flock`` on the writer-lock file
+  across processes (taken in the writer thread, so waiting costs no hop).
+- An idempotency key already stored for the site returns its stored answer
+  (``InsertResult.replay``) instead of inserting.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+from ..domain import NewComment, Status
+from .base import IdempotencyRecord, InsertResult, StoredAnswer
+
+_Pending = tuple[NewComment, IdempotencyRecord | None, asyncio.Future]
+
+
+class IntakeWriter:
+    def __init__(self, path: str, write_lock: asyncio.Lock, lock_file_descriptor: int,
+                 pragmas: list[str]) -> None:
+        self._path = path
+        self._write_lock = write_lock
+        self._lock_fd = lock_file_descriptor
+        self._pragmas = pragmas
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-intake")
+        self._connection: sqlite3.Connection | None = None
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task | None = None
+
+    async def open(self) -> None:
+        self._connection = await asyncio.get_running_loop().run_in_executor(self._thread, self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        for pragma in self._pragmas:
+            connection.execute(pragma)
+        return connection
+
+    async def close(self) -> None:
+        """Waits for the batch in flight and those queued, then closes."""
+        if self._flusher is not None:
+            await self._flusher
+        if self._connection is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._connection.close)
+            self._connection = None
+        self._thread.shutdown(wait=True)
+
+    async def insert(self, comment: NewComment, idempotency: IdempotencyRecord | None) -> InsertResult:
+        assert self._connection is not None, "store is not open"
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((comment, idempotency, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                async with self._write_lock:
+                    work = loop.run_in_executor(self._thread, self._commit_batch,
+                                                [(c, i) for c, i, _ in batch])
+                    try:
+                        outcomes = await asyncio.shield(work)
+                    except asyncio.CancelledError:
+                        # The batch commits in its thread all the same: let it end, answer, stop.
+                        self._settle(batch, await work)
+                        raise
+                self._settle(batch, outcomes)
+        finally:
+            self._flusher = None
+
+    @staticmethod
+    def _settle(batch: list[_Pending], outcomes: list[InsertResult | Exception]) -> None:
+        for (_, _, future), outcome in zip(batch, outcomes):
+            if future.cancelled():
+                continue
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _commit_batch(self, batch: list[tuple[NewComment, IdempotencyRecord | None]]
+                      ) -> list[InsertResult | Exception]:
+        """Blocking, in the writer thread: the whole batch in one transaction.
+        Returns one outcome per insert; if the transaction fails, its error for all."""
+        db = self._connection
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes: list[InsertResult | Exception] = []
+                for comment, idempotency in batch:
+                    db.execute("SAVEPOINT one_insert")
+                    try:
+                        outcomes.append(_insert_one(db, comment, idempotency))
+                    except Exception as exc:   # this insert only: the batch goes on
+                        db.execute("ROLLBACK TO one_insert")
+                        outcomes.append(exc)
+                    db.execute("RELEASE one_insert")
+                db.execute("COMMIT")
+            except Exception as exc:   # BEGIN or COMMIT failed: nothing of the batch is stored
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                return [exc] * len(batch)
+            return outcomes
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+
+def answer_from_row(row) -> StoredAnswer | None:
+    """An ``idempotency_keys`` row (request_hash, status_code, answer, comment_id) as a StoredAnswer."""
+    if row is None:
+        return None
+    answer = json.loads(row[2])
+    answer["id"] = row[3]
+    return StoredAnswer(request_hash=row[0], status_code=row[1], answer=answer)
+
+
+def _insert_one(db: sqlite3.Connection, c: NewComment,
+                idempotency: IdempotencyRecord | None) -> InsertResult:
+    if idempotency is not None:
+        previous = answer_from_row(db.execute(
+            "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
+            "WHERE site_id = ? AND key = ?", (c.site_id, idempotency.key)).fetchone())
+        if previous is not None:
+            return InsertResult(comment_id=previous.answer["id"], replay=previous)
+    (thread_id,) = db.execute(
+        """INSERT INTO threads (site_id, ext_id, url, title, created_at)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (site_id, ext_id) DO UPDATE SET
+             url = CASE WHEN excluded.url != '' THEN excluded.url ELSE threads.url END,
+             title = CASE WHEN excluded.title != '' THEN excluded.title ELSE threads.title END
+           RETURNING id""",
+        (c.site_id, c.thread.id, c.thread.url, c.thread.title, c.created_at)).fetchone()
+    published_at = c.created_at if c.status is Status.PUBLISHED else None
+    comment_id = db.execute(
+        """INSERT INTO comments (site_id, thread_id, parent_id, status, author_name,
+             author_email, body, body_hash, language, spam_score, model_version, reasons,
+             ip_prefix, user_agent, referrer, created_at, updated_at, published_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (c.site_id, thread_id, c.parent_id, c.status.value, c.author_name, c.author_email,
+         c.body, c.body_hash, c.language, c.spam_score, c.model_version,
+         json.dumps([r.value for r in c.reasons]), c.ip_prefix, c.user_agent, c.referrer,
+         c.created_at, c.created_at, published_at)).lastrowid
+    db.execute(
+        """INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+             reason, model_version, spam_score)
+           VALUES (?, ?, 'intake', 'submit', NULL, ?, ?, ?, ?)""",
+        (comment_id, c.created_at, c.status.value, ",".join(r.value for r in c.reasons),
+         c.model_version, c.spam_score))
+    if c.ip_full:
+        db.execute("INSERT INTO client_ips (comment_id, ip, created_at) VALUES (?, ?, ?)",
+                   (comment_id, c.ip_full, c.created_at))
+    if idempotency is not None:
+        db.execute(
+            """INSERT INTO idempotency_keys (site_id, key, request_hash, comment_id,
+                 status_code, answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (c.site_id, idempotency.key, idempotency.request_hash, comment_id,
+             idempotency.status_code, json.dumps(idempotency.answer), c.created_at))
+    return InsertResult(comment_id=comment_id)
