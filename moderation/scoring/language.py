@@ -29,8 +29,11 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import re
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -97,6 +100,7 @@ def profiles() -> Profiles:
     if _profiles is None:
         with _profiles_lock:
             if _profiles is None:
+                _capital_runs()
                 _profiles = _read_profiles()
     return _profiles
 
@@ -140,16 +144,31 @@ def prepare_text(text: str) -> str:
     return text
 
 
+@functools.cache
+def _capital_runs() -> re.Pattern:
+    """Matches runs of two or more characters for which ``str.isupper()`` holds
+    (langdetect's "capital word" rule), in C instead of a loop over the text."""
+    capitals = [code for code in range(sys.maxunicode + 1) if chr(code).isupper()]
+    ranges, start = [], capitals[0]
+    for previous, code in zip(capitals, capitals[1:] + [-1]):
+        if code != previous + 1:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(previous))}")
+            start = code
+    return re.compile(f"[{''.join(ranges)}]{{2,}}")
+
+
 def _windows(prepared: str) -> list[str]:
     padded = " " + prepared.translate(_NGRAM_CHARACTERS)
-    ends = range(1, len(padded))
-    if not padded.islower() and any(
-            padded[i].isupper() and padded[i - 1].isupper() for i in ends):
-        ends = [i for i in ends if not (padded[i].isupper() and padded[i - 1].isupper())]
-    windows = [padded[i] for i in ends]
-    windows += [padded[i - 1:i + 1] for i in ends]
-    windows += [padded[i - 2:i + 1] for i in ends if i >= 2]
-    return windows
+    if padded.islower():
+        skipped = ()
+    else:   # no n-gram ends on a capital that follows a capital
+        skipped = [i for run in _capital_runs().finditer(padded) for i in range(run.start() + 1, run.end())]
+    if not skipped:
+        pairs = list(map(operator.add, padded, padded[1:]))
+        return [*padded[1:], *pairs, *map(operator.add, pairs, padded[2:])]
+    ends = sorted(set(range(1, len(padded))).difference(skipped))
+    return [padded[i] for i in ends] + [padded[i - 1:i + 1] for i in ends] + [
+        padded[i - 2:i + 1] for i in ends if i >= 2]
 
 
 def text_ngrams(prepared: str) -> list[str]:
