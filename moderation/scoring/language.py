@@ -19,8 +19,9 @@ Contract:
   cost. The two agree on about 98 % of the YouTube and SMS comments; where
   they differ the text is short and ambiguous and langdetect's own answer
   depends on its seed.
-- A batch (``detect_normalized_languages``) costs one NumPy gather and sum
-  for all its texts, so scoring batches detect in one step.
+- A text's score is the sum of its words' scores (no n-gram spans two words),
+  and recent words' scores are cached: most words of a comment have been seen
+  before, so a text costs a few dictionary lookups and one small sum.
 - Safe to call from worker threads: the one-time profile loading (~0.3 s,
   ~30 MB) is guarded by a lock.
 - The text is normalized with ``normalize_text`` first, exactly as the model's
@@ -157,11 +158,22 @@ def _capital_runs() -> re.Pattern:
     return re.compile(f"[{''.join(ranges)}]{{2,}}")
 
 
-def _windows(prepared: str) -> list[str]:
-    padded = " " + prepared.translate(_NGRAM_CHARACTERS)
+def _padded_words(prepared: str) -> list[str]:
+    """The words of a prepared text as langdetect's n-gram buffer sees them, after
+    its character normalization: each with the space before it, and with the
+    space after it unless it ends the text. No n-gram spans two of them."""
+    words = prepared.translate(_NGRAM_CHARACTERS).split(" ")
+    last = len(words) - 1
+    return [f" {word} " if position < last else f" {word}"
+            for position, word in enumerate(words) if word]
+
+
+def _word_windows(padded: str) -> list[str]:
+    """Every 1-, 2- and 3-character window of a padded word ending after its
+    leading space, except where a capital follows a capital."""
     if padded.islower():
         skipped = ()
-    else:   # no n-gram ends on a capital that follows a capital
+    else:
         skipped = [i for run in _capital_runs().finditer(padded) for i in range(run.start() + 1, run.end())]
     if not skipped:
         pairs = list(map(operator.add, padded, padded[1:]))
@@ -175,16 +187,32 @@ def text_ngrams(prepared: str) -> list[str]:
     """The n-grams langdetect's ``Detector._extract_ngrams`` finds in a prepared
     text, as a multiset (order differs): every 1-, 2- and 3-character window
     ending at a character, starting at most at the space before its word,
-    except at a capital that follows a capital; only n-grams some profile knows.
-    (Windows spanning two words, like ``"a b"`` or ``"  "``, are in no profile.)"""
+    except at a capital that follows a capital; only n-grams some profile knows."""
     known = profiles().vocabulary
-    return [window for window in _windows(prepared) if window in known]
+    return [window for word in _padded_words(prepared) for window in _word_windows(word)
+            if window in known]
 
 
-def _profile_rows(prepared: str, vocabulary: dict[str, int]) -> list[int]:
-    """Rows of :func:`text_ngrams` in the profile matrix."""
-    find = vocabulary.get
-    return [row for row in map(find, _windows(prepared)) if row is not None]
+WORD_CACHE_SIZE = 50_000
+"""Padded words whose log-likelihood vector is kept (about 0.5 kB each); the cache
+empties when full. Words repeat across comments far more than texts do."""
+_word_log_likelihoods: dict[str, np.ndarray | None] = {}
+
+
+def _word_log_likelihood(padded: str, table: Profiles) -> np.ndarray | None:
+    """Sum over the word's n-grams of their log-probabilities per language, or
+    None when no profile knows any of them. Cached: texts are sums of words."""
+    try:
+        return _word_log_likelihoods[padded]
+    except KeyError:
+        pass
+    find = table.vocabulary.get
+    rows = [row for row in map(find, _word_windows(padded)) if row is not None]
+    vector = table.log_probs[rows].sum(axis=0, dtype=np.float64) if rows else None
+    if len(_word_log_likelihoods) >= WORD_CACHE_SIZE:
+        _word_log_likelihoods.clear()
+    _word_log_likelihoods[padded] = vector
+    return vector
 
 
 # --- detection ---------------------------------------------------------------
@@ -200,34 +228,25 @@ def _has_enough_letters(text: str) -> bool:
     return False
 
 
-BATCH_TEXTS = 64
-"""Texts summed in one NumPy step: bounds the gathered matrix (n-grams x 55) to a few MB."""
-
-
 def detect_normalized_languages(normalized_texts: Sequence[str]) -> list[str]:
     """:func:`detect_language` for texts already passed through ``normalize_text``."""
-    answers: list[str] = []
-    for start in range(0, len(normalized_texts), BATCH_TEXTS):
-        answers += _detect_batch(normalized_texts[start:start + BATCH_TEXTS], profiles())
-    return answers
-
-
-def _detect_batch(normalized_texts: Sequence[str], table: Profiles) -> list[str]:
+    table = profiles()
     answers = [UNKNOWN_LANGUAGE] * len(normalized_texts)
-    rows: list[int] = []
+    vectors: list[np.ndarray] = []
     owners: list[int] = []
     offsets: list[int] = []
     for position, text in enumerate(normalized_texts):
         if not _has_enough_letters(text):
             continue
-        text_rows = _profile_rows(prepare_text(text), table.vocabulary)
-        if text_rows:
-            offsets.append(len(rows))
+        words = [vector for word in _padded_words(prepare_text(text))
+                 if (vector := _word_log_likelihood(word, table)) is not None]
+        if words:
+            offsets.append(len(vectors))
             owners.append(position)
-            rows += text_rows
+            vectors += words
     if not owners:
         return answers
-    sums = np.add.reduceat(table.log_probs[rows], offsets, axis=0, dtype=np.float64)
+    sums = np.add.reduceat(np.stack(vectors), offsets, axis=0)
     sums -= sums.max(axis=1, keepdims=True)
     posteriors = np.exp(sums)
     posteriors /= posteriors.sum(axis=1, keepdims=True)

@@ -15,8 +15,9 @@ Contract:
   that directly skips scikit-learn's per-call input validation and sparse-matrix
   assembly, which cost several times the arithmetic for the few short texts of
   a scoring batch.
-- The fitted pipeline is only read, never modified; a scorer is immutable and
-  safe to share between threads.
+- The fitted pipeline is only read, never modified. A scorer keeps a cache of
+  recent words' character n-gram columns (entries are only added, or all
+  dropped at once); it is safe to share between threads.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ from moderation.scoring.features import (
 )
 
 
+WORD_CACHE_SIZE = 50_000
+"""Words whose character n-gram columns are kept; the cache empties when full."""
+
+
 class UnsupportedPipeline(ValueError):
     """The pipeline is not laid out as ``features.build_pipeline`` lays it out."""
 
@@ -50,18 +55,41 @@ class _NgramBlock:
                 and not vectorizer.sublinear_tf):
             raise UnsupportedPipeline("n-gram blocks must be binary, L2-normalized TF-IDF")
         idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self.analyze = vectorizer.build_analyzer()
-        self.vocabulary = vectorizer.vocabulary_
+        self._analyze = vectorizer.build_analyzer()
+        self._vocabulary = vectorizer.vocabulary_
+        # char_wb n-grams never span two words: a text's set is the union of its
+        # words' sets, and words repeat across comments far more than texts do.
+        self._by_word = vectorizer.analyzer == "char_wb"
+        self._preprocess = vectorizer.build_preprocessor()
+        self._word_columns: dict[str, frozenset[int]] = {}
         # The block weight scales x; the L2 norm is taken before it.
         self.idf_times_coef = idf * coef * weight
         self.idf_squared = idf * idf
 
+    def _columns_of(self, text: str) -> set[int]:
+        present = set(map(self._vocabulary.get, self._analyze(text)))
+        present.discard(None)
+        return present
+
+    def _columns(self, body: str) -> set[int]:
+        if not self._by_word:
+            return self._columns_of(body)
+        cache = self._word_columns
+        present: set[int] = set()
+        for word in self._preprocess(body).split():
+            columns = cache.get(word)
+            if columns is None:
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                columns = cache[word] = frozenset(self._columns_of(word))
+            present |= columns
+        return present
+
     def margins(self, bodies: Sequence[str]) -> np.ndarray:
-        find = self.vocabulary.get
         columns: list[int] = []
         owners: list[int] = []
         for row, body in enumerate(bodies):
-            present = {column for column in map(find, self.analyze(body)) if column is not None}
+            present = self._columns(body)
             columns += present
             owners += [row] * len(present)
         count = len(bodies)

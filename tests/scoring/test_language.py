@@ -115,3 +115,12 @@ def test_agrees_with_langdetect_on_most_short_comments():
 def test_a_batch_answers_as_single_calls():
     texts = SAMPLES + ["ok", "", "12345 67890 !!! ??? 12345 67890"] + [f"{s} {n}" for n in range(40) for s in SAMPLES[:3]]
     assert detect_languages(texts) == [detect_language(text) for text in texts]
+
+
+def test_a_full_word_cache_empties_without_changing_answers(monkeypatch):
+    texts = SAMPLES + [f"{s} {n}" for n in range(10) for s in SAMPLES[:4]]
+    expected = detect_languages(texts)
+    monkeypatch.setattr("moderation.scoring.language.WORD_CACHE_SIZE", 3)
+    monkeypatch.setattr("moderation.scoring.language._word_log_likelihoods", {})
+    assert detect_languages(texts) == expected
+    assert detect_languages(texts) == expected

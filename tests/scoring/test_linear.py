@@ -71,3 +71,13 @@ def test_another_layout_is_refused_and_the_bundle_falls_back(fitted):
     bundle = ModelBundle(manifest, other)
     assert bundle.predict_proba(ODD_INPUTS) == pytest.approx(
         other.predict_proba(ODD_INPUTS)[:, 1].tolist(), abs=1e-12)
+
+
+def test_a_full_word_cache_empties_without_changing_answers(fitted, monkeypatch):
+    pipeline, inputs = fitted
+    batch = inputs + ODD_INPUTS
+    expected = pipeline.predict_proba(batch)[:, 1]
+    monkeypatch.setattr("moderation.scoring.linear.WORD_CACHE_SIZE", 3)
+    scorer = LinearScorer.from_pipeline(pipeline)
+    for _ in range(2):   # cold, then with whatever the cache kept
+        np.testing.assert_allclose(scorer.predict_proba(batch), expected, rtol=0, atol=1e-9)
