@@ -34,7 +34,8 @@ def ip_prefix(ip: str) -> str:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     bits = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
-    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+    host_bits = address.max_prefixlen - bits
+    return f"{type(address)(int(address) >> host_bits << host_bits)}/{bits}"
 
 
 def body_fingerprint(body: str) -> str:

@@ -10,6 +10,7 @@ alone, a text pays ``batch_wait`` at most.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -85,10 +86,11 @@ class Scorer:
         loop = asyncio.get_running_loop()
         bundle = self._current_bundle()
         started = time.perf_counter()
-        work = loop.run_in_executor(self._executor, score_batch, bundle, [r for r, _ in batch])
-        work.add_done_callback(lambda done: self._finish(batch, done, started))
+        work = self._executor.submit(score_batch, bundle, [r for r, _ in batch])
+        # Straight back to the loop from the worker thread: one wake-up per batch.
+        work.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finish, batch, done, started))
 
-    def _finish(self, batch, done: asyncio.Future, started: float) -> None:
+    def _finish(self, batch, done: concurrent.futures.Future, started: float) -> None:
         self._running = False
         metrics.observe_batch(len(batch), time.perf_counter() - started)
         error = done.exception()
