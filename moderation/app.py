@@ -19,6 +19,7 @@ from .middlewares import error_middleware, page_headers_middleware, request_id_m
 from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
+from .sitecache import SiteCache
 from .store.base import open_store
 from .webhooks.deliverer import webhook_context
 from .web.render import build_templates
@@ -86,6 +87,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.TEMPLATES] = build_templates()
     app[keys.SIGNIN_LIMITER] = SigninLimiter(settings.signin_failures_per_minute)
+    app[keys.SITES] = SiteCache(settings.site_cache_seconds)
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_scoring_context)
     app.cleanup_ctx.append(webhook_context)   # delivers the outbox; never on a request's path

@@ -64,6 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_url_chars", 2048, int, "Longest thread URL or referrer, in characters."),
     Setting("idempotency_hours", 24, int,
             "How long an Idempotency-Key is remembered: a retry within this time gets the first answer."),
+    Setting("site_cache_seconds", 5.0, float,
+            "How long a server remembers the site behind an API key: a site changed on the "
+            "command line (thresholds, mode) takes effect within this time. 0 turns it off."),
     Setting("scoring_batch_max", 64, int, "Most texts scored in one model call."),
     Setting("scoring_batch_wait_ms", 2.0, float,
             "How long the scorer waits to gather concurrent texts into one batch when idle."),

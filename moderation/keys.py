@@ -16,6 +16,7 @@ SCORER = web.AppKey("scorer", Any)          # scoring.scorer.Scorer
 EXECUTOR = web.AppKey("executor", Executor)  # CPU work: scoring, model loading
 TEMPLATES = web.AppKey("templates", Any)    # jinja2.Environment of the /moderate pages
 SIGNIN_LIMITER = web.AppKey("signin_limiter", Any)  # web.session.SigninLimiter
+SITES = web.AppKey("sites", Any)            # sitecache.SiteCache: sites by key hash
 
 # per-request values
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .. import metrics
-from ..credentials import hash_secret
+from .common import site_by_key
 from ..domain import Decision, Mode, Reason, Site, Status
 from ..guard import GuardPolicy, body_fingerprint
 from ..i18n import LANGUAGES, message, negotiate
@@ -180,7 +180,7 @@ async def _authenticate(request: web.Request, form: Mapping[str, str], *,
     key = next((form[name].strip() for name in key_fields if form.get(name, "").strip()), "")
     site = None
     if key and len(key) <= MAX_KEY_CHARS:
-        site = await request.app[STORE].site_by_key_hash(hash_secret(key))
+        site = await site_by_key(request, key)
     if site is None:
         raise _invalid(request, form, None, "akismet_invalid_key")
     request[SITE] = site

@@ -9,7 +9,7 @@ from aiohttp import web
 from ..credentials import bearer_token, hash_secret
 from ..domain import Comment, Site
 from ..errors import ApiError, FieldError, not_found, unauthorized
-from ..keys import SITE, STORE
+from ..keys import SITE, SITES, STORE
 
 # What a public answer may say about a comment: nothing else ever leaves.
 PUBLIC_COMMENT_FIELDS = ("id", "parent_id", "author_name", "body", "created_at")
@@ -32,11 +32,16 @@ async def authenticate_site(request: web.Request) -> Site:
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
         raise unauthorized()
-    site = await request.app[STORE].site_by_key_hash(hash_secret(token))
+    site = await site_by_key(request, token)
     if site is None:
         raise unauthorized()
     request[SITE] = site
     return site
+
+
+async def site_by_key(request: web.Request, key: str) -> Site | None:
+    """The site whose API key is *key* (through the app's ``SiteCache``), or None."""
+    return await request.app[SITES].by_key_hash(hash_secret(key), request.app[STORE].site_by_key_hash)
 
 
 async def site_by_name(request: web.Request) -> Site:
