@@ -344,6 +344,34 @@ class Store(abc.ABC):
     async def top_threads(self, site_id: int, *, since: float, limit: int) -> list[ThreadCount]:
         """Threads with the most comments published since *since*, most first."""
 
+    # -- public reads by site name (the websites' pages): None when no site has that name
+    async def site_thread_comments(self, site_name: str, thread_ext_id: str, *, after_id: int,
+                                   limit: int) -> list[Comment] | None:
+        """:meth:`thread_comments` of the site named *site_name*, or None.
+
+        This default looks the site up, then reads; a backend whose every call
+        is a network round trip answers both in one query."""
+        site = await self.site_by_name(site_name)
+        if site is None:
+            return None
+        return await self.thread_comments(site.id, thread_ext_id, after_id=after_id, limit=limit)
+
+    async def site_published_counts(self, site_name: str,
+                                    thread_ext_ids: list[str]) -> dict[str, int] | None:
+        """:meth:`published_counts` of the site named *site_name*, or None."""
+        site = await self.site_by_name(site_name)
+        if site is None:
+            return None
+        return await self.published_counts(site.id, thread_ext_ids)
+
+    async def site_top_threads(self, site_name: str, *, since: float,
+                               limit: int) -> list[ThreadCount] | None:
+        """:meth:`top_threads` of the site named *site_name*, or None."""
+        site = await self.site_by_name(site_name)
+        if site is None:
+            return None
+        return await self.top_threads(site.id, since=since, limit=limit)
+
     # -- model upkeep
     @abc.abstractmethod
     async def pending_comments(self, *, after_id: int, limit: int) -> list[Comment]:

@@ -61,6 +61,20 @@ _ANSWER_SQL = ("SELECT request_hash, status_code, answer, comment_id FROM idempo
                "WHERE site_id = :site AND key = :key")
 
 
+# The public reads, each written once for a site given by id (``{site}`` is
+# ``:site``) and by name (``s.id`` of ``sites s``, joined in the same query).
+_THREAD_PAGE = f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+    WHERE t.site_id = {{site}} AND t.ext_id = :thread AND c.status = 'published'
+      AND c.id > :after ORDER BY c.id LIMIT :limit"""
+_THREADS_ASKED = "t.site_id = {site} AND t.ext_id = ANY(:threads::text[])"
+_PUBLISHED_IN_THREAD = ("(SELECT COUNT(*) FROM comments c "
+                        "WHERE c.thread_id = t.id AND c.status = 'published')")
+_TOP_THREADS = """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.published_at) AS latest
+    FROM comments c JOIN threads t ON t.id = c.thread_id
+    WHERE c.site_id = {site} AND c.status = 'published' AND c.published_at >= :since
+    GROUP BY t.id ORDER BY n DESC, latest DESC LIMIT :limit"""
+
+
 class PostgresStore(ReviewQueries, WebhookQueries, Store):
     """The store on PostgreSQL. Review, statistics, privacy and retention queries
     live in :class:`~.postgres_review.ReviewQueries`; webhooks and training
@@ -279,11 +293,8 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
 
     async def thread_comments(self, site_id: int, thread_ext_id: str, *, after_id: int,
                               limit: int) -> list[Comment]:
-        rows = await self._fetch(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE t.site_id = :site AND t.ext_id = :thread AND c.status = 'published'
-                  AND c.id > :after ORDER BY c.id LIMIT :limit""",
-            {"site": site_id, "thread": thread_ext_id, "after": after_id, "limit": limit})
+        rows = await self._fetch(_THREAD_PAGE.format(site=":site"), {
+            "site": site_id, "thread": thread_ext_id, "after": after_id, "limit": limit})
         return [comment_from(r) for r in rows]
 
     async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
@@ -291,21 +302,54 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
         if not thread_ext_ids:
             return counts
         rows = await self._fetch(
-            """SELECT t.ext_id, COUNT(c.id) FROM threads t
-               JOIN comments c ON c.thread_id = t.id AND c.status = 'published'
-               WHERE t.site_id = :site AND t.ext_id = ANY(:threads::text[]) GROUP BY t.ext_id""",
+            f"""SELECT t.ext_id, {_PUBLISHED_IN_THREAD} FROM threads t
+                WHERE {_THREADS_ASKED.format(site=":site")}""",
             {"site": site_id, "threads": list(thread_ext_ids)})
         counts.update({ext_id: n for ext_id, n in rows})
         return counts
 
     async def top_threads(self, site_id: int, *, since: float, limit: int) -> list[ThreadCount]:
-        rows = await self._fetch(
-            """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n FROM comments c
-               JOIN threads t ON t.id = c.thread_id
-               WHERE c.site_id = :site AND c.status = 'published' AND c.published_at >= :since
-               GROUP BY t.id ORDER BY n DESC, MAX(c.published_at) DESC LIMIT :limit""",
-            {"site": site_id, "since": since, "limit": limit})
+        rows = await self._fetch(_TOP_THREADS.format(site=":site"),
+                                 {"site": site_id, "since": since, "limit": limit})
         return [ThreadCount(thread_id=r[0], url=r[1], title=r[2], count=r[3]) for r in rows]
+
+    # -- public reads by site name: the site and its rows in one query (one round trip).
+    # No row: no such site; one row of NULLs beside the site's id: a site with nothing to show.
+    async def site_thread_comments(self, site_name: str, thread_ext_id: str, *, after_id: int,
+                                   limit: int) -> list[Comment] | None:
+        rows = await self._fetch(
+            f"""SELECT page.*, s.id FROM sites s
+                LEFT JOIN LATERAL ({_THREAD_PAGE.format(site="s.id")}) page ON true
+                WHERE s.name = :name ORDER BY page.id""",
+            {"name": site_name, "thread": thread_ext_id, "after": after_id, "limit": limit})
+        if not rows:
+            return None
+        return [comment_from(r) for r in rows if r[0] is not None]
+
+    async def site_published_counts(self, site_name: str,
+                                    thread_ext_ids: list[str]) -> dict[str, int] | None:
+        rows = await self._fetch(
+            f"""SELECT t.ext_id, {_PUBLISHED_IN_THREAD} FROM sites s
+                LEFT JOIN threads t ON {_THREADS_ASKED.format(site="s.id")}
+                WHERE s.name = :name""",
+            {"name": site_name, "threads": list(thread_ext_ids)})
+        if not rows:
+            return None
+        counts = dict.fromkeys(thread_ext_ids, 0)
+        counts.update({ext_id: n for ext_id, n in rows if ext_id is not None})
+        return counts
+
+    async def site_top_threads(self, site_name: str, *, since: float,
+                               limit: int) -> list[ThreadCount] | None:
+        rows = await self._fetch(
+            f"""SELECT top.ext_id, top.url, top.title, top.n FROM sites s
+                LEFT JOIN LATERAL ({_TOP_THREADS.format(site="s.id")}) top ON true
+                WHERE s.name = :name ORDER BY top.n DESC, top.latest DESC""",
+            {"name": site_name, "since": since, "limit": limit})
+        if not rows:
+            return None
+        return [ThreadCount(thread_id=r[0], url=r[1], title=r[2], count=r[3])
+                for r in rows if r[0] is not None]
 
     # -- model upkeep
     async def pending_comments(self, *, after_id: int, limit: int) -> list[Comment]:

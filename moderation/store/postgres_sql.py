@@ -9,6 +9,7 @@ come and go as Python lists and dicts.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -38,6 +39,14 @@ def named(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
 
     A name used several times becomes one ``$n``; a name missing from
     *params* raises ``KeyError``."""
+    text, names = _numbered(sql)
+    return text, [params[name] for name in names]
+
+
+@functools.lru_cache(maxsize=1024)
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """*sql* with ``$n`` for ``:name``, and the names in ``$n`` order. The
+    queries are a fixed set of literals, so each is rewritten once per process."""
     order: dict[str, int] = {}
 
     def number(match: re.Match) -> str:
@@ -47,7 +56,7 @@ def named(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
         return f"${order[name]}"
 
     text = _PARAMETER.sub(number, sql)
-    return text, [params[name] for name in order]
+    return text, tuple(order)
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -65,6 +74,19 @@ async def init_connection(connection: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await connection.set_type_codec(type_name, schema="pg_catalog", encoder=json.dumps,
                                         decoder=json.loads, format="text")
+
+
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's ``reset``: nothing to send when a connection goes back.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL`` on every release, a second round trip for
+    each query that holds the connection meanwhile. The store leaves no session
+    state behind: no ``SET`` (settings come in the connection's startup
+    packet), only transaction-scoped advisory locks, no ``LISTEN``, no cursors
+    outside a transaction. A transaction left open is still rolled back by the
+    pool (``Connection._reset``) before this runs. Code that starts keeping
+    session state must undo it itself, or this must send the reset again."""
 
 
 def site_from(row: Any) -> Site:
@@ -121,7 +143,8 @@ class PostgresConnection:
         try:
             self._pool = await asyncpg.create_pool(
                 self.dsn, min_size=self.min_size, max_size=self.max_size, init=init_connection,
-                server_settings=self.server_settings, command_timeout=COMMAND_TIMEOUT_SECONDS)
+                reset=keep_session, server_settings=self.server_settings,
+                command_timeout=COMMAND_TIMEOUT_SECONDS)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
         try:

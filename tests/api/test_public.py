@@ -63,6 +63,15 @@ async def test_most_commented_threads(client):
 async def test_unknown_site_is_404(client):
     assert (await client.get("/v1/sites/nope/threads/a1/comments")).status == 404
     assert (await client.get("/v1/sites/nope/counts?thread=a")).status == 404
+    assert (await client.get("/v1/sites/nope/threads/top")).status == 404
+
+
+async def test_unknown_site_is_404_before_a_bad_parameter(client):
+    await add_site(client, mode="auto", lang="en")
+    for path in ("threads/a1/comments?limit=0", "threads/a1/comments?after=x", "counts",
+                 "threads/top?days=0", "threads/top?limit=1000"):
+        assert (await client.get(f"/v1/sites/nope/{path}")).status == 404, path
+        assert (await client.get(f"/v1/sites/journal/{path}")).status == 400, path
 
 
 async def test_thread_ids_with_reserved_characters(client):

@@ -39,6 +39,34 @@ async def test_top_threads_by_comments_published_since_then_by_latest(store, sit
     assert [t.thread_id for t in await store.top_threads(site.id, since=T0, limit=1)] == ["b"]
 
 
+async def test_public_reads_by_site_name_are_the_reads_by_id_and_none_for_no_such_site(store, site):
+    other = await store.create_site(name="blog", url="u", lang="fr", mode="pre", key_hash="kb", now=T0)
+    ids = [await add(store, site.id, thread="a", status=Status.PUBLISHED, created_at=T0 + i)
+           for i in range(4)]
+    await add(store, site.id, thread="a")                                   # pending: never shown
+    await add(store, site.id, thread="b", status=Status.PUBLISHED, created_at=T0 + 9)
+    await add(store, other.id, thread="a", status=Status.PUBLISHED)         # another site
+    for after, limit in ((0, 3), (ids[2], 3), (0, 100), (ids[3], 3)):
+        by_name = await store.site_thread_comments("journal", "a", after_id=after, limit=limit)
+        assert by_name == await store.thread_comments(site.id, "a", after_id=after, limit=limit)
+    assert [c.id for c in await store.site_thread_comments("journal", "a", after_id=0, limit=3)] == ids[:3]
+    assert await store.site_thread_comments("journal", "nothing", after_id=0, limit=3) == []
+    assert await store.site_thread_comments("Journal", "a", after_id=0, limit=3) is None   # names are exact
+    asked = ["a", "b", "zz", "b-not"]
+    assert await store.site_published_counts("journal", asked) == {"a": 4, "b": 1, "zz": 0, "b-not": 0}
+    assert await store.site_published_counts("blog", asked) == {"a": 1, "b": 0, "zz": 0, "b-not": 0}
+    assert await store.site_published_counts("journal", ["zz"]) == {"zz": 0}
+    assert await store.site_published_counts("journal", []) == {}
+    assert await store.site_published_counts("nobody", ["a"]) is None
+    assert await store.site_published_counts("nobody", []) is None
+    top = await store.site_top_threads("journal", since=T0, limit=10)
+    assert top == await store.top_threads(site.id, since=T0, limit=10)
+    assert [(t.thread_id, t.count) for t in top] == [("a", 4), ("b", 1)]
+    assert [t.thread_id for t in await store.site_top_threads("journal", since=T0, limit=1)] == ["a"]
+    assert await store.site_top_threads("journal", since=T0 + 100, limit=10) == []
+    assert await store.site_top_threads("nobody", since=T0, limit=10) is None
+
+
 async def test_pending_comments_are_paged_by_id(store, site):
     ids = [await add(store, site.id) for _ in range(4)]
     await add(store, site.id, status=Status.PUBLISHED)
