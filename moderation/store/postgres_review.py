@@ -8,6 +8,7 @@ each other instead of deadlocking.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -15,11 +16,12 @@ import asyncpg
 from ..domain import ERASED_AUTHOR, AuditEvent, Comment
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
-from ..review.queue import MIN_BAND_WIDTH, QUEUE_STATUSES, UNSCORED_KEY, Cursor, Order, QueueFilter
+from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
 from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, DecisionOutcome,
                    DecisionRequest, PersonData, PurgeResult, QueueDepth, QueueRow)
 from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, PostgresConnection,
                            comment_from, event_from, execute, fetch, fetchrow)
+from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 
 _FILTER_CONDITIONS = (("min_score", "c.spam_score >= :min_score::float8"),
                       ("max_score", "c.spam_score <= :max_score::float8"),
@@ -55,54 +57,47 @@ def _filter_sql(query_filter: QueueFilter, params: dict, *, with_status: bool) -
     return " AND ".join(clauses)
 
 
-def _sort_key_sql(order: Order) -> str:
-    """The SQL twin of :func:`moderation.review.queue.sort_key`."""
-    if order is Order.UNCERTAIN:
-        low = "COALESCE(s.approve_below, :band_low::float8)"
-        high = "COALESCE(s.reject_above, :band_high::float8)"
-        width = f"ABS({high} - {low})"
-        return (f"(CASE WHEN c.spam_score IS NULL THEN :unscored::float8 ELSE "
-                f"ABS(c.spam_score - ({low} + {high}) / 2.0) / "
-                f"(CASE WHEN {width} > :min_width::float8 THEN {width} "
-                f"ELSE :min_width::float8 END) END)")
-    if order is Order.OLDEST:
-        return "c.created_at"
-    if order is Order.SCORE:
-        return "COALESCE(c.spam_score, -1.0::float8)"
-    return "COALESCE(c.spam_score, 2.0::float8)"
-
-
 class ReviewQueries(PostgresConnection):
     """The review half of :class:`~.postgres.PostgresStore`."""
 
     # -- review
     async def review_queue(self, query_filter: QueueFilter, *, order: Order, after: Cursor | None,
                            limit: int, model_bands: Bands) -> list[QueueRow]:
-        params: dict[str, Any] = {"limit": limit}
-        where = _filter_sql(query_filter, params, with_status=True)
-        key = _sort_key_sql(order)
-        if order is Order.UNCERTAIN:
-            params.update(band_low=model_bands.approve_below, band_high=model_bands.reject_above,
-                          unscored=UNSCORED_KEY, min_width=MIN_BAND_WIDTH)
-        direction = "DESC" if order.descending else "ASC"
-        if after is not None:
-            beyond = "<" if order.descending else ">"
-            where += (f" AND ({key} {beyond} :after_key::float8"
-                      f" OR ({key} = :after_key::float8 AND c.id > :after_id))")
-            params.update(after_key=after.key, after_id=after.id)
-        rows = await self._fetch(
-            f"""SELECT {COMMENT_COLUMNS}, {key} AS sort_key
-                FROM {COMMENT_FROM} JOIN sites s ON s.id = c.site_id
-                WHERE {where} ORDER BY sort_key {direction}, c.id ASC LIMIT :limit""", params)
-        return [QueueRow(comment=comment_from(r), sort_key=float(r[-1])) for r in rows]
+        """Index range scans merged by :mod:`.queue_reads`, not a sort of the queue."""
+        if query_filter.site_ids is not None and not query_filter.site_ids:
+            return []
+        sites = await self._queue_sites(query_filter.site_ids, order, model_bands)
+        params: dict[str, Any] = {}
+        where = queue_where(
+            _filter_sql(replace(query_filter, site_ids=None), params, with_status=True),
+            query_filter.status, order)
+        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
+
+        return await read_queue_page(query_filter, order=order, after=after, limit=limit,
+                                     sites=sites, source=source, where=where, params=params,
+                                     typed=True, fetch=self._fetch,
+                                     comments=self.get_comments)
+
+    async def _queue_sites(self, site_ids: tuple[int, ...] | None, order: Order,
+                           model_bands: Bands) -> dict[int, Bands | None]:
+        """The sites in scope, with their bands when *order* needs them."""
+        if site_ids is not None and order is not Order.UNCERTAIN:
+            return dict.fromkeys(site_ids)
+        if site_ids is None:
+            rows = await self._fetch("SELECT id, approve_below, reject_above FROM sites", {})
+        else:
+            rows = await self._fetch("SELECT id, approve_below, reject_above FROM sites "
+                                     "WHERE id = ANY(:site_ids::bigint[])",
+                                     {"site_ids": list(site_ids)})
+        return bands_by_site(rows, model_bands)
 
     async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
-        params: dict[str, Any] = {"queue_statuses": list(QUEUE_STATUSES)}
+        params: dict[str, Any] = {}
         where = _filter_sql(query_filter, params, with_status=False)
+        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
         rows = await self._fetch(
-            f"""SELECT c.status, COUNT(*) FROM {COMMENT_FROM}
-                WHERE {where} AND c.status = ANY(:queue_statuses::text[]) GROUP BY c.status""",
-            params)
+            f"""SELECT c.status, COUNT(*) FROM {source}
+                WHERE {where} AND {QUEUE_ROWS} GROUP BY c.status""", params)
         counts = dict.fromkeys(QUEUE_STATUSES, 0)
         counts.update({status: n for status, n in rows})
         return counts

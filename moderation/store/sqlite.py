@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -26,12 +27,13 @@ from ..domain import (ERASED_AUTHOR, AuditEvent, Comment, Mode, Moderator, NewCo
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
-from ..review.queue import MIN_BAND_WIDTH, QUEUE_STATUSES, UNSCORED_KEY, Cursor, Order, QueueFilter
+from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
 from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, DecisionOutcome,
                    DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
                    PurgeResult, QueueDepth, QueueRow, SessionRecord, SiteExists, Store, StoredAnswer,
                    StoreError)
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
+from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row
 
 BUSY_TIMEOUT_MS = 10_000
@@ -401,47 +403,44 @@ class SQLiteStore(Store):
                 params[name] = value
         return " AND ".join(clauses)
 
-    @staticmethod
-    def _sort_key_sql(order: Order) -> str:
-        if order is Order.UNCERTAIN:
-            low = "COALESCE(s.approve_below, :band_low)"
-            high = "COALESCE(s.reject_above, :band_high)"
-            width = f"ABS({high} - {low})"
-            return (f"(CASE WHEN c.spam_score IS NULL THEN :unscored ELSE "
-                    f"ABS(c.spam_score - ({low} + {high}) / 2.0) / "
-                    f"(CASE WHEN {width} > :min_width THEN {width} ELSE :min_width END) END)")
-        if order is Order.OLDEST:
-            return "c.created_at"
-        if order is Order.SCORE:
-            return "COALESCE(c.spam_score, -1.0)"
-        return "COALESCE(c.spam_score, 2.0)"
-
     async def review_queue(self, query_filter: QueueFilter, *, order: Order, after: Cursor | None,
                            limit: int, model_bands: Bands) -> list[QueueRow]:
-        params: dict[str, Any] = {"limit": limit}
-        where = self._filter_sql(query_filter, params, with_status=True)
-        key = self._sort_key_sql(order)
-        if order is Order.UNCERTAIN:
-            params.update(band_low=model_bands.approve_below, band_high=model_bands.reject_above,
-                          unscored=UNSCORED_KEY, min_width=MIN_BAND_WIDTH)
-        direction = "DESC" if order.descending else "ASC"
-        if after is not None:
-            beyond = "<" if order.descending else ">"
-            where += f" AND ({key} {beyond} :after_key OR ({key} = :after_key AND c.id > :after_id))"
-            params.update(after_key=after.key, after_id=after.id)
-        rows = await self._fetchall(
-            f"""SELECT {COMMENT_COLUMNS}, {key} AS sort_key
-                FROM {COMMENT_FROM} JOIN sites s ON s.id = c.site_id
-                WHERE {where} ORDER BY sort_key {direction}, c.id ASC LIMIT :limit""", params)
-        return [QueueRow(comment=_comment(r), sort_key=float(r[-1])) for r in rows]
+        """Index range scans merged by :mod:`.queue_reads`, not a sort of the queue."""
+        if query_filter.site_ids is not None and not query_filter.site_ids:
+            return []
+        sites = await self._queue_sites(query_filter.site_ids, order, model_bands)
+        params: dict[str, Any] = {}
+        where = queue_where(
+            self._filter_sql(replace(query_filter, site_ids=None), params, with_status=True),
+            query_filter.status, order)
+        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
+
+        return await read_queue_page(query_filter, order=order, after=after, limit=limit,
+                                     sites=sites, source=source, where=where, params=params,
+                                     typed=False, fetch=self._fetchall,
+                                     comments=self.get_comments)
+
+    async def _queue_sites(self, site_ids: tuple[int, ...] | None, order: Order,
+                           model_bands: Bands) -> dict[int, Bands | None]:
+        """The sites in scope, with their bands when *order* needs them."""
+        if site_ids is not None and order is not Order.UNCERTAIN:
+            return dict.fromkeys(site_ids)
+        params: dict[str, Any] = {}
+        where = ""
+        if site_ids is not None:
+            where = "WHERE id IN (SELECT value FROM json_each(:site_ids))"
+            params["site_ids"] = json.dumps(list(site_ids))
+        rows = await self._fetchall(f"SELECT id, approve_below, reject_above FROM sites {where}",
+                                    params)
+        return bands_by_site(rows, model_bands)
 
     async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
         params: dict[str, Any] = {}
         where = self._filter_sql(query_filter, params, with_status=False)
-        statuses = _in_list("queue_status", QUEUE_STATUSES, params)
+        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
         rows = await self._fetchall(
-            f"""SELECT c.status, COUNT(*) FROM {COMMENT_FROM}
-                WHERE {where} AND c.status IN ({statuses}) GROUP BY c.status""", params)
+            f"""SELECT c.status, COUNT(*) FROM {source}
+                WHERE {where} AND {QUEUE_ROWS} GROUP BY c.status""", params)
         counts = dict.fromkeys(QUEUE_STATUSES, 0)
         counts.update({status: n for status, n in rows})
         return counts
