@@ -93,18 +93,35 @@ def cli(env: dict, *args: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-async def seed_thread(port: int, key: str, n: int) -> None:
-    """Published comments in thread ``seeded`` (English ham on an auto site)."""
+async def seed_thread(port: int, key: str, token: str, n: int) -> None:
+    """*n* published comments in thread ``seeded``: posted as English ham on an
+    auto site, then those the model sent to review approved by a moderator, so
+    the public read returns a full page whatever the model's thresholds."""
     texts = ["Thank you for this clear article about the new library, the photos are lovely.",
              "I enjoyed the interview with the mayor and hope you follow up next month.",
              "Good analysis of the budget, the school figures deserve more attention though."]
+    base = f"http://127.0.0.1:{port}"
+    held = []
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as session:
         for i in range(n):
             payload = {"thread": {"id": "seeded", "url": "https://blog.example/seeded", "title": "Seeded"},
                        "author": {"name": f"Reader {i}", "email": f"seed{i}@example.org"},
                        "body": f"{texts[i % 3]} ({i})", "client": {"ip": f"192.0.2.{i % 250}"}}
-            async with session.post(f"http://127.0.0.1:{port}/v1/comments", json=payload) as response:
+            async with session.post(f"{base}/v1/comments", json=payload) as response:
                 response.raise_for_status()
+                answer = await response.json()
+                if answer["status"] != "published":
+                    held.append(answer["id"])
+    if held:
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session:
+            async with session.post(f"{base}/v1/review/decisions", json={
+                    "ids": held, "action": "approve", "expected_status": "pending"}) as response:
+                response.raise_for_status()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/v1/sites/blog/threads/seeded/comments?limit={n}") as response:
+            published = len((await response.json())["items"])
+    if published != n:
+        raise SystemExit(f"seeding left {published} of {n} comments published")
 
 
 def main() -> int:
@@ -137,7 +154,7 @@ def main() -> int:
     try:
         wait_for_port(hello_port, hello)
         wait_for_port(port, server)
-        asyncio.run(seed_thread(port, key_en, 50))
+        asyncio.run(seed_thread(port, key_en, token, 50))
         base = f"http://127.0.0.1:{port}"
         s = args.seconds
         print(f"benchmark: {s}s per scenario, database {env['MODERATION_DATABASE_URL']}", file=sys.stderr)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Status(str, enum.Enum):
@@ -131,6 +132,17 @@ class NewComment:
     ip_full: str
     user_agent: str
     referrer: str
+    created_at: float
+
+
+class PublicComment(NamedTuple):
+    """What a public answer may say about a comment, and all the store reads for
+    one: e-mail, IP and score are not even loaded on the public path."""
+
+    id: int
+    parent_id: int | None
+    author_name: str
+    body: str
     created_at: float
 
 

@@ -3,11 +3,12 @@ time formatting and the public view of a comment."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from aiohttp import web
 
 from ..credentials import bearer_token, hash_secret
-from ..domain import Comment, Site
+from ..domain import Comment, PublicComment, Site
 from ..errors import ApiError, FieldError, not_found, unauthorized
 from ..keys import SITE, SITES, STORE
 
@@ -15,16 +16,20 @@ from ..keys import SITE, SITES, STORE
 PUBLIC_COMMENT_FIELDS = ("id", "parent_id", "author_name", "body", "created_at")
 
 
+@functools.lru_cache(maxsize=16_384)
 def iso(timestamp: float | None) -> str | None:
+    """UTC ISO 8601 to the millisecond: ``2026-11-28T21:33:36.123Z``. Remembers
+    recent answers: a public page formats one per comment, and the same pages
+    are read again and again."""
     if timestamp is None:
         return None
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def public_comment(comment: Comment) -> dict:
-    view = {"id": comment.id, "parent_id": comment.parent_id, "author_name": comment.author_name,
+def public_comment(comment: Comment | PublicComment) -> dict:
+    """The public view of a comment: :data:`PUBLIC_COMMENT_FIELDS`, nothing else."""
+    return {"id": comment.id, "parent_id": comment.parent_id, "author_name": comment.author_name,
             "body": comment.body, "created_at": iso(comment.created_at)}
-    return {name: view[name] for name in PUBLIC_COMMENT_FIELDS}
 
 
 async def authenticate_site(request: web.Request) -> Site:

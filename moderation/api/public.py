@@ -37,7 +37,7 @@ async def thread_comments(request: web.Request) -> web.Response:
     async with _unknown_site_first(request):
         limit = int_param(request, "limit", 50, 1, MAX_PAGE)
         after = int_param(request, "after", 0, 0, 2**53)
-    comments = await request.app[STORE].site_thread_comments(
+    comments = await request.app[STORE].public_thread_page(
         request.match_info["site"], thread, after_id=after, limit=limit + 1)
     if comments is None:
         raise not_found()

@@ -11,7 +11,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import AuditEvent, Comment, Moderator, NewComment, Site, ThreadCount
+from ..domain import AuditEvent, Comment, Moderator, NewComment, PublicComment, Site, ThreadCount
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.queue import Cursor, Order, QueueFilter
@@ -345,16 +345,18 @@ class Store(abc.ABC):
         """Threads with the most comments published since *since*, most first."""
 
     # -- public reads by site name (the websites' pages): None when no site has that name
-    async def site_thread_comments(self, site_name: str, thread_ext_id: str, *, after_id: int,
-                                   limit: int) -> list[Comment] | None:
-        """:meth:`thread_comments` of the site named *site_name*, or None.
+    async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
+                                 limit: int) -> list[PublicComment] | None:
+        """:meth:`thread_comments` of the site named *site_name*, reduced to their
+        public fields, or None when no site has that name.
 
-        This default looks the site up, then reads; a backend whose every call
-        is a network round trip answers both in one query."""
+        This default looks the site up, then reads; backends override it with
+        one query that loads the public columns only."""
         site = await self.site_by_name(site_name)
         if site is None:
             return None
-        return await self.thread_comments(site.id, thread_ext_id, after_id=after_id, limit=limit)
+        comments = await self.thread_comments(site.id, thread_ext_id, after_id=after_id, limit=limit)
+        return [PublicComment(c.id, c.parent_id, c.author_name, c.body, c.created_at) for c in comments]
 
     async def site_published_counts(self, site_name: str,
                                     thread_ext_ids: list[str]) -> dict[str, int] | None:

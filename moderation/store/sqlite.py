@@ -22,8 +22,8 @@ from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from ..domain import (ERASED_AUTHOR, AuditEvent, Comment, Mode, Moderator, NewComment, Role, Site,
-                      Status, ThreadCount)
+from ..domain import (ERASED_AUTHOR, AuditEvent, Comment, Mode, Moderator, NewComment, PublicComment,
+                      Role, Site, Status, ThreadCount)
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
@@ -322,6 +322,19 @@ class SQLiteStore(Store):
                 WHERE t.site_id = ? AND t.ext_id = ? AND c.status = 'published' AND c.id > ?
                 ORDER BY c.id LIMIT ?""", (site_id, thread_ext_id, after_id, limit))
         return [_comment(r) for r in rows]
+
+    async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
+                                 limit: int) -> list[PublicComment] | None:
+        # One statement, one trip to the reader thread: no row means no such site,
+        # one row of NULLs beside its id a site with nothing to show.
+        rows = await self._fetchall(
+            """SELECT s.id, c.id, c.parent_id, c.author_name, c.body, c.created_at FROM sites s
+               LEFT JOIN threads t ON t.site_id = s.id AND t.ext_id = ?
+               LEFT JOIN comments c ON c.thread_id = t.id AND c.status = 'published' AND c.id > ?
+               WHERE s.name = ? ORDER BY c.id LIMIT ?""", (thread_ext_id, after_id, site_name, limit))
+        if not rows:
+            return None
+        return [PublicComment(*r[1:]) for r in rows if r[1] is not None]
 
     async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
         counts = dict.fromkeys(thread_ext_ids, 0)

@@ -1,6 +1,6 @@
 """Public reads (thread pages, counts, top threads), model upkeep (pending,
 rescore) and the review page's thread context."""
-from moderation.domain import Status
+from moderation.domain import PublicComment, Status
 
 from .conftest import T0, add
 
@@ -39,7 +39,7 @@ async def test_top_threads_by_comments_published_since_then_by_latest(store, sit
     assert [t.thread_id for t in await store.top_threads(site.id, since=T0, limit=1)] == ["b"]
 
 
-async def test_public_reads_by_site_name_are_the_reads_by_id_and_none_for_no_such_site(store, site):
+async def test_public_reads_by_site_name_are_the_public_fields_of_the_reads_by_id(store, site):
     other = await store.create_site(name="blog", url="u", lang="fr", mode="pre", key_hash="kb", now=T0)
     ids = [await add(store, site.id, thread="a", status=Status.PUBLISHED, created_at=T0 + i)
            for i in range(4)]
@@ -47,11 +47,13 @@ async def test_public_reads_by_site_name_are_the_reads_by_id_and_none_for_no_suc
     await add(store, site.id, thread="b", status=Status.PUBLISHED, created_at=T0 + 9)
     await add(store, other.id, thread="a", status=Status.PUBLISHED)         # another site
     for after, limit in ((0, 3), (ids[2], 3), (0, 100), (ids[3], 3)):
-        by_name = await store.site_thread_comments("journal", "a", after_id=after, limit=limit)
-        assert by_name == await store.thread_comments(site.id, "a", after_id=after, limit=limit)
-    assert [c.id for c in await store.site_thread_comments("journal", "a", after_id=0, limit=3)] == ids[:3]
-    assert await store.site_thread_comments("journal", "nothing", after_id=0, limit=3) == []
-    assert await store.site_thread_comments("Journal", "a", after_id=0, limit=3) is None   # names are exact
+        by_name = await store.public_thread_page("journal", "a", after_id=after, limit=limit)
+        by_id = await store.thread_comments(site.id, "a", after_id=after, limit=limit)
+        assert by_name == [PublicComment(c.id, c.parent_id, c.author_name, c.body, c.created_at)
+                           for c in by_id]
+    assert [c.id for c in await store.public_thread_page("journal", "a", after_id=0, limit=3)] == ids[:3]
+    assert await store.public_thread_page("journal", "nothing", after_id=0, limit=3) == []
+    assert await store.public_thread_page("Journal", "a", after_id=0, limit=3) is None   # names are exact
     asked = ["a", "b", "zz", "b-not"]
     assert await store.site_published_counts("journal", asked) == {"a": 4, "b": 1, "zz": 0, "b-not": 0}
     assert await store.site_published_counts("blog", asked) == {"a": 1, "b": 0, "zz": 0, "b-not": 0}
