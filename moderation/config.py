@@ -67,6 +67,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site_cache_seconds", 5.0, float,
             "How long a server remembers the site behind an API key: a site changed on the "
             "command line (thresholds, mode) takes effect within this time. 0 turns it off."),
+    Setting("public_cache_seconds", 1.0, float,
+            "How long each server keeps a public answer (thread pages, counts, top threads) and "
+            "the Cache-Control max-age it sends: a new comment shows within this time. 0 turns it off."),
     Setting("scoring_batch_max", 64, int, "Most texts scored in one model call."),
     Setting("scoring_batch_wait_ms", 2.0, float,
             "How long the scorer waits to gather concurrent texts into one batch when idle."),

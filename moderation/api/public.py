@@ -5,19 +5,49 @@ only: e-mail, IP, user agent and score never appear here.
 """
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from aiohttp import web
 
 from ..errors import ApiError, FieldError, not_found
-from ..keys import STORE
+from ..keys import PUBLIC_ANSWERS, STORE
+from .answer_cache import AnswerCache
 from .common import int_param, public_comment, site_by_name
 
 MAX_THREADS_PER_COUNT = 100
 MAX_PAGE = 200
 CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _public_headers(cache: AnswerCache) -> dict[str, str]:
+    if cache.seconds <= 0:
+        return CORS
+    return {**CORS, "Cache-Control": f"public, max-age={max(1, round(cache.seconds))}"}
+
+
+def cached(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
+    """Serves a public read from the app's :class:`AnswerCache` when it holds the
+    answer to the same path and query, else asks *handler* and keeps its 200s."""
+
+    @functools.wraps(handler)
+    async def serve(request: web.Request) -> web.StreamResponse:
+        cache = request.app[PUBLIC_ANSWERS]
+        key = request.path_qs
+        body = cache.get(key)
+        if body is not None:
+            return web.Response(body=body, content_type="application/json",
+                                headers=_public_headers(cache))
+        response = await handler(request)
+        if response.status == 200 and isinstance(response, web.Response):
+            cache.put(key, response.body)
+        response.headers.update(_public_headers(cache))
+        return response
+
+    return serve
 
 
 @asynccontextmanager
@@ -32,6 +62,7 @@ async def _unknown_site_first(request: web.Request) -> AsyncIterator[None]:
         raise
 
 
+@cached
 async def thread_comments(request: web.Request) -> web.Response:
     thread = request.match_info["thread"]
     async with _unknown_site_first(request):
@@ -49,6 +80,7 @@ async def thread_comments(request: web.Request) -> web.Response:
     }, headers=CORS)
 
 
+@cached
 async def counts(request: web.Request) -> web.Response:
     async with _unknown_site_first(request):
         threads = list(dict.fromkeys(request.query.getall("thread", [])))
@@ -61,6 +93,7 @@ async def counts(request: web.Request) -> web.Response:
     return web.json_response({"counts": result}, headers=CORS)
 
 
+@cached
 async def top_threads(request: web.Request) -> web.Response:
     async with _unknown_site_first(request):
         days = int_param(request, "days", 7, 1, 365)
