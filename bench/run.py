@@ -8,7 +8,7 @@ Needs ``wrk`` (Debian: ``apt-get install wrk``). Starts its own servers on free
 ports with a fresh database (SQLite in a temporary directory unless
 --database-url names one), rate limits switched off, and prints a Markdown
 table: requests/s, p50, p99, errors, the server's CPU, and the ratio to the
-hello-world. Every run is bounded by --seconds per scenario.
+hello-world. Every run is bounded by --seconds per scenario, after a 2 s warm-up.
 """
 from __future__ import annotations
 
@@ -75,8 +75,13 @@ def wrk(url: str, connections: int, seconds: int, script: str, env: dict) -> dic
     raise SystemExit(f"wrk printed no summary:\n{output}")
 
 
+WARMUP_SECONDS = 2
+"""Each scenario first runs this long unmeasured: connections open, caches fill."""
+
+
 def measure(name: str, pid: int, url: str, connections: int, seconds: int, script: str,
             env: dict) -> dict:
+    wrk(url, connections, WARMUP_SECONDS, script, env)
     cpu_before, wall_before = process_tree_cpu_seconds(pid), time.monotonic()
     result = wrk(url, connections, seconds, script, env)
     cpu = (process_tree_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
