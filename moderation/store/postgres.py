@@ -62,6 +62,59 @@ _ANSWER_SQL = ("SELECT request_hash, status_code, answer, comment_id FROM idempo
                "WHERE site_id = :site AND key = :key")
 
 
+# A new comment with its thread, first audit event and full IP, in one statement
+# (data-modifying CTEs: atomic without a transaction); the comment's id.
+#
+# The thread: ``found`` is a plain read of the row when it exists and names what
+# the comment names (an empty url or title names nothing). Only otherwise, new
+# or renamed, does ``upserted`` write it, its row lock then held until the
+# comment commits; so a busy thread's comments do not queue on its row.
+# Two first comments of a new thread at once: the second's INSERT waits for the
+# first's commit, then updates (ON CONFLICT) the row it could not see. Outbox rows
+# come from the trigger on ``comments`` (migration 0005), as for any insert.
+_INSERT_COMMENT = """
+WITH found AS (
+  SELECT id FROM threads WHERE site_id = :site AND ext_id = :ext_id
+    AND (:url = '' OR url = :url) AND (:title = '' OR title = :title)
+), upserted AS (
+  INSERT INTO threads (site_id, ext_id, url, title, created_at)
+  SELECT :site, :ext_id, :url, :title, :now WHERE NOT EXISTS (SELECT FROM found)
+  ON CONFLICT (site_id, ext_id) DO UPDATE SET
+    url = CASE WHEN excluded.url <> '' THEN excluded.url ELSE threads.url END,
+    title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE threads.title END
+  RETURNING id
+), new_comment AS (
+  INSERT INTO comments (site_id, thread_id, parent_id, status, author_name, author_email,
+    body, body_hash, language, spam_score, model_version, reasons, ip_prefix, user_agent,
+    referrer, created_at, updated_at, published_at)
+  VALUES (:site, (SELECT id FROM found UNION ALL SELECT id FROM upserted), :parent, :status,
+    :name, :email, :body, :body_hash, :language, :score, :model, :reasons, :ip_prefix,
+    :user_agent, :referrer, :now, :now, :published_at::float8)
+  RETURNING id
+), audit AS (
+  INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
+    model_version, spam_score)
+  SELECT id, :now, 'intake', 'submit', NULL, :status, :reason, :model, :score FROM new_comment
+), ip AS (
+  INSERT INTO client_ips (comment_id, ip, created_at)
+  SELECT id, :ip, :now FROM new_comment WHERE :ip <> ''
+)
+SELECT id FROM new_comment"""
+
+
+def _insert_params(c: NewComment) -> dict[str, Any]:
+    reasons = [r.value for r in c.reasons]
+    return {
+        "site": c.site_id, "ext_id": c.thread.id, "url": c.thread.url, "title": c.thread.title,
+        "parent": c.parent_id, "status": c.status.value, "name": c.author_name,
+        "email": c.author_email, "body": c.body, "body_hash": c.body_hash,
+        "language": c.language, "score": c.spam_score, "model": c.model_version,
+        "reasons": reasons, "reason": ",".join(reasons), "ip_prefix": c.ip_prefix,
+        "ip": c.ip_full, "user_agent": c.user_agent, "referrer": c.referrer,
+        "now": c.created_at,
+        "published_at": c.created_at if c.status is Status.PUBLISHED else None}
+
+
 # The public reads, each written once for a site given by id (``{site}`` is
 # ``:site``) and by name (``s.id`` of ``sites s``, joined in the same query).
 _THREAD_PAGE = f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
@@ -213,71 +266,37 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
 
     async def insert_comment(self, comment: NewComment,
                              idempotency: IdempotencyRecord | None = None) -> InsertResult:
+        """Without a key: one statement (:data:`_INSERT_COMMENT`), atomic on its own,
+        so one round trip and no transaction. With a key: a transaction around the
+        same statement, between the look-up and the recording of the key."""
+        if idempotency is None:
+            return InsertResult(comment_id=await self._fetchval(
+                _INSERT_COMMENT, _insert_params(comment)))
         try:
             async with self._transaction() as db:
-                return await self._insert(db, comment, idempotency)
+                return await self._insert_keyed(db, comment, idempotency)
         except _KeyTaken as taken:
             return InsertResult(comment_id=taken.answer.answer["id"], replay=taken.answer)
 
     @staticmethod
-    async def _insert(db: asyncpg.Connection, c: NewComment,
-                      idempotency: IdempotencyRecord | None) -> InsertResult:
-        key = {"site": c.site_id, "key": idempotency.key} if idempotency is not None else None
-        if key is not None:
-            previous = _answer(await fetchrow(db, _ANSWER_SQL, key))
-            if previous is not None:
-                return InsertResult(comment_id=previous.answer["id"], replay=previous)
-        thread_params = {"site": c.site_id, "ext_id": c.thread.id, "url": c.thread.url,
-                         "title": c.thread.title, "now": c.created_at}
-        thread = await fetchrow(db, "SELECT id, url, title FROM threads "
-                                    "WHERE site_id = :site AND ext_id = :ext_id", thread_params)
-        if thread is None or c.thread.url not in ("", thread[1]) or c.thread.title not in ("", thread[2]):
-            # New or renamed: the upsert locks the thread row until we commit, so it is
-            # skipped when nothing changes (a busy thread's comments do not queue on it).
-            thread = await fetchrow(db, """
-                INSERT INTO threads (site_id, ext_id, url, title, created_at)
-                VALUES (:site, :ext_id, :url, :title, :now)
-                ON CONFLICT (site_id, ext_id) DO UPDATE SET
-                  url = CASE WHEN excluded.url <> '' THEN excluded.url ELSE threads.url END,
-                  title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE threads.title END
-                RETURNING id""", thread_params)
-        reasons = [r.value for r in c.reasons]
-        comment_id = (await fetchrow(db, """
-            INSERT INTO comments (site_id, thread_id, parent_id, status, author_name, author_email,
-              body, body_hash, language, spam_score, model_version, reasons, ip_prefix, user_agent,
-              referrer, created_at, updated_at, published_at)
-            VALUES (:site, :thread, :parent, :status, :name, :email, :body, :body_hash, :language,
-              :score, :model, :reasons, :ip_prefix, :user_agent, :referrer, :now, :now,
-              :published_at::float8)
-            RETURNING id""", {
-            "site": c.site_id, "thread": thread[0], "parent": c.parent_id, "status": c.status.value,
-            "name": c.author_name, "email": c.author_email, "body": c.body,
-            "body_hash": c.body_hash, "language": c.language, "score": c.spam_score,
-            "model": c.model_version, "reasons": reasons, "ip_prefix": c.ip_prefix,
-            "user_agent": c.user_agent, "referrer": c.referrer, "now": c.created_at,
-            "published_at": c.created_at if c.status is Status.PUBLISHED else None}))[0]
-        await execute(db, """
-            INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
-              model_version, spam_score)
-            VALUES (:id, :now, 'intake', 'submit', NULL, :status, :reason, :model, :score)""", {
-            "id": comment_id, "now": c.created_at, "status": c.status.value,
-            "reason": ",".join(reasons), "model": c.model_version, "score": c.spam_score})
-        if c.ip_full:
-            await execute(db, "INSERT INTO client_ips (comment_id, ip, created_at) "
-                              "VALUES (:id, :ip, :now)",
-                          {"id": comment_id, "ip": c.ip_full, "now": c.created_at})
-        if key is not None:
-            recorded = await fetchrow(db, """
-                INSERT INTO idempotency_keys (site_id, key, request_hash, comment_id, status_code,
-                  answer, created_at)
-                VALUES (:site, :key, :hash, :id, :code, :answer, :now)
-                ON CONFLICT (site_id, key) DO NOTHING RETURNING 1""", {
-                **key, "hash": idempotency.request_hash, "id": comment_id,
-                "code": idempotency.status_code, "answer": idempotency.answer, "now": c.created_at})
-            if recorded is None:
-                # Another transaction recorded the key while we worked and has committed
-                # (ON CONFLICT waited for it): this statement's snapshot sees its answer.
-                raise _KeyTaken(_answer(await fetchrow(db, _ANSWER_SQL, key)))
+    async def _insert_keyed(db: asyncpg.Connection, c: NewComment,
+                            idempotency: IdempotencyRecord) -> InsertResult:
+        key = {"site": c.site_id, "key": idempotency.key}
+        previous = _answer(await fetchrow(db, _ANSWER_SQL, key))
+        if previous is not None:
+            return InsertResult(comment_id=previous.answer["id"], replay=previous)
+        comment_id = (await fetchrow(db, _INSERT_COMMENT, _insert_params(c)))[0]
+        recorded = await fetchrow(db, """
+            INSERT INTO idempotency_keys (site_id, key, request_hash, comment_id, status_code,
+              answer, created_at)
+            VALUES (:site, :key, :hash, :id, :code, :answer, :now)
+            ON CONFLICT (site_id, key) DO NOTHING RETURNING 1""", {
+            **key, "hash": idempotency.request_hash, "id": comment_id,
+            "code": idempotency.status_code, "answer": idempotency.answer, "now": c.created_at})
+        if recorded is None:
+            # Another transaction recorded the key while we worked and has committed
+            # (ON CONFLICT waited for it): this statement's snapshot sees its answer.
+            raise _KeyTaken(_answer(await fetchrow(db, _ANSWER_SQL, key)))
         return InsertResult(comment_id=comment_id)
 
     async def is_published_in_thread(self, site_id: int, thread_ext_id: str, comment_id: int) -> bool:

@@ -54,6 +54,37 @@ async def test_a_later_comment_refreshes_the_thread_unless_it_names_nothing(stor
     assert (comment.thread_url, comment.thread_title) == ("https://new", "New")
 
 
+async def test_a_later_comment_may_rename_the_title_or_move_the_url_alone(store, site):
+    first = await add(store, site.id, thread="a", url="https://a", title="Old")
+    await add(store, site.id, thread="a", url="https://a", title="New")
+    comment = await store.get_comment(first)
+    assert (comment.thread_url, comment.thread_title) == ("https://a", "New")
+    await add(store, site.id, thread="a", url="https://b", title="")
+    comment = await store.get_comment(first)
+    assert (comment.thread_url, comment.thread_title) == ("https://b", "New")
+    second = await add(store, site.id, thread="a", url="https://b", title="New")   # nothing new
+    assert (await store.get_comment(second)).thread_title == "New"
+    other = await add(store, site.id, thread="b", url="", title="")       # a thread without either
+    assert ((await store.get_comment(other)).thread_url, (await store.get_comment(other)).thread_title) == (
+        "", "")
+
+
+async def test_first_comments_of_a_new_thread_at_once_all_land_in_it(store, open_stores, site):
+    instances = [store, *[await open_stores() for _ in range(3)]]
+    for round_ in range(5):
+        thread = f"new-{round_}"
+        ids = await asyncio.gather(*(
+            add(s, site.id, thread=thread, status=Status.PUBLISHED, body=f"{round_} from {i}",
+                title=f"Title {i % 2}")
+            for i, s in enumerate(instances * 2)))
+        assert len(set(ids)) == len(instances) * 2
+        page = await store.thread_comments(site.id, thread, after_id=0, limit=100)
+        assert sorted(c.id for c in page) == sorted(ids)
+        assert {c.thread_title for c in page} in ({"Title 0"}, {"Title 1"})    # one thread row
+        for comment_id in ids:
+            assert len(await store.audit_trail(comment_id)) == 1
+
+
 async def test_an_idempotency_key_is_answered_once_and_replayed_after(store, site):
     answer = {"status": "pending", "reasons": ["model_uncertain"], "spam_score": 0.5}
     record = IdempotencyRecord("key-1", "hash-1", 202, answer)

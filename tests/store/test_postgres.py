@@ -4,7 +4,6 @@ interpreters, as on several hosts) sharing one database."""
 import asyncio
 import multiprocessing
 import sqlite3
-from collections import Counter
 
 import asyncpg
 import pytest
@@ -136,8 +135,8 @@ async def test_deciders_in_separate_processes_one_winner_per_comment(postgres_ur
             assert [(e.action, e.actor) for e in trail][1:] == [(e.action, winner[0]) for e in trail[1:]]
             assert len(trail) == 2
             assert (await store.get_comment(comment_id)).status.value == winner[3]
-        # Every process won some: the race was real.
-        assert len(Counter(o[0] for o in outcomes if o[2] == DECIDED)) > 1
+        # Which process wins which comment is up to the scheduler (on a busy machine
+        # one may decide all 60 before the others start): only the above is asserted.
     finally:
         await store.close()
 
