@@ -49,7 +49,7 @@ async def _scoring_context(app: web.Application):
         log.info("model %s loaded", bundle.version)
     except ModelError as exc:
         log.error("no usable model, every comment goes to review: %s", exc)
-    # langdetect loads its profiles on first use (~250 ms): pay that before traffic.
+    # Language profiles load on first use (~0.4 s): pay that before traffic.
     await loop.run_in_executor(executor, detect_language, "warming up the language profiles")
     app[keys.EXECUTOR] = executor
     app[keys.MODELS] = holder

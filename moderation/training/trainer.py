@@ -44,7 +44,7 @@ video) and lowered held-out ROC AUC on two of three videos. At 0.1 it helps."""
 TRAINING_LANGUAGE_MIN_ROWS = 100
 TRAINING_LANGUAGE_MIN_SHARE = 0.02
 """A detected language counts as a training language with at least this many rows
-and this share of them; below that it is langdetect noise on short texts."""
+and this share of them; below that it is detection noise on short texts."""
 VERIFY_ROWS = 200
 TRAINING_STEPS = 6
 
