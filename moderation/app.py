@@ -13,7 +13,7 @@ from aiohttp import web
 
 from . import keys
 from .api.admin import reload_current_model
-from .api.answer_cache import AnswerCache
+from .ttlcache import TTLCache
 from .api.routes import add_routes
 from .metrics import count_moderator_decisions, metrics_middleware
 from .middlewares import error_middleware, page_headers_middleware, request_id_middleware
@@ -89,7 +89,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app[keys.TEMPLATES] = build_templates()
     app[keys.SIGNIN_LIMITER] = SigninLimiter(settings.signin_failures_per_minute)
     app[keys.SITES] = SiteCache(settings.site_cache_seconds)
-    app[keys.PUBLIC_ANSWERS] = AnswerCache(settings.public_cache_seconds)
+    app[keys.PUBLIC_ANSWERS] = TTLCache(settings.public_cache_seconds)
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_scoring_context)
     app.cleanup_ctx.append(webhook_context)   # delivers the outbox; never on a request's path

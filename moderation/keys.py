@@ -17,7 +17,7 @@ EXECUTOR = web.AppKey("executor", Executor)  # CPU work: scoring, model loading
 TEMPLATES = web.AppKey("templates", Any)    # jinja2.Environment of the /moderate pages
 SIGNIN_LIMITER = web.AppKey("signin_limiter", Any)  # web.session.SigninLimiter
 SITES = web.AppKey("sites", Any)            # sitecache.SiteCache: sites by key hash
-PUBLIC_ANSWERS = web.AppKey("public_answers", Any)  # api.answer_cache.AnswerCache
+PUBLIC_ANSWERS = web.AppKey("public_answers", Any)  # ttlcache.TTLCache of public answer bodies
 
 # per-request values
 REQUEST_ID = web.RequestKey("request_id", str)

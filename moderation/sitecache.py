@@ -18,23 +18,21 @@ import time
 from collections.abc import Awaitable, Callable
 
 from .domain import Site
+from .ttlcache import TTLCache
 
 
 class SiteCache:
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._seconds = seconds
-        self._clock = clock
-        self._sites: dict[str, tuple[float, Site]] = {}
+        self._sites = TTLCache(seconds, clock=clock)
 
     async def by_key_hash(self, key_hash: str,
                           fetch: Callable[[str], Awaitable[Site | None]]) -> Site | None:
-        now = self._clock()
-        known = self._sites.get(key_hash)
-        if known is not None and now - known[0] < self._seconds:
-            return known[1]
+        site = self._sites.get(key_hash)
+        if site is not None:
+            return site
         site = await fetch(key_hash)
         if site is None:
-            self._sites.pop(key_hash, None)
-        elif self._seconds > 0:
-            self._sites[key_hash] = (now, site)
+            self._sites.discard(key_hash)
+        else:
+            self._sites.put(key_hash, site)
         return site

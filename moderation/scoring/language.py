@@ -194,25 +194,19 @@ def text_ngrams(prepared: str) -> list[str]:
 
 
 WORD_CACHE_SIZE = 50_000
-"""Padded words whose log-likelihood vector is kept (about 0.5 kB each); the cache
-empties when full. Words repeat across comments far more than texts do."""
-_word_log_likelihoods: dict[str, np.ndarray | None] = {}
+"""Padded words whose log-likelihood vector is kept (about 0.5 kB each, least
+recently used first out). Words repeat across comments far more than texts do."""
 
 
-def _word_log_likelihood(padded: str, table: Profiles) -> np.ndarray | None:
+@functools.lru_cache(maxsize=WORD_CACHE_SIZE)
+def _word_log_likelihood(padded: str) -> np.ndarray | None:
     """Sum over the word's n-grams of their log-probabilities per language, or
-    None when no profile knows any of them. Cached: texts are sums of words."""
-    try:
-        return _word_log_likelihoods[padded]
-    except KeyError:
-        pass
+    None when no profile knows any of them. Cached: texts are sums of words.
+    The array is shared between callers: never modify it."""
+    table = profiles()
     find = table.vocabulary.get
     rows = [row for row in map(find, _word_windows(padded)) if row is not None]
-    vector = table.log_probs[rows].sum(axis=0, dtype=np.float64) if rows else None
-    if len(_word_log_likelihoods) >= WORD_CACHE_SIZE:
-        _word_log_likelihoods.clear()
-    _word_log_likelihoods[padded] = vector
-    return vector
+    return table.log_probs[rows].sum(axis=0, dtype=np.float64) if rows else None
 
 
 # --- detection ---------------------------------------------------------------
@@ -239,7 +233,7 @@ def detect_normalized_languages(normalized_texts: Sequence[str]) -> list[str]:
         if not _has_enough_letters(text):
             continue
         words = [vector for word in _padded_words(prepare_text(text))
-                 if (vector := _word_log_likelihood(word, table)) is not None]
+                 if (vector := _word_log_likelihood(word)) is not None]
         if words:
             offsets.append(len(vectors))
             owners.append(position)

@@ -15,13 +15,14 @@ Contract:
   that directly skips scikit-learn's per-call input validation and sparse-matrix
   assembly, which cost several times the arithmetic for the few short texts of
   a scoring batch.
-- The fitted pipeline is only read, never modified. A scorer keeps a cache of
-  recent words' character n-gram columns (entries are only added, or all
-  dropped at once); it is safe to share between threads.
+- The fitted pipeline is only read, never modified. A scorer keeps an LRU
+  cache of recent words' character n-gram columns; it is safe to share
+  between threads.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,7 +41,7 @@ from moderation.scoring.features import (
 
 
 WORD_CACHE_SIZE = 50_000
-"""Words whose character n-gram columns are kept; the cache empties when full."""
+"""Words whose character n-gram columns are kept, least recently used first out."""
 
 
 class UnsupportedPipeline(ValueError):
@@ -61,7 +62,8 @@ class _NgramBlock:
         # words' sets, and words repeat across comments far more than texts do.
         self._by_word = vectorizer.analyzer == "char_wb"
         self._preprocess = vectorizer.build_preprocessor()
-        self._word_columns: dict[str, frozenset[int]] = {}
+        self._word_columns = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
+            lambda word: frozenset(self._columns_of(word)))
         # The block weight scales x; the L2 norm is taken before it.
         self.idf_times_coef = idf * coef * weight
         self.idf_squared = idf * idf
@@ -74,16 +76,7 @@ class _NgramBlock:
     def _columns(self, body: str) -> set[int]:
         if not self._by_word:
             return self._columns_of(body)
-        cache = self._word_columns
-        present: set[int] = set()
-        for word in self._preprocess(body).split():
-            columns = cache.get(word)
-            if columns is None:
-                if len(cache) >= WORD_CACHE_SIZE:
-                    cache.clear()
-                columns = cache[word] = frozenset(self._columns_of(word))
-            present |= columns
-        return present
+        return set().union(*map(self._word_columns, self._preprocess(body).split()))
 
     def margins(self, bodies: Sequence[str]) -> np.ndarray:
         columns: list[int] = []

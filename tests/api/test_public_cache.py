@@ -2,8 +2,6 @@
 within the window, the new comment after it; errors are never kept."""
 import asyncio
 
-from moderation.api.answer_cache import AnswerCache
-
 from ..conftest import add_site
 from ..toy_model import HAM_TEXTS
 from .test_public import post
@@ -48,19 +46,3 @@ async def test_zero_keeps_nothing_and_sends_no_max_age(app_client):
     assert "Cache-Control" not in (await client.get(THREAD)).headers
     await post(client, key, "a1", HAM_TEXTS[0], 0)
     assert len((await (await client.get(THREAD)).json())["items"]) == 1
-
-
-def test_a_full_cache_drops_expired_answers_first_then_all():
-    now = [0.0]
-    cache = AnswerCache(10, max_entries=3, clock=lambda: now[0])
-    cache.put("a", b"1")
-    now[0] = 5
-    cache.put("b", b"2")
-    cache.put("c", b"3")
-    now[0] = 11            # "a" has expired, "b" and "c" have not
-    cache.put("d", b"4")
-    assert (cache.get("a"), cache.get("b"), cache.get("d")) == (None, b"2", b"4")
-    cache.put("e", b"5")   # full of live answers: start again
-    assert (cache.get("b"), cache.get("c"), cache.get("e")) == (None, None, b"5")
-    now[0] = 21
-    assert cache.get("e") is None
