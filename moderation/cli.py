@@ -44,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("name")
     tune.add_argument("--approve-below", type=float, help="publish below this spam score")
     tune.add_argument("--reject-above", type=float, help="hold as spam at or above this score")
+    tune.add_argument("--from-labels", action="store_true",
+                      help="choose both on the site's own moderator labels scored by the current "
+                           "model (needs 200 ham and 50 spam), and show their rates beside those "
+                           "of the thresholds in effect")
+    tune.add_argument("--max-ham-to-spam", type=float, metavar="SHARE",
+                      help="with --from-labels: largest share of ham held as spam (default 0.005)")
+    tune.add_argument("--max-spam-published", type=float, metavar="SHARE",
+                      help="with --from-labels: largest share of spam published (default 0.02)")
+    tune.add_argument("--dry-run", action="store_true",
+                      help="with --from-labels: show the thresholds, store nothing")
 
     moderator = commands.add_parser("moderator", help="people who work the review queue")
     moderator_commands = moderator.add_subparsers(dest="moderator_command", required=True)
@@ -141,7 +151,7 @@ async def _store_command(settings, args) -> int:
             print(f"database {settings.database_url} is up to date")
             return 0
         if args.command == "site":
-            return await _site_command(store, args)
+            return await _site_command(store, args, settings)
         if args.command == "moderator":
             return await _moderator_command(store, args)
         if args.command == "rescore":
@@ -160,7 +170,7 @@ async def _store_command(settings, args) -> int:
     raise AssertionError(args.command)
 
 
-async def _site_command(store, args) -> int:
+async def _site_command(store, args, settings) -> int:
     if args.site_command == "list":
         for site in await store.list_sites():
             bands = f"{site.approve_below if site.approve_below is not None else '-'}" \
@@ -172,6 +182,11 @@ async def _site_command(store, args) -> int:
         if site is None:
             print(f"moderation: no site named {args.name!r}", file=sys.stderr)
             return 1
+        if args.from_labels:
+            return await _thresholds_from_labels(store, settings, site, args)
+        if args.dry_run or args.max_ham_to_spam is not None or args.max_spam_published is not None:
+            print("moderation: --dry-run and the budgets go with --from-labels", file=sys.stderr)
+            return 2
         low, high = args.approve_below, args.reject_above
         if any(v is not None and not 0 <= v <= 1.01 for v in (low, high)) or (
                 low is not None and high is not None and low > high):
@@ -194,6 +209,94 @@ async def _site_command(store, args) -> int:
         return 1
     print(f"site {args.name} created ({args.mode} moderation). Its API key, shown only once:")
     print(key)
+    return 0
+
+
+DEFAULT_MAX_HAM_TO_SPAM = 0.005
+DEFAULT_MAX_SPAM_PUBLISHED = 0.02
+
+
+def _current_model(settings) -> dict:
+    """The manifest of the model ``CURRENT`` names (the version servers load):
+    read, not loaded, so neither the model file nor scikit-learn is needed."""
+    from .scoring.model import ManifestError, Thresholds, current_manifest_path
+    path = current_manifest_path(model_dir(settings))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        Thresholds(**manifest["thresholds"])
+        for entry in manifest.get("per_language", {}).values():
+            Thresholds(**entry["thresholds"])
+        if not isinstance(manifest["version"], str) or not isinstance(manifest["languages"], list):
+            raise TypeError("version or languages")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ManifestError(f"model manifest {path} is not usable: {error}") from None
+    return manifest
+
+
+async def _thresholds_from_labels(store, settings, site, args) -> int:
+    from .policy import Bands, site_bands
+    from .review.site_thresholds import MIN_HAM_LABELS, MIN_SPAM_LABELS, NotEnoughLabels, propose
+    from .scoring.model import ModelError
+    if args.approve_below is not None or args.reject_above is not None:
+        print("moderation: --from-labels chooses both thresholds: leave out --approve-below "
+              "and --reject-above", file=sys.stderr)
+        return 2
+    max_ham = DEFAULT_MAX_HAM_TO_SPAM if args.max_ham_to_spam is None else args.max_ham_to_spam
+    max_spam = (DEFAULT_MAX_SPAM_PUBLISHED if args.max_spam_published is None
+                else args.max_spam_published)
+    if not (0 <= max_ham < 1 and 0 <= max_spam < 1):
+        print("moderation: the budgets are shares in [0, 1)", file=sys.stderr)
+        return 2
+    try:
+        manifest = _current_model(settings)
+    except ModelError as error:
+        print(f"moderation: {error}", file=sys.stderr)
+        return 1
+    version, languages = manifest["version"], set(manifest["languages"])
+    per_language = manifest.get("per_language", {})
+
+    def model_bands(language: str) -> Bands:
+        thresholds = per_language.get(language, manifest)["thresholds"]
+        return Bands(thresholds["approve_below"], thresholds["reject_above"])
+
+    def in_effect(language: str) -> Bands:
+        return site_bands(site, model_bands(language))
+
+    every = await store.scored_labels(site.id, model_version=version)
+    labels = [row for row in every if row.language in languages]
+    left_out = len(every) - len(labels)
+    try:
+        proposal = propose(labels, in_effect, max_ham_to_spam=max_ham, max_spam_published=max_spam)
+    except NotEnoughLabels as short:
+        print(f"moderation: site {site.name} has {short.ham} ham and {short.spam} spam labels scored "
+              f"by model {version}; thresholds from labels need at least {MIN_HAM_LABELS} ham and "
+              f"{MIN_SPAM_LABELS} spam (with fewer, a single comment would set a threshold). "
+              "Keep deciding its comments, or set thresholds by hand.", file=sys.stderr)
+        return 1
+    source = "site" if site.approve_below is not None or site.reject_above is not None else "model"
+    print(f"site {site.name}: {proposal.ham} ham and {proposal.spam} spam labels scored by model "
+          f"{version}" + (f" ({left_out} more in languages the model does not decide, left out)"
+                          if left_out else ""))
+    print(f"budgets: ham held as spam <= {max_ham:.2%}, spam published <= {max_spam:.2%}")
+    print(f"{'':24}{'approve below':>15}{'reject at/above':>17}{'ham held':>10}"
+          f"{'spam published':>16}{'review':>9}")
+    current = {in_effect(language) for language in sorted({row.language for row in labels})}
+    for name, bands, rates in (
+            (f"in effect ({source})", current.pop() if len(current) == 1 else None,
+             proposal.current_rates),
+            ("chosen from labels", proposal.chosen, proposal.chosen_rates)):
+        low = f"{bands.approve_below:.4f}" if bands else "per lang."
+        high = f"{bands.reject_above:.4f}" if bands else "per lang."
+        print(f"{name:24}{low:>15}{high:>17}{rates.ham_held:>10.2%}{rates.spam_published:>16.2%}"
+              f"{rates.review:>9.2%}")
+    if args.dry_run:
+        print("dry run: nothing stored")
+        return 0
+    await store.set_site_thresholds(site.id, approve_below=proposal.chosen.approve_below,
+                                    reject_above=proposal.chosen.reject_above)
+    print(f"site {site.name}: approve below {proposal.chosen.approve_below:.4f}, reject at or above "
+          f"{proposal.chosen.reject_above:.4f} (running servers apply it within "
+          f"{settings.site_cache_seconds:g} s)")
     return 0
 
 

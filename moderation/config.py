@@ -24,6 +24,7 @@ class Setting:
     default: Any
     type: type
     help: str
+    bounds: tuple[float, float] | None = None   # inclusive; checked by load_settings
 
     @property
     def env_var(self) -> str:
@@ -70,6 +71,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_cache_seconds", 1.0, float,
             "How long each server keeps a public answer (thread pages, counts, top threads) and "
             "the Cache-Control max-age it sends: a new comment shows within this time. 0 turns it off."),
+    Setting("audit_share", 0.02, float,
+            "Share, between 0 and 1, of the model's own decisions (clear ham published, clear spam "
+            "held) drawn at random and sent to the review queue instead, with reason `audit` beside "
+            "the model's: moderators' verdicts on them measure how often the model publishes spam "
+            "and holds ham (`GET /v1/review/stats`). 0 switches the audit off.",
+            bounds=(0.0, 1.0)),
     Setting("scoring_batch_max", 64, int, "Most texts scored in one model call."),
     Setting("scoring_batch_wait_ms", 2.0, float,
             "How long the scorer waits to gather concurrent texts into one batch when idle."),
@@ -151,6 +158,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any):
     if unknown:
         raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
     values.update(overrides)
+    for setting in SETTINGS:
+        value = values.get(setting.name, setting.default)
+        if setting.bounds is not None and not setting.bounds[0] <= value <= setting.bounds[1]:
+            low, high = setting.bounds
+            raise SettingsError(f"{setting.env_var}={value!r}: expected a number in [{low}, {high}]")
     return Settings(**values)
 
 

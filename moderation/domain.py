@@ -42,6 +42,11 @@ class Reason(str, enum.Enum):
     MODEL_UNCERTAIN = "model_uncertain"
     MODEL_HAM = "model_ham"
     PRE_MODERATION = "pre_moderation"
+    #: Drawn for the audit sample: the model's bands would have decided it alone
+    #: (published with ``model_ham``, or held as spam with ``model_spam``, which
+    #: the comment keeps), but it waits for a moderator so that their verdicts
+    #: measure the model's error rates (``MODERATION_AUDIT_SHARE``).
+    AUDIT = "audit"
 
 
 class Role(str, enum.Enum):

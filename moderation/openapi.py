@@ -69,6 +69,14 @@ BOOLEAN = {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 1,
          "description": "Calibrated P(spam), rounded to 4 places; null when no model scored it."}
+RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+AUDIT_BAND_COUNTS = {
+    "decided": {"type": "integer", "minimum": 0, "description": "Moderator decisions, every action."},
+    **{action: {"type": "integer", "minimum": 0} for action in ACTIONS},
+    "judged": {"type": "integer", "minimum": 0,
+               "description": "Approved + marked spam: the sample the rate is measured on "
+                              "(a rejection is about tone, not spam)."},
+}
 COMMENT_ID = {"type": "integer", "minimum": 1, "maximum": MAX_COMMENT_ID - 1}
 REQUEST_ID_HEADER = {"$ref": "#/components/headers/X-Request-Id"}
 
@@ -307,6 +315,28 @@ def _schemas(settings) -> dict:
             "overrule": obj({"judged": INTEGER, "overruled": INTEGER,
                              "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                              "spam_leaning_at": NUMBER}),
+            "audit": obj({
+                "share": {"type": "number", "minimum": 0, "maximum": 1,
+                          "description": "MODERATION_AUDIT_SHARE on this server now: the share of "
+                                         "the model's own decisions sent to review (reason `audit`)."},
+                "by_site_language": {"type": "array", "items": obj({
+                    "site": STRING,
+                    "language": {"type": "string", "description": "The comments' detected language."},
+                    "ham_band": obj({
+                        **AUDIT_BAND_COUNTS,
+                        "spam_published_rate": {
+                            **RATE, "description": "Marked spam / judged: an estimate of the share "
+                                                   "of spam among the comments the model publishes."},
+                    }, description="Audited comments the model would have published (`model_ham`)."),
+                    "spam_band": obj({
+                        **AUDIT_BAND_COUNTS,
+                        "ham_held_rate": {
+                            **RATE, "description": "Approved / judged: an estimate of the share of "
+                                                   "ham among the comments the model holds as spam."},
+                    }, description="Audited comments the model would have held as spam (`model_spam`)."),
+                })},
+            }, description="Audited comments whose latest moderator decision falls in the window, "
+                           "per site and language; null rates when none was judged."),
         }),
         "PersonRequest": obj({"email": {"type": "string", "minLength": 1, "maxLength": MAX_PERSON_EMAIL_CHARS}}),
         "PersonExport": obj({
@@ -486,7 +516,8 @@ def _paths(settings) -> dict:
             description="Each parameter at most once; unknown ones refused by name (400).",
             security=MODERATOR, parameters=queue_params)},
         "/v1/review/stats": {"get": operation(
-            "review_stats", "Queue depth, decisions per day, overrule rate", "moderators",
+            "review_stats", "Queue depth, decisions per day, overrule rate, audit error rates",
+            "moderators",
             {"200": response("Statistics.", ref("Stats")), **errors(400, 401, 403)},
             security=MODERATOR,
             parameters=[query_param("site", STRING, "Only this site."),

@@ -4,6 +4,12 @@ Three bands cut the model's P(spam): below ``approve_below`` clear ham, at or
 above ``reject_above`` clear spam, between: review. Input the model cannot
 judge (no model, nothing left after normalization, a language it was not
 trained on) goes to review. A ``pre`` site never auto-publishes.
+
+A small share of the decisions the bands make alone (clear ham published,
+clear spam held) goes to review instead, with reason ``audit``: moderators'
+verdicts on that random sample estimate how often the model publishes spam
+and holds ham, which the review queue alone (borderline comments only) cannot
+tell. The caller draws the random number, so this module stays pure.
 """
 from __future__ import annotations
 
@@ -38,7 +44,32 @@ def site_bands(site: Site, model_bands: Bands) -> Bands:
     )
 
 
-def decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...] = ()) -> Decision:
+#: The automatic decisions an audit may send to review: status and the band's reason.
+AUDITABLE = {Status.PUBLISHED: Reason.MODEL_HAM, Status.SPAM: Reason.MODEL_SPAM}
+
+
+def auditable(decision: Decision) -> bool:
+    """Whether the model's bands alone made *decision*: clear ham published or
+    clear spam held (not a honeypot, not pending for any reason)."""
+    band = AUDITABLE.get(decision.status)
+    return band is not None and band in decision.reasons and Reason.HONEYPOT not in decision.reasons
+
+
+def decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...] = (),
+           audit_draw: float | None = None, audit_share: float = 0.0) -> Decision:
+    """The status and reasons of a new comment.
+
+    *audit_draw* is a uniform random number in [0, 1) drawn by the caller for
+    this comment (None: no audit, as for a rescore or an Akismet check); when it
+    falls below *audit_share* and the decision is :func:`auditable`, the comment
+    goes to review with ``audit`` added after the model's reason."""
+    decision = _decide(site, scored, guard_reasons)
+    if audit_draw is not None and audit_draw < audit_share and auditable(decision):
+        return Decision(Status.PENDING, decision.reasons + (Reason.AUDIT,))
+    return decision
+
+
+def _decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...]) -> Decision:
     reasons = list(guard_reasons)
     if Reason.HONEYPOT in reasons:
         return Decision(Status.SPAM, tuple(reasons))

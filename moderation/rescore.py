@@ -25,12 +25,16 @@ async def rescore_pending(store: Store, settings, *, apply: bool) -> tuple[int, 
         comments = await store.pending_comments(after_id=after, limit=BATCH)
         if not comments:
             return moved, total
-        scored = score_batch(bundle, [ScoreRequest(c.body, c.author_name, c.author_email)
-                                      for c in comments])
+        scored = score_batch(bundle, [ScoreRequest(c.body, c.author_name, c.author_email,
+                                                   sites[c.site_id].lang) for c in comments])
         for comment, result in zip(comments, scored):
             guard = tuple(Reason(r) for r in comment.reasons if r in GUARD_REASONS)
-            decision = decide(sites[comment.site_id], result, guard)
-            new_status = decision.status.value if apply and decision.status is not Status.PENDING else None
+            decision = decide(sites[comment.site_id], result, guard)   # no audit draw here
+            # An audited comment waits for its moderator whatever the new score:
+            # the audit measures the model only if every comment drawn is judged.
+            audited = Reason.AUDIT.value in comment.reasons
+            new_status = (decision.status.value
+                          if apply and not audited and decision.status is not Status.PENDING else None)
             if await store.rescore(comment.id, spam_score=result.score,
                                    model_version=result.model_version, new_status=new_status,
                                    reasons=[r.value for r in decision.reasons], now=time.time()):

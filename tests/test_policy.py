@@ -69,3 +69,26 @@ def test_site_overrides_the_model_thresholds():
     assert decide(strict, scored(0.6)).status is Status.SPAM
     half = Site(id=4, name="h", url="https://h.example", lang="en", mode=Mode.AUTO, reject_above=0.7)
     assert site_bands(half, BANDS) == Bands(0.2, 0.7)
+
+
+@pytest.mark.parametrize("score, band", [(0.01, Reason.MODEL_HAM), (0.95, Reason.MODEL_SPAM)])
+def test_a_draw_below_the_audit_share_sends_an_automatic_decision_to_review(score, band):
+    decision = decide(AUTO, scored(score), audit_draw=0.049, audit_share=0.05)
+    assert decision.status is Status.PENDING
+    assert decision.reasons == (band, Reason.AUDIT)        # the model's band stays readable
+    assert decide(AUTO, scored(score), audit_draw=0.05, audit_share=0.05) == decide(AUTO, scored(score))
+    assert decide(AUTO, scored(score), audit_draw=0.0, audit_share=0.0) == decide(AUTO, scored(score))
+    assert decide(AUTO, scored(score), audit_draw=None, audit_share=1.0) == decide(AUTO, scored(score))
+
+
+@pytest.mark.parametrize("site, result, guard", [
+    (PRE, scored(0.01), ()),                                            # pre-moderation: pending
+    (AUTO, scored(0.5), ()),                                            # borderline: pending
+    (AUTO, scored(0.01), (Reason.DUPLICATE,)),                          # pending already
+    (AUTO, scored(0.01), (Reason.HONEYPOT,)),                           # spam, but not the model's
+    (AUTO, scored(0.01, language="de", language_supported=False), ()),
+    (AUTO, Scored(language="en", score=None, model_version=None), ()),
+])
+def test_only_the_models_own_decisions_are_audited(site, result, guard):
+    assert decide(site, result, guard, audit_draw=0.0, audit_share=1.0) == decide(site, result, guard)
+    assert Reason.AUDIT not in decide(site, result, guard, audit_draw=0.0, audit_share=1.0).reasons

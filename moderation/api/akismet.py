@@ -222,7 +222,8 @@ async def comment_check(request: web.Request) -> web.Response:
             and form.get(trap, "").strip()):
         guard_reasons = (Reason.HONEYPOT,)
     scored = await request.app[SCORER].score(ScoreRequest(
-        body=_text(form, "comment_content"), author_name=author, author_email=email))
+        body=_text(form, "comment_content"), author_name=author, author_email=email,
+        site_language=site.lang))
     # The site runs its own moderation with Akismet: our pre-moderation mode is not its business.
     decision = decide(dataclasses.replace(site, mode=Mode.AUTO), scored, guard_reasons)
     metrics.count_intake_decision(decision, source="akismet")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 
 from aiohttp import web
@@ -89,8 +90,11 @@ async def post_comment(request: web.Request) -> web.Response:
     guard_reasons = judge(comment, recent, policy, now)
 
     scored = await request.app[SCORER].score(ScoreRequest(
-        body=comment.body, author_name=comment.author_name, author_email=comment.author_email))
-    decision = decide(site, scored, guard_reasons)
+        body=comment.body, author_name=comment.author_name, author_email=comment.author_email,
+        site_language=site.lang))
+    # A draw per comment: a share of the model's own decisions goes to review (reason audit).
+    decision = decide(site, scored, guard_reasons, audit_draw=random.random(),
+                      audit_share=settings.audit_share)
     status_code = 201 if decision.status is Status.PUBLISHED else 202
     language = negotiate(request.headers.get("Accept-Language"), site.lang)
     answer = {

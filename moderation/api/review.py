@@ -17,7 +17,7 @@ from aiohttp import web
 from ..domain import Comment, Moderator, Role, Site
 from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..jsonbody import parse_json
-from ..keys import EXECUTOR, MODELS, STORE
+from ..keys import EXECUTOR, MODELS, SETTINGS, STORE
 from ..policy import Bands, site_bands
 from ..review.decisions import DecisionIn, parse_decision
 from ..review.queue import NO_MODEL_BANDS, Order, QueueQuery, encode_cursor, parse_queue_query
@@ -69,11 +69,13 @@ async def _site_filter(request: web.Request, moderator: Moderator, name: str | N
     return (site.id,)
 
 
-def model_bands(request: web.Request) -> Bands | None:
+def model_bands(request: web.Request, language: str | None = None) -> Bands | None:
+    """The current model's thresholds for ``language`` (its default ones for None)."""
     bundle = request.app[MODELS].bundle
     if bundle is None:
         return None
-    return Bands(bundle.thresholds.approve_below, bundle.thresholds.reject_above)
+    thresholds = bundle.thresholds if language is None else bundle.thresholds_for(language)
+    return Bands(thresholds.approve_below, thresholds.reject_above)
 
 
 # -- queue
@@ -181,7 +183,7 @@ async def load_comment_detail(request: web.Request, comment: Comment) -> dict:
     store = request.app[STORE]
     site = (await _sites(request))[comment.site_id]
     parent = await store.get_comment(comment.parent_id) if comment.parent_id else None
-    in_effect, source = thresholds_in_effect(site, model_bands(request))
+    in_effect, source = thresholds_in_effect(site, model_bands(request, site.lang))
     explanation = (await explain_comments(request, [comment]))[comment.id]
     return comment_detail(
         comment, site=site.name, parent=parent, bands=in_effect, bands_source=source,
@@ -275,7 +277,8 @@ async def decide_bulk(request: web.Request) -> web.Response:
 # -- stats
 async def review_stats(request: web.Request) -> web.Response:
     """Queue depth per site, age of the oldest pending comment, decisions per
-    UTC day over ``days`` (default 30) and how often moderators overrule the model."""
+    UTC day over ``days`` (default 30), how often moderators overrule the model,
+    and the error rates measured on the audit sample per site and language."""
     moderator = await require_moderator(request)
     unknown = [FieldError(k, "unknown_field") for k in request.query if k not in STATS_PARAMETERS]
     if unknown:
@@ -288,4 +291,7 @@ async def review_stats(request: web.Request) -> web.Response:
     depth = await store.queue_depth(None if site_ids is None else list(site_ids))
     per_day = await store.decision_days(None if site_ids is None else list(site_ids),
                                         since=first_day_start, spam_leaning_at=SPAM_LEANING_AT)
-    return web.json_response(stats_answer(depth, per_day, now=now, window_days=days))
+    audits = await store.audit_counts(None if site_ids is None else list(site_ids),
+                                      since=first_day_start)
+    return web.json_response(stats_answer(depth, per_day, audits, now=now, window_days=days,
+                                          audit_share=request.app[SETTINGS].audit_share))

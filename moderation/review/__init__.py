@@ -1,4 +1,5 @@
 """The moderators' side, as small pure modules: queue filters, orders and
 cursors (``queue``), decisions and their labels (``decisions``), training rows
-(``labels``), review statistics (``stats``) and a commenter's data (``privacy``).
+(``labels``), review statistics (``stats``), a commenter's data (``privacy``) and a site's
+thresholds chosen on its own labels (``site_thresholds``).
 Handlers live in ``moderation.api.review`` and ``moderation.api.privacy``."""

@@ -134,6 +134,34 @@ class DecisionDay:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditCount:
+    """Audited comments (reason ``audit``) of one site and detected language
+    whose latest moderator decision, made in the window, was *action*.
+    ``band`` is where the model put them: ``ham`` (reason ``model_ham``: it
+    would have published them) or ``spam`` (``model_spam``: it would have held
+    them)."""
+
+    site_id: int
+    site: str
+    language: str
+    band: str
+    action: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredLabel:
+    """A moderator's standing verdict on a scored comment: ``label`` ``ham``
+    (approved) or ``spam``, with the score (and the comment's language) that
+    the model version asked for gave it."""
+
+    comment_id: int
+    score: float
+    label: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class PersonData:
     """Everything held about one e-mail address."""
 
@@ -461,6 +489,24 @@ class Store(abc.ABC):
         when it is approve or spam with a score recorded on its event; it
         overrules the model when it approves a score >= *spam_leaning_at* or
         marks spam a score below it."""
+
+    @abc.abstractmethod
+    async def audit_counts(self, site_ids: list[int] | None, *, since: float) -> list[AuditCount]:
+        """Audited comments of those sites (all when None; none when empty) that a
+        moderator decided: comments whose reasons hold ``audit`` and ``model_ham``
+        or ``model_spam`` (the band), counted by their latest moderator decision
+        (approve, reject or spam) when it was made at or after *since*, per site,
+        language, band and action; ordered by site name, language, band, action.
+        Erased comments count too (their verdict and reasons remain)."""
+
+    @abc.abstractmethod
+    async def scored_labels(self, site_id: int, *, model_version: str) -> list[ScoredLabel]:
+        """The site's labelled history as one model version scored it, by comment
+        id: comments (not erased) whose latest moderator decision was approve
+        (``ham``) or spam (``spam``) and whose status is still the one it set,
+        with the spam score and model version recorded on that decision (the
+        comment's score when decided: from the intake, or from a rescore while
+        it waited) when that version is *model_version*."""
 
     # -- privacy
     @abc.abstractmethod

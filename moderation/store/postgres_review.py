@@ -17,8 +17,9 @@ from ..domain import ERASED_AUTHOR, AuditEvent, Comment
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
 from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
-from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, DecisionOutcome,
-                   DecisionRequest, PersonData, PurgeResult, QueueDepth, QueueRow)
+from .base import (CONFLICT, DECIDED, NOT_FOUND, AuditCount, DecidedComment, DecisionDay,
+                   DecisionOutcome, DecisionRequest, PersonData, PurgeResult, QueueDepth, QueueRow,
+                   ScoredLabel)
 from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, PostgresConnection,
                            comment_from, event_from, execute, fetch, fetchrow)
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
@@ -198,6 +199,42 @@ class ReviewQueries(PostgresConnection):
                 GROUP BY day, e.action ORDER BY day, e.action COLLATE "C" """, params)
         return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
                 for r in rows]
+
+    async def audit_counts(self, site_ids: list[int] | None, *, since: float) -> list[AuditCount]:
+        """From the decisions of the window, each the latest of its comment."""
+        params: dict[str, Any] = {"since": since, "actions": list(DECISION_ACTIONS)}
+        site_clause = ""
+        if site_ids is not None:
+            site_clause = "AND c.site_id = ANY(:site_ids::bigint[])"
+            params["site_ids"] = list(site_ids)
+        rows = await self._fetch(
+            f"""SELECT c.site_id, s.name, c.language,
+                  CASE WHEN c.reasons ? 'model_spam' THEN 'spam' ELSE 'ham' END AS band,
+                  e.action, COUNT(*)
+                FROM audit_events e JOIN comments c ON c.id = e.comment_id
+                JOIN sites s ON s.id = c.site_id
+                WHERE e.action = ANY(:actions::text[]) AND e.at >= :since::float8 {site_clause}
+                  AND c.reasons ? 'audit' AND c.reasons ?| array['model_ham', 'model_spam']
+                  AND NOT EXISTS (SELECT 1 FROM audit_events l WHERE l.comment_id = e.comment_id
+                                  AND l.id > e.id AND l.action = ANY(:actions::text[]))
+                GROUP BY c.site_id, s.name, c.language, band, e.action
+                ORDER BY s.name COLLATE "C", c.language COLLATE "C", band, e.action""", params)
+        return [AuditCount(site_id=r[0], site=r[1], language=r[2], band=r[3], action=r[4], count=r[5])
+                for r in rows]
+
+    async def scored_labels(self, site_id: int, *, model_version: str) -> list[ScoredLabel]:
+        rows = await self._fetch(
+            """SELECT c.id, e.spam_score, e.action, c.language
+               FROM comments c JOIN audit_events e ON e.comment_id = c.id
+                AND e.id = (SELECT MAX(l.id) FROM audit_events l
+                            WHERE l.comment_id = c.id AND l.action = ANY(:actions::text[]))
+               WHERE c.site_id = :site AND c.erased_at IS NULL AND e.to_status = c.status
+                 AND e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL
+                 AND e.model_version = :version::text
+               ORDER BY c.id""",
+            {"site": site_id, "version": model_version, "actions": list(DECISION_ACTIONS)})
+        return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
+                            language=r[3]) for r in rows]
 
     # -- privacy
     async def person_data(self, email: str) -> PersonData:

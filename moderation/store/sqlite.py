@@ -28,10 +28,10 @@ from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
 from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
-from .base import (CONFLICT, DECIDED, NOT_FOUND, DecidedComment, DecisionDay, DecisionOutcome,
-                   DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
-                   PurgeResult, QueueDepth, QueueRow, SessionRecord, SiteExists, Store, StoredAnswer,
-                   StoreError)
+from .base import (CONFLICT, DECIDED, NOT_FOUND, AuditCount, DecidedComment, DecisionDay,
+                   DecisionOutcome, DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists,
+                   PersonData, PurgeResult, QueueDepth, QueueRow, ScoredLabel, SessionRecord,
+                   SiteExists, Store, StoredAnswer, StoreError)
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row
@@ -572,6 +572,45 @@ class SQLiteStore(Store):
                 GROUP BY day, e.action ORDER BY day, e.action""", params)
         return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
                 for r in rows]
+
+    async def audit_counts(self, site_ids: list[int] | None, *, since: float) -> list[AuditCount]:
+        """From the decisions of the window (index ``audit_decisions``), each the
+        latest of its comment; reason codes matched whole in the JSON array."""
+        params: dict[str, Any] = {"since": since}
+        actions = _in_list("action", DECISION_ACTIONS, params)
+        later = _in_list("later", DECISION_ACTIONS, params)
+        site_clause = "" if site_ids is None else (
+            f"AND c.site_id IN ({_in_list('site', site_ids, params)})" if site_ids else "AND 1 = 0")
+        rows = await self._fetchall(
+            f"""SELECT c.site_id, s.name, c.language,
+                  CASE WHEN c.reasons LIKE '%"model_spam"%' THEN 'spam' ELSE 'ham' END AS band,
+                  e.action, COUNT(*)
+                FROM audit_events e JOIN comments c ON c.id = e.comment_id
+                JOIN sites s ON s.id = c.site_id
+                WHERE e.action IN ({actions}) AND e.at >= :since {site_clause}
+                  AND c.reasons LIKE '%"audit"%'
+                  AND (c.reasons LIKE '%"model_ham"%' OR c.reasons LIKE '%"model_spam"%')
+                  AND NOT EXISTS (SELECT 1 FROM audit_events l WHERE l.comment_id = e.comment_id
+                                  AND l.id > e.id AND l.action IN ({later}))
+                GROUP BY c.site_id, s.name, c.language, band, e.action
+                ORDER BY s.name, c.language, band, e.action""", params)
+        return [AuditCount(site_id=r[0], site=r[1], language=r[2], band=r[3], action=r[4], count=r[5])
+                for r in rows]
+
+    async def scored_labels(self, site_id: int, *, model_version: str) -> list[ScoredLabel]:
+        params: dict[str, Any] = {"site": site_id, "version": model_version}
+        inner = _in_list("action", DECISION_ACTIONS, params)
+        rows = await self._fetchall(
+            f"""SELECT c.id, e.spam_score, e.action, c.language
+                FROM comments c JOIN audit_events e ON e.comment_id = c.id
+                 AND e.id = (SELECT MAX(l.id) FROM audit_events l
+                             WHERE l.comment_id = c.id AND l.action IN ({inner}))
+                WHERE c.site_id = :site AND c.erased_at IS NULL AND e.to_status = c.status
+                  AND e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL
+                  AND e.model_version = :version
+                ORDER BY c.id""", params)
+        return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
+                            language=r[3]) for r in rows]
 
     # -- privacy
     _PERSON = "lower(author_email) = lower(:email) AND erased_at IS NULL"

@@ -51,6 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "reason.model_uncertain": {"fr": "modèle incertain", "en": "model uncertain"},
     "reason.model_ham": {"fr": "légitime selon le modèle", "en": "ham per the model"},
     "reason.pre_moderation": {"fr": "site pré-modéré", "en": "pre-moderated site"},
+    "reason.audit": {"fr": "contrôle par échantillon", "en": "audit sample"},
 
     # queue
     "queue.title": {"fr": "File d'attente", "en": "Review queue"},

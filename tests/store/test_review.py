@@ -14,6 +14,7 @@ from moderation.store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionRequest
 from .conftest import T0, add
 
 BANDS = Bands(approve_below=0.3, reject_above=0.8)
+TO_STATUS = {"approve": "published", "reject": "rejected", "spam": "spam"}
 
 
 def request(comment_id, action="spam", new="spam", expected="pending", actor="claire", **extra):
@@ -249,3 +250,81 @@ async def test_decision_days_count_judged_and_overruled(store, site):
     days = await store.decision_days([blog.id], since=first_day, spam_leaning_at=0.5)
     assert [(d.day, d.action, d.count) for d in days] == [(day0 + 1, "spam", 1)]
     assert await store.decision_days([], since=0, spam_leaning_at=0.5) == []
+
+
+async def test_audit_counts_by_site_language_band_and_latest_decision(store, site):
+    blog = await store.create_site(name="blog", url="u", lang="fr", mode="pre", key_hash="kb", now=T0)
+    ham_audit, spam_audit = (Reason.MODEL_HAM, Reason.AUDIT), (Reason.MODEL_SPAM, Reason.AUDIT)
+
+    async def decided(site_id, reasons, *actions, language="en", at=T0 + 10):
+        comment_id = await add(store, site_id, reasons=reasons, language=language)
+        status = "pending"
+        for action in actions:
+            new = TO_STATUS[action]
+            [outcome] = await store.apply_decisions(
+                [request(comment_id, action, new, expected=status)], now=at)
+            assert outcome.outcome == DECIDED
+            status, at = new, at + 1
+        return comment_id
+
+    await decided(site.id, ham_audit, "approve")
+    await decided(site.id, ham_audit, "approve")
+    await decided(site.id, ham_audit, "spam", "approve")            # the latest decision counts
+    await decided(site.id, ham_audit, "spam")
+    await decided(site.id, ham_audit, "reject")
+    await decided(site.id, spam_audit, "spam")
+    await decided(site.id, spam_audit, "approve", language="fr")
+    await decided(blog.id, spam_audit, "spam", language="fr")
+    await decided(site.id, ham_audit)                                # pending: not decided yet
+    await decided(site.id, (Reason.MODEL_UNCERTAIN,), "spam")        # not audited
+    await decided(site.id, (Reason.MODEL_HAM, Reason.PRE_MODERATION), "approve")
+    await decided(site.id, ham_audit, "approve", at=T0 - 100)       # before the window
+    rows = await store.audit_counts(None, since=T0)
+    assert [(r.site, r.language, r.band, r.action, r.count) for r in rows] == [
+        ("blog", "fr", "spam", "spam", 1),
+        ("journal", "en", "ham", "approve", 3), ("journal", "en", "ham", "reject", 1),
+        ("journal", "en", "ham", "spam", 1), ("journal", "en", "spam", "spam", 1),
+        ("journal", "fr", "spam", "approve", 1)]
+    assert rows[0].site_id == blog.id and rows[1].site_id == site.id
+    assert [(r.site, r.count) for r in await store.audit_counts([blog.id], since=T0)] == [("blog", 1)]
+    assert await store.audit_counts([], since=0) == []
+    assert sum(r.count for r in await store.audit_counts(None, since=0)) == 9
+
+
+async def test_scored_labels_of_one_site_and_model_version(store, site):
+    blog = await store.create_site(name="blog", url="u", lang="fr", mode="pre", key_hash="kb", now=T0)
+
+    async def labelled(action, *, score=0.4, site_id=site.id, version="toy-1", language="en",
+                       email="reader@example.fr", then=None):
+        comment_id = await add(store, site_id, score=score, model_version=version,
+                               language=language, email=email)
+        await store.apply_decisions([request(comment_id, action, TO_STATUS[action])], now=T0 + 10)
+        if then is not None:
+            await store.apply_decisions([request(comment_id, then, TO_STATUS[then],
+                                                 expected=TO_STATUS[action])], now=T0 + 20)
+        return comment_id
+
+    ham = await labelled("approve", score=0.1)
+    spam = await labelled("spam", score=0.9, language="fr")
+    await labelled("reject")                                       # not a spam verdict
+    corrected = await labelled("spam", score=0.3, then="approve")  # the latest decision counts
+    withdrawn = await labelled("approve", then="reject")
+    await labelled("approve", version="toy-0")                     # another model's scale
+    await labelled("approve", score=None)                          # unscored
+    await labelled("approve", site_id=blog.id)                     # another site
+    erased = await labelled("spam", email="gone@example.fr")
+    await store.erase_person("gone@example.fr", actor="ada", now=T0 + 30)
+    await add(store, site.id, score=0.2)                           # never decided
+    # Rescored while waiting, then decided: the score and version of the decision.
+    rescored = await add(store, site.id, score=0.6, model_version="toy-0")
+    await store.rescore(rescored, spam_score=0.7, model_version="toy-1", new_status=None, reasons=[],
+                        now=T0 + 5)
+    await store.apply_decisions([request(rescored)], now=T0 + 10)
+
+    rows = await store.scored_labels(site.id, model_version="toy-1")
+    assert [(r.comment_id, r.score, r.label, r.language) for r in rows] == [
+        (ham, 0.1, "ham", "en"), (spam, 0.9, "spam", "fr"), (corrected, 0.3, "ham", "en"),
+        (rescored, 0.7, "spam", "en")]
+    assert withdrawn not in [r.comment_id for r in rows] and erased not in [r.comment_id for r in rows]
+    assert [r.label for r in await store.scored_labels(blog.id, model_version="toy-1")] == ["ham"]
+    assert await store.scored_labels(site.id, model_version="no-such-version") == []
