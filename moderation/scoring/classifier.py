@@ -41,7 +41,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y)
         if set(np.unique(labels).tolist()) != {0, 1}:
             raise ValueError("training needs both classes, labelled 0 (ham) and 1 (spam)")
-        self.linear_ = LinearSVC(C=self.C, dual=True, random_state=self.seed, max_iter=5000)
+        self.linear_ = LinearSVC(C=self.C, dual=True, random_state=self.seed, max_iter=5000, class_weight="balanced")
         self.linear_.fit(X, labels, sample_weight=sample_weight)
         self.classes_ = self.linear_.classes_
         self.slope_, self.intercept_ = 1.0, 0.0

@@ -36,8 +36,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from moderation.scoring.classifier import CalibratedLinearClassifier
+from moderation.scoring.links import classify_links
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"
 UNKNOWN_LANGUAGE = "unknown"
 
 
@@ -136,6 +137,10 @@ _URL_IN_NAME = re.compile(r"https?://|www\.|\.(?:com|net|org|ru|info|biz|xyz)\b"
 SIGNAL_NAMES: tuple[str, ...] = (
     "has_link",
     "link_count",
+    "link_shortener",
+    "link_reference",
+    "link_other",
+    "link_text_share",
     "email_count",
     "phone_count",
     "digit_ratio",
@@ -194,16 +199,22 @@ def _phone_count(text: str) -> int:
     return count
 
 
-def _link_and_contact_counts(body: str, digits: int) -> tuple[int, int, int]:
-    """``(links, e-mail addresses, phone numbers)`` in one normalized body."""
+_NO_LINKS = (0, 0, 0, 0, 0)
+
+
+def _link_and_contact_counts(body: str, digits: int) -> tuple[int, ...]:
+    """``(links, shortener links, reference links, other links, characters in links,
+    e-mail addresses, phone numbers)`` in one normalized body (see ``links``)."""
     emails = len(_EMAIL.findall(body)) if "@" in body else 0
     rest = _EMAIL.sub(" ", body) if emails else body
+    link_counts = _NO_LINKS
     if "://" in rest or "www." in rest or "WWW." in rest or _DOMAIN_ENDING.search(rest):
-        links = len(_LINK.findall(rest))
-    else:
-        links = 0
+        links = _LINK.findall(rest)
+        if links:
+            kinds = classify_links(links)
+            link_counts = (len(links), kinds.shortener, kinds.reference, kinds.other, sum(map(len, links)))
     phones = _phone_count(rest) if digits >= PHONE_DIGITS[0] else 0
-    return links, emails, phones
+    return (*link_counts, emails, phones)
 
 
 def _is_disposable(email: str) -> bool:
@@ -246,8 +257,8 @@ def signal_matrix(inputs: Sequence[ScoringInput]) -> np.ndarray:
 
     contacts = np.array(
         [_link_and_contact_counts(body, n) for body, n in zip(bodies, digits.tolist())], dtype=np.float64
-    ).reshape(count, 3)
-    links, emails, phones = contacts[:, 0], contacts[:, 1], contacts[:, 2]
+    ).reshape(count, 7)
+    links, shorteners, references, others, link_chars, emails, phones = contacts.T
     author = np.array(
         [
             (
@@ -263,6 +274,10 @@ def signal_matrix(inputs: Sequence[ScoringInput]) -> np.ndarray:
         [
             links > 0,
             _log_scaled(links, 5),
+            shorteners > 0,
+            references > 0,
+            others > 0,
+            _ratio(link_chars, lengths),
             _log_scaled(emails, 3),
             _log_scaled(phones, 3),
             _ratio(digits, lengths),

@@ -212,42 +212,77 @@ def _word_log_likelihood(padded: str) -> np.ndarray | None:
 # --- detection ---------------------------------------------------------------
 
 
-def _has_enough_letters(text: str) -> bool:
+SHORT_TEXT_LETTERS = 40
+"""Below this many letters a text is short: "Great article!", "Merci pour l'info".
+Its n-grams are too few to pick among 55 languages, but enough to pick among the
+few a site can expect (its own and the model's), so that is what is done."""
+
+
+def _letter_count(text: str, enough: int) -> int:
+    """Letters in ``text``, counting no further than ``enough``."""
     letters = 0
     for character in text:
         if character.isalpha():
             letters += 1
-            if letters >= MIN_LETTERS_FOR_DETECTION:
-                return True
-    return False
+            if letters >= enough:
+                break
+    return letters
 
 
-def detect_normalized_languages(normalized_texts: Sequence[str]) -> list[str]:
-    """:func:`detect_language` for texts already passed through ``normalize_text``."""
+def detect_normalized_languages(normalized_texts: Sequence[str], hints: Sequence[str] | None = None,
+                                candidates: Iterable[str] = ()) -> list[str]:
+    """:func:`detect_language` for texts already passed through ``normalize_text``.
+
+    ``hints`` (one per text, ``""`` for none) is the language the text is expected
+    in, typically its site's. With a hint, detection never guesses wildly:
+
+    - fewer than ``MIN_LETTERS_FOR_DETECTION`` letters: the hint;
+    - fewer than ``SHORT_TEXT_LETTERS``: the likeliest of the hint and ``candidates``
+      (the languages the model knows);
+    - longer: the usual detection over every profile, and the hint where that is
+      unsure (``"unknown"``).
+
+    Without a hint the answer is the plain detection, as before.
+    """
     table = profiles()
-    answers = [UNKNOWN_LANGUAGE] * len(normalized_texts)
+    hints = list(hints) if hints is not None else [""] * len(normalized_texts)
+    known = {language: column for column, language in enumerate(table.languages)}
+    candidate_columns = sorted({known[c] for c in candidates if c in known})
+    answers = [hint or UNKNOWN_LANGUAGE for hint in hints]
     vectors: list[np.ndarray] = []
     owners: list[int] = []
     offsets: list[int] = []
+    restricted: list[list[int] | None] = []
     for position, text in enumerate(normalized_texts):
-        if not _has_enough_letters(text):
+        letters = _letter_count(text, SHORT_TEXT_LETTERS)
+        if letters < MIN_LETTERS_FOR_DETECTION:
             continue
+        hint = hints[position]
+        columns = None
+        if hint and letters < SHORT_TEXT_LETTERS and hint in known:
+            columns = sorted(set(candidate_columns) | {known[hint]})
         words = [vector for word in _padded_words(prepare_text(text))
                  if (vector := _word_log_likelihood(word)) is not None]
         if words:
             offsets.append(len(vectors))
             owners.append(position)
+            restricted.append(columns)
             vectors += words
     if not owners:
         return answers
     sums = np.add.reduceat(np.stack(vectors), offsets, axis=0)
+    for row, columns in enumerate(restricted):
+        if columns is not None:
+            mask = np.full(sums.shape[1], -np.inf)
+            mask[columns] = 0.0
+            sums[row] += mask
     sums -= sums.max(axis=1, keepdims=True)
     posteriors = np.exp(sums)
     posteriors /= posteriors.sum(axis=1, keepdims=True)
     best = posteriors.argmax(axis=1)
-    for position, column, posterior in zip(owners, best.tolist(),
-                                           posteriors[np.arange(len(best)), best].tolist()):
-        if posterior > MIN_POSTERIOR:
+    for position, columns, column, posterior in zip(owners, restricted, best.tolist(),
+                                                    posteriors[np.arange(len(best)), best].tolist()):
+        if columns is not None or posterior > MIN_POSTERIOR:
             answers[position] = table.languages[column]
     return answers
 
@@ -257,11 +292,13 @@ def detect_normalized_language(normalized: str) -> str:
     return detect_normalized_languages([normalized])[0]
 
 
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of ``text`` (``"zh-cn"`` style for Chinese), or ``"unknown"``."""
-    return detect_normalized_language(normalize_text(text))
+def detect_language(text: str, hint: str = "", candidates: Iterable[str] = ()) -> str:
+    """ISO 639-1 code of ``text`` (``"zh-cn"`` style for Chinese), or ``"unknown"``;
+    with a ``hint``, see :func:`detect_normalized_languages`."""
+    return detect_normalized_languages([normalize_text(text)], [hint], candidates)[0]
 
 
-def detect_languages(texts: Iterable[str]) -> list[str]:
+def detect_languages(texts: Iterable[str], hints: Sequence[str] | None = None,
+                     candidates: Iterable[str] = ()) -> list[str]:
     """``detect_language`` for each text, in order, in one batch."""
-    return detect_normalized_languages([normalize_text(text) for text in texts])
+    return detect_normalized_languages([normalize_text(text) for text in texts], hints, candidates)

@@ -17,6 +17,10 @@ Contract:
 - ``ModelHolder.reload()`` swaps in the new bundle only when it loaded fully;
   otherwise it records ``last_error``, keeps serving the previous bundle and
   re-raises. Thread-safe; synchronous (run it in an executor).
+- ``languages`` lists the languages the model decides by itself; ``per_language``
+  (optional) holds, per language code, the thresholds and held-out metrics
+  measured on that language. ``ModelBundle.thresholds_for(language)`` falls back
+  to the top-level ``thresholds``.
 - ``ModelBundle.predict_proba`` scores a whole batch in one call;
   ``explain`` lists the features that moved one score most.
 """
@@ -152,6 +156,15 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         Thresholds(**manifest["thresholds"])
     except (KeyError, TypeError, ValueError) as error:
         problems.append(f"thresholds are invalid ({error})")
+    per_language = manifest.get("per_language", {})
+    if not isinstance(per_language, dict):
+        problems.append("per_language must be an object keyed by language code")
+    else:
+        for language, entry in per_language.items():
+            try:
+                Thresholds(**entry["thresholds"])
+            except (KeyError, TypeError, ValueError) as error:
+                problems.append(f"per_language.{language}.thresholds are invalid ({error})")
     if problems:
         raise ManifestError(f"model manifest {path} is invalid: {'; '.join(problems)}")
     return manifest
@@ -165,6 +178,10 @@ class ModelBundle:
         self.version: str = manifest["version"]
         self.thresholds = Thresholds(**manifest["thresholds"])
         self.languages: frozenset[str] = frozenset(manifest["languages"])
+        self._language_thresholds: dict[str, Thresholds] = {
+            language: Thresholds(**entry["thresholds"])
+            for language, entry in manifest.get("per_language", {}).items()
+        }
         self.loaded_at: float = time.time() if loaded_at is None else loaded_at
         self.pipeline = pipeline
         self._classifier: CalibratedLinearClassifier = pipeline.steps[-1][1]
@@ -178,6 +195,14 @@ class ModelBundle:
 
     def __repr__(self) -> str:
         return f"ModelBundle(version={self.version!r})"
+
+    def thresholds_for(self, language: str) -> Thresholds:
+        """The thresholds measured for ``language``, else the model's default ones."""
+        return self._language_thresholds.get(language, self.thresholds)
+
+    def supports(self, language: str) -> bool:
+        """Whether the model decides on ``language`` by itself (its evaluation met the budgets)."""
+        return language in self.languages
 
     def predict_proba(self, inputs: Sequence[ScoringInput]) -> list[float]:
         """P(spam) for each input, in order, computed in one batch (by the

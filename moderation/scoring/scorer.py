@@ -30,14 +30,18 @@ class ScoreRequest:
     body: str
     author_name: str = ""
     author_email: str = ""
+    site_language: str = ""   # the language the site expects: used where detection is unsure
 
 
 def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
-    """Blocking: detect each text's language and score the batch with *bundle*
-    (a ModelBundle, or None when no model is usable)."""
+    """Blocking: detect each text's language (the site's language where detection
+    is unsure) and score the batch with *bundle* (a ModelBundle, or None when no
+    model is usable). Each result carries the thresholds of its own language."""
     normalized = [normalize_text(request.body) for request in requests]
     empty = [not any(ch.isalnum() for ch in text) for text in normalized]
-    languages = detect_normalized_languages(["" if e else text for text, e in zip(normalized, empty)])
+    candidates = bundle.languages if bundle is not None else ()
+    languages = detect_normalized_languages(["" if e else text for text, e in zip(normalized, empty)],
+                                            [r.site_language for r in requests], candidates)
     prepared = list(zip(requests, languages, empty))
     if bundle is None:
         return [Scored(language=lang, score=None, model_version=None, text_empty=empty)
@@ -45,9 +49,10 @@ def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
     inputs = [ScoringInput(body=r.body, author_name=r.author_name, author_email=r.author_email,
                            language=lang) for r, lang, _ in prepared]
     scores = bundle.predict_proba(inputs)
-    bands = Bands(bundle.thresholds.approve_below, bundle.thresholds.reject_above)
+    bands = {lang: Bands(t.approve_below, t.reject_above)
+             for lang in set(languages) for t in [bundle.thresholds_for(lang)]}
     return [Scored(language=lang, score=float(score), model_version=bundle.version,
-                   text_empty=empty, language_supported=lang in bundle.languages, bands=bands)
+                   text_empty=empty, language_supported=bundle.supports(lang), bands=bands[lang])
             for (_, lang, empty), score in zip(prepared, scores)]
 
 

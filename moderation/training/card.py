@@ -32,6 +32,43 @@ def _percent(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}%}"
 
 
+def language_table(per_language: dict[str, Any]) -> str:
+    """Per language and source: thresholds and the three band rates on held-out rows."""
+    rows = []
+    for language, entry in per_language.items():
+        if "thresholds" not in entry:
+            continue
+        t = entry["thresholds"]
+        parts = {"all": entry["metrics"], **entry["per_source"]}
+        for source, m in parts.items():
+            rows.append([
+                language if source == "all" else "",
+                f"**{source}**" if source == "all" else source,
+                ("yes" if entry["supported"] else "no") if source == "all" else "",
+                f"{t['approve_below']:.3f} / {t['reject_above']:.3f}" if source == "all" else "",
+                str(m["n_ham"]), str(m["n_spam"]),
+                _percent(1 - m["ham_to_spam_rate"] - m["ham_to_review_rate"], 1) if m["n_ham"] else "n/a",
+                _percent(m["ham_to_spam_rate"]) if m["n_ham"] else "n/a",
+                _percent(m["spam_to_published_rate"]) if m["n_spam"] else "n/a",
+                _percent(m["review_rate"], 1),
+            ])
+    return table(["language", "source", "supported", "approve / spam at", "ham", "spam", "ham published",
+                  "ham held as spam", "spam published", "review"], rows)
+
+
+def link_table(per_language: dict[str, Any]) -> str:
+    """Held-out ham with a link against ham without one, per language."""
+    rows = []
+    for language, entry in per_language.items():
+        for name, label in (("ham_without_link", "ham without a link"), ("ham_with_link", "ham with a link"),
+                            ("spam_with_link", "spam with a link")):
+            m = entry.get("links", {}).get(name, {"n": 0})
+            if m["n"]:
+                rows.append([language, label, str(m["n"]), _percent(m["published_rate"], 1),
+                             _percent(m["review_rate"], 1), _percent(m["spam_rate"])])
+    return table(["language", "held-out rows", "n", "published", "review", "held as spam"], rows)
+
+
 def _data_section(manifest: dict[str, Any]) -> list[str]:
     data = manifest["data"]
     files = table(

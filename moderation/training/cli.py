@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shlex
+from collections import Counter
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,10 @@ from moderation.training.dataset import detect_languages_in_parallel
 from moderation.training.evaluation import classification_metrics
 from moderation.training.readers import FORMATS, DataFormatError, data_files, read_labelled
 from moderation.training.report import Progress, metrics_table, table
+from moderation.training.card import language_table, link_table
+from moderation.training.languages import DEFAULT_MAX_REVIEW
 from moderation.training.trainer import DEFAULT_AUXILIARY, TRAINING_STEPS, TrainingOptions, train
+from moderation.training.translate import DEFAULT_CACHE_DIR, PIVOTS, ApertiumMissing
 
 EVALUATE_KEYS = (
     "n",
@@ -43,6 +47,7 @@ EVALUATE_KEYS = (
     "ham_to_spam_rate",
     "spam_to_published_rate",
     "review_rate",
+    "ham_published_rate",
 )
 EXIT_MODEL_ERROR = 1
 EXIT_USAGE = 2
@@ -70,6 +75,17 @@ def _auxiliary(text: str) -> tuple[str, float]:
     return name, value
 
 
+def _weight(text: str) -> tuple[str, float]:
+    name, equals, weight = text.partition("=")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = -1.0
+    if not equals or not name or not 0.0 < value <= 20.0:
+        raise argparse.ArgumentTypeError(f"expected GROUP=WEIGHT with 0 < WEIGHT <= 20, got {text!r}")
+    return name, value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="train.py", description="Train and evaluate the spam model.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +108,24 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: {', '.join(f'{k}={v}' for k, v in DEFAULT_AUXILIARY.items())})",
     )
 
+    training.add_argument("--translate", action="append", default=[], metavar="LANG", choices=sorted(PIVOTS),
+                          help="also train on machine translations of the English rows into LANG "
+                               "(Apertium, offline; repeatable); each copy is held out with its source")
+    training.add_argument("--translation-cache", type=Path, default=DEFAULT_CACHE_DIR,
+                          help=f"where translations are kept between runs (default: {DEFAULT_CACHE_DIR})")
+    training.add_argument("--link-share", type=_share, default=0.0, metavar="SHARE",
+                          help="copy this share of the ham with an ordinary link added (default 0: none)")
+    training.add_argument("--weight", type=_weight, action="append", metavar="GROUP=WEIGHT",
+                          help="train on GROUP (a site's exported labels, a file stem) with this weight "
+                               "(0 < WEIGHT <= 20); it is still held out for evaluation")
+    training.add_argument("--max-review", type=_share, default=DEFAULT_MAX_REVIEW,
+                          help=f"a language is supported only if at most this share of its held-out rows "
+                               f"goes to review (default {DEFAULT_MAX_REVIEW})")
+    training.add_argument("--support", action="append", default=[], metavar="LANG",
+                          help="support LANG whatever its held-out figures (repeatable)")
+    training.add_argument("--no-support", action="append", default=[], metavar="LANG",
+                          help="never support LANG: its comments go to review (repeatable)")
+
     evaluating = commands.add_parser("evaluate", help="score a labelled file with a shipped model")
     evaluating.add_argument("--data", type=Path, action="append", required=True, help="labelled file")
     evaluating.add_argument("--model", type=Path, help="manifest (.json) of the model (default: the current one)")
@@ -99,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="where CURRENT is looked up (default: models/)")
     evaluating.add_argument("--format", choices=FORMATS, help="format of the file (default: detected)")
     evaluating.add_argument("--hmac-key-env", metavar="VAR", help="require a manifest HMAC under this key")
+    evaluating.add_argument("--site-language", metavar="LANG",
+                            help="the language of the site the comments are posted to, used where detection "
+                                 "is unsure (default: each row's language column, else none)")
     return parser
 
 
@@ -129,6 +166,13 @@ def _run_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         auxiliary=dict(args.auxiliary) if args.auxiliary else dict(DEFAULT_AUXILIARY),
         fmt=args.format,
         command=shlex.join(["python", "train.py", *argv]),
+        translate_to=list(dict.fromkeys(args.translate)),
+        translation_cache=args.translation_cache,
+        link_share=args.link_share,
+        weights=dict(args.weight or []),
+        max_review=args.max_review,
+        support=args.support,
+        no_support=args.no_support,
     )
     progress = Progress(TRAINING_STEPS)
     result = train(options, progress)
@@ -162,11 +206,34 @@ def _run_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
               f"{t['spam_to_published_rate']:.2%}", f"{t['review_rate']:.1%}"] for name, t in transfer.items()],
         ))
     print()
-    print(f"training languages: {', '.join(manifest['languages']) or 'none'}; "
+    print("Per language and source, at each language's thresholds (held-out rows):")
+    print(language_table(manifest["per_language"]))
+    print()
+    print("Links (held-out rows):")
+    print(link_table(manifest["per_language"]))
+    print()
+    print(f"supported languages: {', '.join(manifest['languages']) or 'none'}; "
           f"{manifest['data']['rows_used']} rows; wall time {progress.elapsed:.1f} s")
     print(f"wrote {result.manifest_path}, {manifest['model_file']}, {result.card_path.name}, "
           f"{len(result.plot_paths)} plots in {result.plot_paths[0].parent}; CURRENT -> {result.version}")
     return 0
+
+
+def service_bands(bundle, scores: Sequence[float], languages: Sequence[str]) -> list[str]:
+    """The band the service puts each scored text in: ``review`` for a language the
+    model does not support, else that language's thresholds decide."""
+    bands = []
+    for score, language in zip(scores, languages):
+        thresholds = bundle.thresholds_for(language)
+        if not bundle.supports(language):
+            bands.append("review")
+        elif score >= thresholds.reject_above:
+            bands.append("spam")
+        elif score < thresholds.approve_below:
+            bands.append("published")
+        else:
+            bands.append("review")
+    return bands
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -182,17 +249,32 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         rows.extend(result.rows)
     if not rows:
         raise UsageError("no labelled rows to evaluate")
-    missing = [i for i, row in enumerate(rows) if not row.language]
-    detected_languages = dict(zip(missing, detect_languages_in_parallel([rows[i].body for i in missing])))
-    inputs = [
-        ScoringInput(row.body, row.author_name, row.author_email, row.language or detected_languages[i])
-        for i, row in enumerate(rows)
-    ]
+    hints = [args.site_language or row.language for row in rows]
+    languages = detect_languages_in_parallel([row.body for row in rows], hints=hints)
+    inputs = [ScoringInput(row.body, row.author_name, row.author_email, language)
+              for row, language in zip(rows, languages)]
     scores = bundle.predict_proba(inputs)
-    metrics = classification_metrics(scores, [row.label for row in rows], bundle.thresholds)
-    print(f"model {bundle.version} (approve below {bundle.thresholds.approve_below:.4f}, "
-          f"spam at or above {bundle.thresholds.reject_above:.4f})")
+    labels = [row.label for row in rows]
+    metrics = classification_metrics(scores, labels, bundle.thresholds)
+    bands = service_bands(bundle, scores, languages)
+    outcome = {}
+    for name, label in (("ham", 0), ("spam", 1)):
+        mine = [band for band, row_label in zip(bands, labels) if row_label == label]
+        outcome[name] = {band: (mine.count(band) / len(mine) if mine else None)
+                         for band in ("published", "review", "spam")}
+    metrics["ham_to_spam_rate"] = outcome["ham"]["spam"] or 0.0
+    metrics["spam_to_published_rate"] = outcome["spam"]["published"] or 0.0
+    metrics["review_rate"] = bands.count("review") / len(bands)
+    metrics["ham_published_rate"] = outcome["ham"]["published"]
+    counted = ", ".join(f"{language} {count}" for language, count in Counter(languages).most_common(5))
+    print(f"model {bundle.version}; languages detected: {counted}; the service's bands per language "
+          f"(unsupported languages go to review)")
     print(metrics_table({", ".join(str(p) for p in args.data): metrics}, first_column="data"))
+    print(table(["label", "n", "published", "review", "held as spam"],
+                [[name, str(labels.count(label))] + [("n/a" if outcome[name][band] is None
+                                                      else f"{outcome[name][band]:.2%}")
+                                                     for band in ("published", "review", "spam")]
+                 for name, label in (("ham", 0), ("spam", 1))]))
     summary = {key: (round(metrics[key], 6) if isinstance(metrics[key], float) else metrics[key])
                for key in EVALUATE_KEYS}
     print(json.dumps(summary))
@@ -209,6 +291,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_MODEL_ERROR
-    except (UsageError, DataFormatError, ValueError) as error:
+    except (UsageError, DataFormatError, ValueError, ApertiumMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

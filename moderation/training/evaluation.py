@@ -16,6 +16,7 @@ Contract:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -63,14 +64,38 @@ def sample_weights(groups: np.ndarray, auxiliary: Mapping[str, float]) -> np.nda
     return np.array([auxiliary.get(group, 1.0) for group in groups], dtype=np.float64)
 
 
-def assign_folds(groups: np.ndarray, auxiliary: Mapping[str, float]) -> tuple[np.ndarray, str]:
-    """The held-out fold of each row and a description of the method."""
-    evaluation = np.array([group not in auxiliary for group in groups])
+def _stable_bucket(text: str, buckets: int) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") % buckets
+
+
+def assign_folds(groups: np.ndarray, auxiliary: Mapping[str, float], labels: np.ndarray | None = None,
+                 keys: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+    """The held-out fold of each row and a description of the method.
+
+    Groups with both classes (YouTube videos, sites; every group when ``labels``
+    is not given) are the folds: each is held
+    out whole. Rows of one-class groups (a corpus of reader comments, all ham)
+    are spread over those folds by ``keys`` (thread, else the row they were
+    made from), so a thread and its translations and copies stay together and
+    every fold is tested on some of them. Auxiliary groups are never held out.
+    """
+    evaluation = np.array([group not in auxiliary for group in groups], dtype=bool)
+    keys = np.arange(len(groups)).astype(str).astype(object) if keys is None else keys
     names = sorted(set(groups[evaluation].tolist()))
+    if labels is None:
+        primary = names
+    else:
+        labels = np.asarray(labels)
+        primary = [name for name in names if len(set(labels[groups == name].tolist())) == 2]
     folds = np.full(len(groups), "", dtype=object)
-    if len(names) >= 2:
-        folds[evaluation] = groups[evaluation]
-        return folds, f"leave one group out over {len(names)} groups: {', '.join(names)}"
+    if len(primary) >= 2:
+        secondary = [name for name in names if name not in primary]
+        for position in np.flatnonzero(evaluation):
+            group = groups[position]
+            folds[position] = group if group in primary else primary[
+                _stable_bucket(f"{group}\x00{keys[position]}", len(primary))]
+        spread = f"; rows of {', '.join(secondary)} spread over those folds by thread" if secondary else ""
+        return folds, f"leave one group out over {len(primary)} groups: {', '.join(primary)}{spread}"
     positions = np.flatnonzero(evaluation)
     if len(positions) < FALLBACK_BLOCKS:
         raise ValueError(
@@ -90,10 +115,13 @@ def holdout_margins(
     auxiliary: Mapping[str, float],
     seed: int = 0,
     on_fold: FoldCallback | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> Holdout:
     """Fit one pipeline per fold on everything else; margins for the held-out rows."""
-    folds, method = assign_folds(dataset.groups, auxiliary)
-    weights = sample_weights(dataset.groups, auxiliary)
+    keys = np.array([thread or f"row{origin}" for thread, origin in zip(dataset.threads, dataset.origins)],
+                    dtype=object)
+    folds, method = assign_folds(dataset.groups, auxiliary, dataset.labels, keys)
+    weights = sample_weights(dataset.groups, auxiliary if weights is None else weights)
     margins = np.full(len(dataset), np.nan)
     names = sorted(set(folds[folds != ""].tolist()))
     for index, name in enumerate(names, start=1):

@@ -12,7 +12,10 @@ Contract:
   ``sms``      SMS Spam Collection, ``ham|spam<TAB>text``, no header, no quoting;
                group = ``sms``.
   ``csv``      header with ``body`` and ``label`` (``spam``/``ham``/``1``/``0``),
-               optional ``author_name``, ``author_email``, ``language``, ``site``.
+               optional ``author_name``, ``author_email``, ``language`` (a hint: the
+               language is still detected, as the service does with a site's
+               language), ``site``, ``thread`` (rows of one thread are held out
+               together).
   ``jsonl``    one object per line with the same keys; unknown keys (the
                service's export adds ``decided_at``, ``model_score``) are ignored.
   For csv and jsonl the group is the row's ``site``, or the file stem without one.
@@ -33,8 +36,10 @@ from pathlib import Path
 FORMATS = ("youtube", "sms", "csv", "jsonl")
 YOUTUBE_COLUMNS = ("COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS")
 GENERIC_REQUIRED = ("body", "label")
-GENERIC_OPTIONAL = ("author_name", "author_email", "language", "site")
+GENERIC_OPTIONAL = ("author_name", "author_email", "language", "site", "thread")
 SMS_GROUP = "sms"
+COLLECTION_LANGUAGE = "en"
+"""The YouTube and SMS collections are English: their rows carry it as a language hint."""
 _LABELS = {"spam": 1, "1": 1, "ham": 0, "0": 0}
 
 
@@ -51,6 +56,7 @@ class LabelledRow:
     language: str = ""
     site: str = ""
     group: str = ""
+    thread: str = ""
 
 
 @dataclass(slots=True)
@@ -161,6 +167,7 @@ def _read_youtube(path: Path, result: ReadResult) -> None:
                 body=record[content],
                 label=int(record[label]),
                 author_name=record[author],
+                language=COLLECTION_LANGUAGE,
                 site="youtube",
                 group=path.stem,
             )
@@ -186,7 +193,8 @@ def _read_sms(path: Path, result: ReadResult) -> None:
             result.errors.append((line, "empty text"))
         else:
             result.rows.append(
-                LabelledRow(body=body, label=_LABELS[label], site=SMS_GROUP, group=SMS_GROUP)
+                LabelledRow(body=body, label=_LABELS[label], language=COLLECTION_LANGUAGE,
+                            site=SMS_GROUP, group=SMS_GROUP)
             )
 
 

@@ -108,3 +108,43 @@ def choose_thresholds(
         meeting = (approve_below + reject_above) / 2.0
         return Thresholds(approve_below=meeting, reject_above=meeting)
     return Thresholds(approve_below=approve_below, reject_above=reject_above)
+
+
+SOURCE_MIN_HAM = 200
+SOURCE_MIN_SPAM = 50
+"""A source sets its own constraint only with this many held-out rows of the class:
+below 200 ham a 0.5 % budget allows no error at all, and one comment would set
+the threshold; 50 spam make 2 % one comment."""
+
+
+def choose_thresholds_by_source(
+    scores,
+    labels,
+    sources,
+    max_ham_to_spam: float = 0.005,
+    max_spam_published: float = 0.02,
+) -> Thresholds:
+    """Thresholds meeting both budgets on the pooled rows *and* on each source
+    large enough to be measured on its own (``SOURCE_MIN_HAM`` ham for the spam
+    threshold, ``SOURCE_MIN_SPAM`` spam for the publish threshold), with the
+    smallest review band: the strictest of the thresholds each would choose.
+    A plentiful easy source (news comments, all ham) must not loosen the
+    threshold that another source (YouTube) needs."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels)
+    sources = np.asarray(sources, dtype=object)
+    pooled = choose_thresholds(scores, labels, max_ham_to_spam, max_spam_published)
+    reject_above, approve_below = pooled.reject_above, pooled.approve_below
+    for source in sorted(set(sources.tolist())):
+        mask = sources == source
+        ham, spam = scores[mask & (labels == 0)], scores[mask & (labels == 1)]
+        if len(ham) >= SOURCE_MIN_HAM:
+            allowed = math.floor(max_ham_to_spam * len(ham) + 1e-9)
+            reject_above = max(reject_above, _lowest_reject_threshold(ham, scores, allowed))
+        if len(spam) >= SOURCE_MIN_SPAM:
+            allowed = math.floor(max_spam_published * len(spam) + 1e-9)
+            approve_below = min(approve_below, _highest_approve_threshold(spam, scores, allowed))
+    if approve_below > reject_above:
+        meeting = (approve_below + reject_above) / 2.0
+        return Thresholds(approve_below=meeting, reject_above=meeting)
+    return Thresholds(approve_below=approve_below, reject_above=reject_above)

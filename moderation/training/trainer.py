@@ -3,11 +3,15 @@
 Contract of ``train(options, progress)``:
 
 1. read and fingerprint every file, drop exact duplicates, detect languages;
+   then, optionally, machine-translate the English rows into ``translate_to``
+   (``translate``; each copy stays in its source's group and thread) and add
+   copies of a share of the ham with an ordinary link (``augment``);
 2. out-of-group margins for every evaluation row (``holdout_margins``);
-3. a Platt sigmoid fitted on those margins; thresholds chosen on the calibrated
-   held-out scores to meet the budgets with the smallest review band; metrics
-   per held-out group and pooled, plus how thresholds chosen without a group
-   fare on it ("transfer");
+3. a Platt sigmoid fitted on those margins; per detected language, thresholds
+   chosen on that language's held-out scores and the decision whether the
+   model supports it (``languages.evaluate_languages``); metrics per held-out
+   group and pooled, plus how thresholds chosen without a group fare on it
+   ("transfer");
 4. the final pipeline fitted on all rows, with that calibration;
 5. plots, ``<version>.joblib`` + ``<version>.json`` + ``<version>.md``; the
    artifact is loaded back through ``load_bundle`` (sha256/HMAC/versions) and
@@ -27,12 +31,17 @@ import numpy as np
 from scipy.special import expit
 
 from moderation.scoring.classifier import fit_platt
-from moderation.scoring.features import UNKNOWN_LANGUAGE, build_pipeline, describe_pipeline
+from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, build_pipeline, describe_pipeline
 from moderation.scoring.model import Thresholds, load_bundle
 from moderation.training.artifact import new_version, set_current, write_model, write_text_atomically
 from moderation.training.card import render_model_card
-from moderation.training.dataset import Dataset, load_dataset
+from moderation.scoring.features import signal_matrix, SIGNAL_NAMES, TextNormalizer
+from moderation.scoring.language import detect_languages
+from moderation.training.augment import with_links
+from moderation.training.dataset import CANDIDATE_LANGUAGES, ORIGINAL, TRANSLATED, WITH_LINK, Dataset, load_dataset
 from moderation.training.evaluation import classification_metrics, holdout_margins, sample_weights
+from moderation.training.languages import DEFAULT_MAX_REVIEW, evaluate_languages
+from moderation.training.translate import DEFAULT_CACHE_DIR, data_version, translate
 from moderation.training.plots import write_plots
 from moderation.training.report import Progress
 from moderation.training.thresholds import band_rates, choose_thresholds
@@ -60,6 +69,13 @@ class TrainingOptions:
     auxiliary: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_AUXILIARY))
     fmt: str | None = None
     command: str = "python train.py train"
+    translate_to: list[str] = field(default_factory=list)
+    translation_cache: Path | None = DEFAULT_CACHE_DIR
+    link_share: float = 0.0
+    weights: dict[str, float] = field(default_factory=dict)
+    max_review: float = DEFAULT_MAX_REVIEW
+    support: list[str] = field(default_factory=list)
+    no_support: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -72,6 +88,42 @@ class TrainingResult:
     dataset: Dataset
 
 
+def group_weights(options: TrainingOptions) -> dict[str, float]:
+    """Sample weight per group: auxiliary groups' and ``--weight``'s (a site's labels
+    count more than public data); every other group weighs 1."""
+    return {**options.weights, **options.auxiliary}
+
+
+def _translations(dataset: Dataset, target: str, cache: Path | None) -> tuple[list, list[int], list[int]]:
+    """Translations into ``target`` of the dataset's English original rows:
+    ``(inputs, labels, index of each one's source row)``."""
+    rows = [i for i, (item, kind) in enumerate(zip(dataset.inputs, dataset.kinds))
+            if kind == ORIGINAL and item.language == "en"]
+    texts = translate([dataset.inputs[i].body for i in rows], target, cache)
+    languages = detect_languages(texts, [target] * len(texts), CANDIDATE_LANGUAGES)
+    inputs = [ScoringInput(body=text, author_name=dataset.inputs[i].author_name,
+                           author_email=dataset.inputs[i].author_email, language=language)
+              for i, text, language in zip(rows, texts, languages)]
+    return inputs, [int(dataset.labels[i]) for i in rows], rows
+
+
+def source_names(dataset: Dataset) -> np.ndarray:
+    """Per row, the source its metrics are reported under: ``youtube``, ``sms`` or
+    its group (a corpus, a site), with `` (mt)`` for a machine translation and
+    `` +link`` for a ham copy given a link."""
+    names = []
+    for group, kind in zip(dataset.groups, dataset.kinds):
+        family = dataset.group_formats.get(group, "")
+        name = family if family in ("youtube", "sms") else str(group)
+        names.append(name + {ORIGINAL: "", TRANSLATED: " (mt)", WITH_LINK: " +link"}[kind])
+    return np.array(names, dtype=object)
+
+
+def _has_link(inputs) -> np.ndarray:
+    normalized = TextNormalizer().transform(inputs)
+    return signal_matrix(normalized)[:, SIGNAL_NAMES.index("has_link")] > 0
+
+
 def training_languages(languages: list[str]) -> list[str]:
     counts = Counter(language for language in languages if language != UNKNOWN_LANGUAGE)
     needed = max(TRAINING_LANGUAGE_MIN_ROWS, TRAINING_LANGUAGE_MIN_SHARE * len(languages))
@@ -82,7 +134,9 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
     return {key: round(value, 6) if isinstance(value, float) else value for key, value in metrics.items()}
 
 
-def _data_summary(dataset: Dataset, auxiliary: dict[str, float]) -> dict[str, Any]:
+def _data_summary(dataset: Dataset, weights: dict[str, float], options: TrainingOptions,
+                  sources: np.ndarray) -> dict[str, Any]:
+    auxiliary = options.auxiliary
     groups = {}
     for name in sorted(set(dataset.groups.tolist())):
         mask = dataset.groups == name
@@ -92,7 +146,17 @@ def _data_summary(dataset: Dataset, auxiliary: dict[str, float]) -> dict[str, An
             "ham": int((dataset.labels[mask] == 0).sum()),
             "format": dataset.group_formats.get(name, ""),
             "auxiliary": name in auxiliary,
-            "weight": auxiliary.get(name, 1.0),
+            "weight": weights.get(name, 1.0),
+        }
+    languages = np.array([item.language for item in dataset.inputs], dtype=object)
+    by_source: dict[str, Any] = {}
+    for source in sorted(set(sources.tolist())):
+        mask = sources == source
+        by_source[source] = {
+            "rows": int(mask.sum()),
+            "spam": int(dataset.labels[mask].sum()),
+            "ham": int((dataset.labels[mask] == 0).sum()),
+            "languages": dict(Counter(languages[mask].tolist()).most_common(4)),
         }
     return {
         "files": [
@@ -103,7 +167,11 @@ def _data_summary(dataset: Dataset, auxiliary: dict[str, float]) -> dict[str, An
         "duplicates_removed": dataset.duplicates_removed,
         "conflicting_removed": dataset.conflicting_removed,
         "rows_used": len(dataset),
+        "rows_original": int((dataset.kinds == ORIGINAL).sum()),
+        "rows_translated": int((dataset.kinds == TRANSLATED).sum()),
+        "rows_with_link_added": int((dataset.kinds == WITH_LINK).sum()),
         "groups": groups,
+        "sources": by_source,
     }
 
 
@@ -129,11 +197,8 @@ def _evaluate_holdout(scores, labels, folds, thresholds: Thresholds, options: Tr
     }
 
 
-def train(options: TrainingOptions, progress: Progress | None = None) -> TrainingResult:
-    progress = progress or Progress(TRAINING_STEPS)
-    created = datetime.now(timezone.utc)
-
-    progress.step("reading data, removing duplicates, detecting languages")
+def _prepare(options: TrainingOptions, progress: Progress) -> tuple[Dataset, np.ndarray]:
+    """Step 1: the dataset with translations and link copies, and each row's source name."""
     dataset = load_dataset(options.data, options.fmt, progress=progress.count)
     for source in dataset.sources:
         progress.note(f"{source.path}: {source.format}, {source.rows} rows, {source.bad_rows} bad rows")
@@ -143,23 +208,60 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
         f"{dataset.rows_read} rows read, {dataset.duplicates_removed} duplicates and "
         f"{dataset.conflicting_removed} conflicting rows removed, {len(dataset)} used"
     )
+    for target in options.translate_to:
+        inputs, labels, parents = _translations(dataset, target, options.translation_cache)
+        dataset = dataset.extended(inputs, labels, parents, TRANSLATED)
+        progress.note(f"{len(inputs)} English rows machine-translated into {target} (Apertium)")
+    names = source_names(dataset)
+    if options.link_share > 0:
+        eligible = np.array([group not in options.auxiliary for group in dataset.groups])
+        positions = np.flatnonzero(eligible)
+        inputs, parents = with_links([dataset.inputs[i] for i in positions], dataset.labels[positions],
+                                     options.link_share, options.seed)
+        parents = positions[np.asarray(parents, dtype=np.int64)] if parents else np.zeros(0, dtype=np.int64)
+        dataset = dataset.extended(inputs, [0] * len(inputs), parents, WITH_LINK)
+        names = np.concatenate([names, np.array([f"{names[i]} +link" for i in parents], dtype=object)])
+        progress.note(f"{len(inputs)} ham rows copied with an ordinary link added")
+    return dataset, names
+
+
+def train(options: TrainingOptions, progress: Progress | None = None) -> TrainingResult:
+    progress = progress or Progress(TRAINING_STEPS)
+    created = datetime.now(timezone.utc)
+    weights = group_weights(options)
+
+    progress.step("reading data, removing duplicates, detecting languages, translating")
+    dataset, sources = _prepare(options, progress)
     progress.done()
 
     progress.step("held-out evaluation (one model per held-out group)")
     holdout = holdout_margins(
-        dataset, options.auxiliary, options.seed,
+        dataset, options.auxiliary, options.seed, weights=weights,
         on_fold=lambda i, n, name: progress.note(f"fold {i}/{n}: holding out {name}"),
     )
     progress.note(holdout.method)
     progress.done()
 
-    progress.step("calibrating and choosing thresholds on held-out scores")
+    progress.step("calibrating and choosing thresholds per language on held-out scores")
     evaluated = holdout.evaluated
     labels = dataset.labels[evaluated]
     folds = holdout.fold[evaluated]
     slope, intercept = fit_platt(holdout.margins[evaluated], labels)
     scores = expit(slope * holdout.margins[evaluated] + intercept)
-    thresholds = choose_thresholds(scores, labels, options.max_ham_to_spam, options.max_spam_published)
+    row_languages = np.array([item.language for item in dataset.inputs], dtype=object)[evaluated]
+    per_language = evaluate_languages(
+        scores, labels, row_languages, sources[evaluated], _has_link(dataset.inputs)[evaluated],
+        max_ham_to_spam=options.max_ham_to_spam, max_spam_published=options.max_spam_published,
+        max_review=options.max_review, force=options.support, forbid=options.no_support)
+    supported = sorted(language for language, entry in per_language.items() if entry["supported"])
+    for language, entry in per_language.items():
+        progress.note(f"language {language}: {'supported' if entry['supported'] else 'not supported'} ({entry['why']})")
+    default_language = max(supported or [l for l in per_language if "thresholds" in per_language[l]] or [""],
+                           key=lambda l: int((row_languages == l).sum()))
+    if default_language:
+        thresholds = Thresholds(**per_language[default_language]["thresholds"])
+    else:
+        thresholds = choose_thresholds(scores, labels, options.max_ham_to_spam, options.max_spam_published)
     evaluation = _evaluate_holdout(scores, labels, folds, thresholds, options)
     evaluation["method"] = holdout.method
     evaluation["calibration"] = {"slope": round(slope, 6), "intercept": round(intercept, 6)}
@@ -169,7 +271,7 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
     pipeline = build_pipeline(options.seed)
     pipeline.fit(
         dataset.inputs, dataset.labels,
-        classifier__sample_weight=sample_weights(dataset.groups, options.auxiliary),
+        classifier__sample_weight=sample_weights(dataset.groups, weights),
     )
     pipeline[-1].calibrate(slope, intercept)
     progress.done()
@@ -184,19 +286,24 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
     fields = {
         "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": options.seed,
-        "languages": training_languages([item.language for item in dataset.inputs]),
+        "languages": supported,
+        "per_language": per_language,
         "budgets": {
             "max_ham_to_spam": options.max_ham_to_spam,
             "max_spam_published": options.max_spam_published,
+            "max_review": options.max_review,
         },
         "thresholds": thresholds.as_dict(),
         "pipeline": describe_pipeline(pipeline),
         "metrics": evaluation["pooled"],
         "evaluation": evaluation,
-        "data": _data_summary(dataset, options.auxiliary),
+        "data": _data_summary(dataset, weights, options, sources),
         "training": {
             "command": options.command,
             "auxiliary_groups": options.auxiliary,
+            "group_weights": options.weights,
+            "translated_into": {target: data_version(target) for target in options.translate_to},
+            "link_share": options.link_share,
             "seconds": round(progress.elapsed, 1),
             "cpus": os.cpu_count(),
         },

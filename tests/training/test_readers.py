@@ -40,6 +40,7 @@ def test_youtube_reader(tmp_path):
         body="Huh, check out this channel: kobyoshi02",
         label=1,
         author_name="Julius NM",
+        language="en",
         site="youtube",
         group="Youtube09-Test",
     )
@@ -51,8 +52,8 @@ def test_youtube_reader(tmp_path):
 def test_youtube_reader_never_reads_the_date(tmp_path):
     with_date = read_labelled(_write(tmp_path / "a.csv", "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nx,a,2013-01-01,hi,0\n"))
     without = read_labelled(_write(tmp_path / "b.csv", "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nx,a,,hi,0\n"))
-    assert with_date.rows[0] == LabelledRow("hi", 0, "a", site="youtube", group="a")
-    assert without.rows[0] == LabelledRow("hi", 0, "a", site="youtube", group="b")
+    assert with_date.rows[0] == LabelledRow("hi", 0, "a", language="en", site="youtube", group="a")
+    assert without.rows[0] == LabelledRow("hi", 0, "a", language="en", site="youtube", group="b")
 
 
 def test_sms_reader(tmp_path):

@@ -49,7 +49,8 @@ def trained(tmp_path_factory):
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
         patch.setenv(KEY_VARIABLE, "s3cret")
-        code = main(["train", "--data", str(data), "--out", str(models), "--hmac-key-env", KEY_VARIABLE])
+        code = main(["train", "--data", str(data), "--out", str(models), "--hmac-key-env", KEY_VARIABLE,
+                     "--support", "en"])
     assert code == 0, err.getvalue()
     return data, models, out.getvalue(), err.getvalue()
 
@@ -65,6 +66,11 @@ def test_train_writes_a_verified_artifact_and_points_current_at_it(trained):
         assert (models / version / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bundle = load_bundle(manifest_path, hmac_key=b"s3cret")
     assert bundle.version == version and bundle.languages == frozenset({"en"})
+    # 40 rows per site cannot measure a 0.5 % budget: English is supported only because the
+    # run forces it, and the manifest says so beside its own thresholds.
+    english = bundle.manifest["per_language"]["en"]
+    assert english["supported"] and english["why"] == "forced by --support"
+    assert bundle.thresholds_for("en").as_dict() == english["thresholds"]
 
 
 def test_manifest_records_what_the_issue_asks_for(trained):

@@ -1,0 +1,153 @@
+"""Machine translation of training texts with Debian's Apertium, offline.
+
+Contract:
+
+- ``translate(texts, target)`` returns one translation per text, in order, for
+  a ``target`` in ``PIVOTS`` (``fr``: English -> Catalan -> French, the two
+  Apertium pairs Debian ships; there is no direct English-French pair).
+- Links, e-mail addresses and phone numbers are the spam's payload and must come
+  out unchanged: each is replaced by a placeholder Apertium leaves alone, then
+  put back. Everything else is translated word by word as Apertium does
+  (unknown words kept as they are, ``-u``).
+- Texts are normalized with ``normalize_text`` first (one line each, no HTML).
+- Results are cached in ``cache_dir`` (one JSON-lines file per target and
+  Apertium data version), so a retrain translates only texts it has not seen;
+  Apertium is deterministic, so the cache changes no result.
+- ``ApertiumMissing`` says how to install it when a pair is not installed.
+  Nothing here runs at serving time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from moderation.scoring.features import normalize_text
+
+PIVOTS: dict[str, tuple[str, ...]] = {"fr": ("eng-cat", "cat-fra")}
+"""Apertium modes chained for each target language."""
+PACKAGES: dict[str, tuple[str, ...]] = {"fr": ("apertium", "apertium-eng-cat", "apertium-fra-cat")}
+CHUNK_LINES = 500
+DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "moderation" / "translations"
+
+_PROTECTED = re.compile(
+    r"(?:https?://|www\.)\S+"                                 # links
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"             # e-mail addresses
+    r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|io|co|me|ly|uk|fr|ru|de|eu)\b(?:/\S*)?"
+    r"|\+?\(?\d[\d ().-]{5,}\d",                               # phone numbers and long digit runs
+    re.IGNORECASE,
+)
+_PLACEHOLDER = "ZQX{}QXZ"
+_PLACEHOLDER_BACK = re.compile(r"ZQX(\d+)QXZ")
+
+
+class ApertiumMissing(RuntimeError):
+    """Apertium or a language pair it needs is not installed."""
+
+
+def data_version(target: str) -> str:
+    """The installed Apertium packages for ``target``, as recorded in the manifest."""
+    packages = PACKAGES[target]
+    try:
+        listed = subprocess.run(["dpkg-query", "-W", "-f=${Package}=${Version}\\n", *packages],
+                                capture_output=True, text=True, check=False).stdout.split()
+    except OSError:
+        listed = []
+    return " ".join(listed) or "unknown"
+
+
+def check_available(target: str) -> None:
+    if target not in PIVOTS:
+        raise ValueError(f"no translation into {target!r}; available: {', '.join(sorted(PIVOTS))}")
+    if shutil.which("apertium") is None:
+        raise ApertiumMissing(
+            f"translating into {target} needs Apertium: apt-get install {' '.join(PACKAGES[target])}")
+    listed = subprocess.run(["apertium", "-l"], capture_output=True, text=True, check=False).stdout.split()
+    missing = [mode for mode in PIVOTS[target] if mode not in listed]
+    if missing:
+        raise ApertiumMissing(
+            f"Apertium lacks {', '.join(missing)}: apt-get install {' '.join(PACKAGES[target])}")
+
+
+def protect(text: str) -> tuple[str, list[str]]:
+    """``text`` with links, e-mails and phone numbers replaced by placeholders, and the originals."""
+    kept: list[str] = []
+
+    def hold(match: re.Match) -> str:
+        kept.append(match.group())
+        return _PLACEHOLDER.format(len(kept) - 1)
+
+    return _PROTECTED.sub(hold, text), kept
+
+
+def restore(text: str, kept: Sequence[str]) -> str:
+    return _PLACEHOLDER_BACK.sub(
+        lambda m: kept[int(m.group(1))] if int(m.group(1)) < len(kept) else m.group(), text)
+
+
+def _run_chain(lines: Sequence[str], modes: Sequence[str]) -> list[str]:
+    """One translation per line. Apertium's pipeline occasionally dies on a batch
+    (SIGPIPE inside its chain) or merges lines; the batch is then split and
+    retried, and a single line it cannot translate is kept as it was."""
+    text = "\n".join(lines) + "\n"
+    try:
+        for mode in modes:
+            text = subprocess.run(["apertium", "-u", mode], input=text, capture_output=True,
+                                  text=True, check=True).stdout
+    except subprocess.CalledProcessError:
+        text = None
+    out = text.split("\n") if text is not None else []
+    if out and out[-1] == "":
+        out.pop()
+    if text is not None and len(out) == len(lines):
+        return out
+    if len(lines) == 1:
+        return [" ".join(out)] if text is not None else list(lines)
+    half = len(lines) // 2
+    return _run_chain(lines[:half], modes) + _run_chain(lines[half:], modes)
+
+
+def _cache_path(cache_dir: Path, target: str) -> Path:
+    tag = hashlib.sha256(data_version(target).encode()).hexdigest()[:12]
+    return cache_dir / f"en-{target}-{tag}.jsonl"
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None = DEFAULT_CACHE_DIR) -> list[str]:
+    """Translations of English ``texts`` into ``target`` (see module doc)."""
+    check_available(target)
+    normalized = [normalize_text(text) for text in texts]
+    cache: dict[str, str] = {}
+    path = _cache_path(cache_dir, target) if cache_dir is not None else None
+    if path is not None and path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+                cache[entry["k"]] = entry["t"]
+            except (ValueError, KeyError, TypeError):
+                continue
+    todo = sorted({_key(text): text for text in normalized if _key(text) not in cache}.items())
+    if todo:
+        protected = [protect(text) for _, text in todo]
+        chunks = [protected[i:i + CHUNK_LINES] for i in range(0, len(protected), CHUNK_LINES)]
+        with ThreadPoolExecutor(max_workers=max(1, min(len(chunks), os.cpu_count() or 1))) as pool:
+            outputs = list(pool.map(lambda chunk: _run_chain([p for p, _ in chunk], PIVOTS[target]), chunks))
+        lines = [line for output in outputs for line in output]
+        fresh = {key: " ".join(restore(line, kept).split())
+                 for (key, _), (_, kept), line in zip(todo, protected, lines)}
+        cache.update(fresh)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                for key, translation in fresh.items():
+                    handle.write(json.dumps({"k": key, "t": translation}, ensure_ascii=False) + "\n")
+    return [cache[_key(text)] for text in normalized]
