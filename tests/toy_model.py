@@ -75,3 +75,52 @@ def _write(pipeline, directory: Path, version: str) -> None:
     from moderation.training.artifact import set_current, write_model
     write_model(pipeline, {"languages": ["en"], "thresholds": TOY_THRESHOLDS}, directory, version)
     set_current(directory, version)
+
+
+# -- a bilingual toy: the same English rows plus French ones, French supported ---------------
+
+FRENCH_HAM_TEXT = "Merci pour cet article très clair sur le nouveau marché couvert de la ville."
+FRENCH_SPAM_TEXT = ("GAGNEZ un iPhone GRATUIT !!! Cliquez ici http://cadeaux-gratuits.example/gagner "
+                    "et appelez le 08 99 12 34 56 maintenant")
+_FRENCH_HAM_OPENINGS = ["Merci pour", "J'ai apprécié", "Intéressant,", "Bon travail sur", "Je ne suis pas "
+                        "d'accord avec", "Bien écrit,", "Belle synthèse sur", "J'ai aimé"]
+_FRENCH_HAM_TOPICS = ["cet article sur le marché", "le compte rendu du conseil municipal",
+                      "le reportage sur le nouveau pont", "votre entretien avec le maire",
+                      "l'enquête sur les écoles du quartier", "l'analyse du budget de la ville",
+                      "la couverture du festival d'été", "la critique de la pièce de théâtre"]
+_FRENCH_SPAM_OPENINGS = ["CLIQUEZ ICI pour gagner", "Abonnez-vous à ma chaîne pour", "ARGENT FACILE et",
+                         "Inscrivez-vous vite pour", "Appelez maintenant pour recevoir", "Visitez mon site pour"]
+_FRENCH_SPAM_OFFERS = ["un iPhone gratuit http://gagner.example/cadeau", "des abonnés pas chers www.abos.example",
+                       "des prix en espèces, envoyez GAGNER au 81234", "des gains en bitcoin http://crypto.example/x",
+                       "des cartes cadeaux !!! http://cartes.example", "des pilules minceur www.pilules.example"]
+BILINGUAL_VERSION = "toy-bilingual-20260101T000000Z"
+
+
+def french_training_rows() -> tuple[list[str], list[int]]:
+    ham = [f"{a} {b}, merci à la rédaction." for a, b in itertools.product(_FRENCH_HAM_OPENINGS, _FRENCH_HAM_TOPICS)]
+    spam = [f"{a} {b} !!!" for a, b in itertools.product(_FRENCH_SPAM_OPENINGS, _FRENCH_SPAM_OFFERS)]
+    spam += [s.upper() for s in spam[:20]]
+    return ham + spam, [0] * len(ham) + [1] * len(spam)
+
+
+def build_bilingual_toy_models(directory: Path) -> Path:
+    """A toy trained on English and French rows whose manifest supports both languages,
+    each with its own thresholds, as ``train.py`` writes them."""
+    from moderation.scoring.classifier import fit_platt
+    from moderation.scoring.features import ScoringInput, build_pipeline
+    from moderation.scoring.language import detect_languages
+    from moderation.training.artifact import set_current, write_model
+
+    english, english_labels = training_rows()
+    french, french_labels = french_training_rows()
+    texts, labels = english + french, english_labels + french_labels
+    languages = detect_languages(texts, ["en"] * len(english) + ["fr"] * len(french), ("en", "fr"))
+    inputs = [ScoringInput(body=t, language=language) for t, language in zip(texts, languages)]
+    pipeline = build_pipeline(seed=0).fit(inputs, labels)
+    pipeline[-1].calibrate(*fit_platt(pipeline.decision_function(inputs), labels))
+    per_language = {language: {"supported": True, "why": "toy", "thresholds": dict(TOY_THRESHOLDS)}
+                    for language in ("en", "fr")}
+    write_model(pipeline, {"languages": ["en", "fr"], "thresholds": TOY_THRESHOLDS,
+                           "per_language": per_language}, directory, BILINGUAL_VERSION)
+    set_current(directory, BILINGUAL_VERSION)
+    return directory

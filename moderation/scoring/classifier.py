@@ -4,7 +4,7 @@ Contract:
 
 - ``CalibratedLinearClassifier`` is a scikit-learn classifier over labels
   ``{0 = ham, 1 = spam}``: a linear support vector machine (hinge loss, L2,
-  liblinear, seeded) whose margin ``m`` is mapped to
+  balanced class weights, liblinear, seeded) whose margin ``m`` is mapped to
   ``P(spam) = sigmoid(slope * m + intercept)``, the use Platt designed his
   sigmoid for.
 - After ``fit`` the calibration is the identity (``sigmoid(m)``, a placeholder
@@ -30,6 +30,14 @@ better than logistic regression at any C tried (1-100): pooled ROC AUC 0.981 ->
 0.982, and the hardest video 0.976 -> 0.982; smaller or larger C did worse."""
 
 
+CLASS_WEIGHT = "balanced"
+"""Each class weighs as much as the other in the hinge loss. News-comment corpora
+bring thousands of ham rows against a few hundred spam; unweighted, the margin
+was set by the ham, and held-out real French comments were published 73 % of the
+time instead of 77 % (with the same spam budget). The Platt calibration, fitted
+afterwards on held-out margins, restores the real class balance in P(spam)."""
+
+
 class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
     """Linear SVM + a sigmoid calibration set from out-of-sample margins."""
 
@@ -41,7 +49,8 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y)
         if set(np.unique(labels).tolist()) != {0, 1}:
             raise ValueError("training needs both classes, labelled 0 (ham) and 1 (spam)")
-        self.linear_ = LinearSVC(C=self.C, dual=True, random_state=self.seed, max_iter=5000, class_weight="balanced")
+        self.linear_ = LinearSVC(C=self.C, dual=True, random_state=self.seed, max_iter=5000,
+                                 class_weight=CLASS_WEIGHT)
         self.linear_.fit(X, labels, sample_weight=sample_weight)
         self.classes_ = self.linear_.classes_
         self.slope_, self.intercept_ = 1.0, 0.0

@@ -59,6 +59,8 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _INVISIBLE = dict.fromkeys(
     map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e"), None
 )  # BOM, zero-width characters, soft hyphen: invisible, used to dodge filters
+_INVISIBLE.update(dict.fromkeys(map(ord, "\u2019\u2018\u02bc\u2032"), "'"))
+"""Typographic apostrophes become ``'``: French writes ``l’État`` and ``l'État`` alike."""
 
 
 def normalize_text(text: str) -> str:
@@ -67,7 +69,7 @@ def normalize_text(text: str) -> str:
     In order: NFKC (full-width and styled letters become plain ones), HTML
     entities decoded (``&amp;`` -> ``&``), tags stripped keeping their text (so
     ``<br />`` becomes a space and a link's visible text stays), invisible
-    characters removed, whitespace collapsed. Case and punctuation are kept:
+    characters removed, typographic apostrophes made plain, whitespace collapsed. Case and punctuation are kept:
     they are signals. Applying it twice changes nothing on ordinary text.
     """
     if not text.isascii():  # ASCII is already NFKC
@@ -190,11 +192,19 @@ def _ratio(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
     return np.divide(numerators, denominators, out=np.zeros(len(numerators)), where=denominators > 0)
 
 
+_GROUPED_NUMBER = re.compile(r"\d{1,3}(?:[ .,]\d{3})+(?:[.,]\d+)?")
+"""``2 400 000 000`` or ``1,000,000``: a number written in thousands, as French and
+English readers write sums, not a phone number."""
+
+
 def _phone_count(text: str) -> int:
     low, high = PHONE_DIGITS
     count = 0
     for match in _PHONE_CANDIDATE.finditer(text):
-        digits = sum(character.isdigit() for character in match.group())
+        candidate = match.group().strip()
+        if _GROUPED_NUMBER.fullmatch(candidate):
+            continue
+        digits = sum(character.isdigit() for character in candidate)
         count += low <= digits <= high
     return count
 
@@ -213,6 +223,7 @@ def _link_and_contact_counts(body: str, digits: int) -> tuple[int, ...]:
         if links:
             kinds = classify_links(links)
             link_counts = (len(links), kinds.shortener, kinds.reference, kinds.other, sum(map(len, links)))
+            rest = _LINK.sub(" ", rest)   # an article number in a URL is not a phone number
     phones = _phone_count(rest) if digits >= PHONE_DIGITS[0] else 0
     return (*link_counts, emails, phones)
 
@@ -438,7 +449,7 @@ def describe_pipeline(pipeline: Pipeline) -> dict:
         "signals": list(SIGNAL_NAMES),
         "languages_one_hot": list(blocks["lang"].languages_),
         "vocabulary": {"word": len(word.vocabulary_), "char": len(char.vocabulary_)},
-        "classifier": "linear SVM (hinge loss, L2, liblinear) + Platt sigmoid",
+        "classifier": "linear SVM (hinge loss, L2, balanced class weights, liblinear) + Platt sigmoid",
         "C": classifier.C,
     }
 

@@ -21,6 +21,10 @@ from collections.abc import Sequence
 
 from moderation.scoring.features import ScoringInput
 
+DEFAULT_LINK_SHARE = 0.15
+"""About the share of news-site reader comments that cite a link; with it, held-out
+ham with a link was published as often as ham without one (see the model card)."""
+
 REFERENCE_HOSTS = {
     "en": ("www.bbc.co.uk/news", "www.theguardian.com/world", "www.nytimes.com", "apnews.com/article",
            "www.reuters.com/world", "en.wikipedia.org/wiki", "www.npr.org/sections/news", "www.cbc.ca/news",

@@ -23,6 +23,19 @@ CITATIONS = {
         'A. Yamakami, "Contributions to the Study of SMS Spam Filtering: New Collection and '
         'Results", Proc. ACM DocEng 2011.'
     ),
+    "civil-comments": (
+        "Civil Comments (CC0 1.0): reader comments from about 50 English-language news sites, 2015-2017, "
+        "as sampled in the Toxic Spans dataset (J. Pavlopoulos et al., \"SemEval-2021 Task 5: Toxic Spans "
+        "Detection\", SemEval 2021; repository ipavlopoulos/toxic_spans, CC0); underlying data: D. Borkan et "
+        "al., \"Nuanced Metrics for Measuring Unintended Bias with Real Data for Text Classification\", "
+        "WWW 2019. All ham: the sample holds posts raters found toxic, which teaches that rude is not spam."
+    ),
+    "fr_an_consultation": (
+        "Assemblée nationale, consultation citoyenne « Égalité femmes-hommes » (2016): citizens' free-text "
+        "contributions, open data of the Assemblée nationale (Licence Ouverte / Etalab), as republished by "
+        "Regards Citoyens (regardscitoyens/consultation_an, ODbL; both licences allow a model trained on "
+        "the texts with attribution). All ham, real French."
+    ),
     "csv": "Labelled comments supplied by the operator (CSV); provenance as recorded by them.",
     "jsonl": "Labelled comments supplied by the operator or exported from moderators' decisions (JSON lines).",
 }
@@ -32,11 +45,20 @@ def _percent(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}%}"
 
 
+TABLE_MIN_ROWS = 100
+"""Languages with fewer held-out rows (detection noise on short texts: ``af``, ``tl``...)
+are left out of the tables unless supported; their reason is still listed."""
+
+
+def _shown(entry: dict[str, Any]) -> bool:
+    return "thresholds" in entry and (entry["supported"] or entry["metrics"]["n"] >= TABLE_MIN_ROWS)
+
+
 def language_table(per_language: dict[str, Any]) -> str:
     """Per language and source: thresholds and the three band rates on held-out rows."""
     rows = []
     for language, entry in per_language.items():
-        if "thresholds" not in entry:
+        if not _shown(entry):
             continue
         t = entry["thresholds"]
         parts = {"all": entry["metrics"], **entry["per_source"]}
@@ -56,10 +78,24 @@ def language_table(per_language: dict[str, Any]) -> str:
                   "ham held as spam", "spam published", "review"], rows)
 
 
+def outcome_table(outcomes: dict[str, Any]) -> str:
+    """Per file and label: the share published, sent to review and held as spam."""
+    rows = []
+    for name, outcome in outcomes.items():
+        for label in ("ham", "spam"):
+            part = outcome[label]
+            if part["n"]:
+                rows.append([name, label, str(part["n"]), _percent(part["published"], 1),
+                             _percent(part["review"], 1), _percent(part["spam"])])
+    return table(["data", "label", "n", "published", "review", "held as spam"], rows)
+
+
 def link_table(per_language: dict[str, Any]) -> str:
     """Held-out ham with a link against ham without one, per language."""
     rows = []
     for language, entry in per_language.items():
+        if not _shown(entry):
+            continue
         for name, label in (("ham_without_link", "ham without a link"), ("ham_with_link", "ham with a link"),
                             ("spam_with_link", "spam with a link")):
             m = entry.get("links", {}).get(name, {"n": 0})
@@ -84,7 +120,21 @@ def _data_section(manifest: dict[str, Any]) -> list[str]:
         ],
     )
     formats = sorted({f["format"] for f in data["files"]})
-    citations = [f"- {CITATIONS[fmt]}" for fmt in formats if fmt in CITATIONS]
+    named = [name for name in data["groups"] if name in CITATIONS]
+    citations = [f"- {CITATIONS[key]}" for key in [*formats, *named] if key in CITATIONS]
+    translated = manifest.get("training", {}).get("translated_into", {})
+    if translated:
+        citations.append(
+            "- Machine translations, made at training time with Apertium (English -> Catalan -> French, "
+            f"offline; {'; '.join(translated.values())}): every English row above also appears in French. "
+            "The French rows marked (mt) are machine translations, not French comments; links, e-mail "
+            "addresses and phone numbers were kept out of the translation. They carry the licence and "
+            "citation of their source.")
+    if data.get("rows_with_link_added"):
+        citations.append(
+            f"- {data['rows_with_link_added']} ham rows are copies of real ham with one ordinary link added "
+            "(a newspaper, a reference site or an unlisted site, as readers cite sources): "
+            "`moderation/training/augment.py`.")
     return [
         "## Data",
         "",
@@ -142,6 +192,48 @@ def _evaluation_section(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _languages_section(manifest: dict[str, Any]) -> list[str]:
+    per_language = manifest.get("per_language", {})
+    if not per_language:
+        return []
+    reasons = [f"- `{language}`: {'supported' if entry['supported'] else 'not supported'}, {entry['why']}"
+               for language, entry in per_language.items() if "thresholds" in entry or entry.get("supported")]
+    lines = [
+        "## Languages",
+        "",
+        "Thresholds are chosen per detected language on held-out rows of that language, meeting the "
+        "budgets on the pooled rows and on every source large enough to be measured on its own (200 ham, "
+        "50 spam). A language is supported (decided automatically) only where those figures meet the "
+        "budgets with a review band of at most "
+        f"{manifest['budgets'].get('max_review', 0.35):.0%}; other languages go to review.",
+        "",
+        language_table(per_language),
+        "",
+        *reasons,
+        "",
+        "## Links",
+        "",
+        "Held-out ham with a link against ham without one, and spam with a link, at each language's "
+        "thresholds (links are counted, sorted into shorteners, reference sites and others, and their "
+        "share of the text is a signal):",
+        "",
+        link_table(per_language),
+        "",
+    ]
+    independent = manifest.get("independent_evaluation")
+    if independent:
+        lines += [
+            "## Data never trained on",
+            "",
+            "Scored after training exactly as the service decides (language detected, the language's "
+            "thresholds, unsupported languages to review):",
+            "",
+            outcome_table(independent),
+            "",
+        ]
+    return lines
+
+
 def render_model_card(manifest: dict[str, Any]) -> str:
     thresholds = manifest["thresholds"]
     budgets = manifest["budgets"]
@@ -163,7 +255,7 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "for the moderation service: below the lower threshold a comment is published, at or above the "
         "upper one it is held as spam (kept, never shown), in between it goes to a human moderator. "
         "It is not meant to judge toxicity, misinformation or legality, nor to score languages it was not "
-        f"trained on (training languages: {languages}; the service sends other languages to review).",
+        f"trained on (supported languages: {languages}; the service sends other languages to review).",
         "",
         "## Model",
         "",
@@ -171,7 +263,7 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         f"binary TF-IDF word {word[0]}-{word[1]}-grams ({pipeline['vocabulary']['word']} kept) and character "
         f"{char[0]}-{char[1]}-grams within words ({pipeline['vocabulary']['char']} kept), each seen in at least "
         f"{pipeline['min_document_frequency']} training texts, plus signals that carry "
-        "across sites and languages: links and their count, e-mail addresses and phone numbers in the "
+        "across sites and languages: links (their count, kind: shortener, reference site or other, and share of the text), e-mail addresses and phone numbers in the "
         "body, digit / uppercase / symbol ratios, repeated characters, length, author name with a URL or "
         f"digits, disposable e-mail domain, detected language. One {pipeline['classifier']} "
         f"(C {pipeline['C']}, block weights {pipeline['block_weights']}, seed {manifest['seed']}): the "
@@ -179,9 +271,11 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "",
         *_data_section(manifest),
         *_evaluation_section(manifest),
-        "## Thresholds",
+        *_languages_section(manifest),
+        "## Default thresholds",
         "",
-        f"Chosen on the pooled held-out scores to meet the budgets ham held as spam <= "
+        f"The thresholds of the model's main language, used where a language has none of its own; "
+        f"chosen to meet the budgets ham held as spam <= "
         f"{_percent(budgets['max_ham_to_spam'])} of ham and spam published <= "
         f"{_percent(budgets['max_spam_published'])} of spam, with the smallest review band:",
         "",
@@ -198,9 +292,10 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "",
         "## Limits",
         "",
-        "- The public data is English (YouTube comments from 2013-2015 and SMS messages). French, or any "
-        "other language, quality can only come from a site's own labelled comments: export the moderators' "
-        "decisions and retrain.",
+        "- The spam in the public data is English (YouTube comments from 2013-2015 and SMS messages); French "
+        "spam is known to the model only through machine translation. A French site's own labelled comments "
+        "are the best French data: export the moderators' decisions and retrain with `--weight`, or re-tune "
+        "the site's thresholds with `moderation site thresholds NAME --from-labels`.",
         "- Thresholds measured on one source do not transfer exactly to another (see the transfer table); "
         "re-tune them on a site's own labels as they accumulate, or override them per site.",
         "- Probabilities are calibrated to the spam share of the held-out data "

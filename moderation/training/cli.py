@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shlex
-from collections import Counter
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +32,9 @@ from moderation.training.dataset import detect_languages_in_parallel
 from moderation.training.evaluation import classification_metrics
 from moderation.training.readers import FORMATS, DataFormatError, data_files, read_labelled
 from moderation.training.report import Progress, metrics_table, table
-from moderation.training.card import language_table, link_table
+from moderation.training.card import language_table, link_table, outcome_table
+from moderation.training.independent import service_outcome
+from moderation.training.augment import DEFAULT_LINK_SHARE
 from moderation.training.languages import DEFAULT_MAX_REVIEW
 from moderation.training.trainer import DEFAULT_AUXILIARY, TRAINING_STEPS, TrainingOptions, train
 from moderation.training.translate import DEFAULT_CACHE_DIR, PIVOTS, ApertiumMissing
@@ -113,14 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
                                "(Apertium, offline; repeatable); each copy is held out with its source")
     training.add_argument("--translation-cache", type=Path, default=DEFAULT_CACHE_DIR,
                           help=f"where translations are kept between runs (default: {DEFAULT_CACHE_DIR})")
-    training.add_argument("--link-share", type=_share, default=0.0, metavar="SHARE",
-                          help="copy this share of the ham with an ordinary link added (default 0: none)")
+    training.add_argument("--link-share", type=_share, default=DEFAULT_LINK_SHARE, metavar="SHARE",
+                          help="copy this share of the ham with an ordinary link added, as news readers cite "
+                               f"sources (default {DEFAULT_LINK_SHARE}; 0: none)")
     training.add_argument("--weight", type=_weight, action="append", metavar="GROUP=WEIGHT",
                           help="train on GROUP (a site's exported labels, a file stem) with this weight "
                                "(0 < WEIGHT <= 20); it is still held out for evaluation")
     training.add_argument("--max-review", type=_share, default=DEFAULT_MAX_REVIEW,
                           help=f"a language is supported only if at most this share of its held-out rows "
                                f"goes to review (default {DEFAULT_MAX_REVIEW})")
+    training.add_argument("--evaluate-on", type=Path, action="append", default=[], metavar="PATH",
+                          help="after training, score this labelled file or directory (never trained on) "
+                               "as the service would decide, and record the outcome in the manifest and card")
     training.add_argument("--support", action="append", default=[], metavar="LANG",
                           help="support LANG whatever its held-out figures (repeatable)")
     training.add_argument("--no-support", action="append", default=[], metavar="LANG",
@@ -155,7 +160,7 @@ def _check_paths(paths: Sequence[Path]) -> None:
 
 
 def _run_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    _check_paths(args.data)
+    _check_paths(args.data + args.evaluate_on)
     options = TrainingOptions(
         data=args.data,
         out=args.out,
@@ -173,6 +178,7 @@ def _run_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         max_review=args.max_review,
         support=args.support,
         no_support=args.no_support,
+        evaluate_on=args.evaluate_on,
     )
     progress = Progress(TRAINING_STEPS)
     result = train(options, progress)
@@ -212,28 +218,15 @@ def _run_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print("Links (held-out rows):")
     print(link_table(manifest["per_language"]))
     print()
+    if manifest.get("independent_evaluation"):
+        print("Files never trained on, decided as the service would:")
+        print(outcome_table(manifest["independent_evaluation"]))
+        print()
     print(f"supported languages: {', '.join(manifest['languages']) or 'none'}; "
           f"{manifest['data']['rows_used']} rows; wall time {progress.elapsed:.1f} s")
     print(f"wrote {result.manifest_path}, {manifest['model_file']}, {result.card_path.name}, "
           f"{len(result.plot_paths)} plots in {result.plot_paths[0].parent}; CURRENT -> {result.version}")
     return 0
-
-
-def service_bands(bundle, scores: Sequence[float], languages: Sequence[str]) -> list[str]:
-    """The band the service puts each scored text in: ``review`` for a language the
-    model does not support, else that language's thresholds decide."""
-    bands = []
-    for score, language in zip(scores, languages):
-        thresholds = bundle.thresholds_for(language)
-        if not bundle.supports(language):
-            bands.append("review")
-        elif score >= thresholds.reject_above:
-            bands.append("spam")
-        elif score < thresholds.approve_below:
-            bands.append("published")
-        else:
-            bands.append("review")
-    return bands
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -249,32 +242,18 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         rows.extend(result.rows)
     if not rows:
         raise UsageError("no labelled rows to evaluate")
-    hints = [args.site_language or row.language for row in rows]
-    languages = detect_languages_in_parallel([row.body for row in rows], hints=hints)
-    inputs = [ScoringInput(row.body, row.author_name, row.author_email, language)
-              for row, language in zip(rows, languages)]
-    scores = bundle.predict_proba(inputs)
+    outcome = service_outcome(bundle, rows, args.site_language or "")
     labels = [row.label for row in rows]
-    metrics = classification_metrics(scores, labels, bundle.thresholds)
-    bands = service_bands(bundle, scores, languages)
-    outcome = {}
-    for name, label in (("ham", 0), ("spam", 1)):
-        mine = [band for band, row_label in zip(bands, labels) if row_label == label]
-        outcome[name] = {band: (mine.count(band) / len(mine) if mine else None)
-                         for band in ("published", "review", "spam")}
+    metrics = classification_metrics(outcome["scores"], labels, bundle.thresholds)
     metrics["ham_to_spam_rate"] = outcome["ham"]["spam"] or 0.0
     metrics["spam_to_published_rate"] = outcome["spam"]["published"] or 0.0
-    metrics["review_rate"] = bands.count("review") / len(bands)
+    metrics["review_rate"] = outcome["review_rate"]
     metrics["ham_published_rate"] = outcome["ham"]["published"]
-    counted = ", ".join(f"{language} {count}" for language, count in Counter(languages).most_common(5))
+    counted = ", ".join(f"{language} {count}" for language, count in outcome["languages"].items())
     print(f"model {bundle.version}; languages detected: {counted}; the service's bands per language "
           f"(unsupported languages go to review)")
     print(metrics_table({", ".join(str(p) for p in args.data): metrics}, first_column="data"))
-    print(table(["label", "n", "published", "review", "held as spam"],
-                [[name, str(labels.count(label))] + [("n/a" if outcome[name][band] is None
-                                                      else f"{outcome[name][band]:.2%}")
-                                                     for band in ("published", "review", "spam")]
-                 for name, label in (("ham", 0), ("spam", 1))]))
+    print(outcome_table({"this data": outcome}))
     summary = {key: (round(metrics[key], 6) if isinstance(metrics[key], float) else metrics[key])
                for key in EVALUATE_KEYS}
     print(json.dumps(summary))

@@ -32,7 +32,7 @@ from scipy.special import expit
 
 from moderation.scoring.classifier import fit_platt
 from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, build_pipeline, describe_pipeline
-from moderation.scoring.model import Thresholds, load_bundle
+from moderation.scoring.model import ModelBundle, Thresholds, load_bundle
 from moderation.training.artifact import new_version, set_current, write_model, write_text_atomically
 from moderation.training.card import render_model_card
 from moderation.scoring.features import signal_matrix, SIGNAL_NAMES, TextNormalizer
@@ -40,7 +40,9 @@ from moderation.scoring.language import detect_languages
 from moderation.training.augment import with_links
 from moderation.training.dataset import CANDIDATE_LANGUAGES, ORIGINAL, TRANSLATED, WITH_LINK, Dataset, load_dataset
 from moderation.training.evaluation import classification_metrics, holdout_margins, sample_weights
+from moderation.training.independent import service_outcome
 from moderation.training.languages import DEFAULT_MAX_REVIEW, evaluate_languages
+from moderation.training.readers import data_files, read_labelled
 from moderation.training.translate import DEFAULT_CACHE_DIR, data_version, translate
 from moderation.training.plots import write_plots
 from moderation.training.report import Progress
@@ -76,6 +78,7 @@ class TrainingOptions:
     max_review: float = DEFAULT_MAX_REVIEW
     support: list[str] = field(default_factory=list)
     no_support: list[str] = field(default_factory=list)
+    evaluate_on: list[Path] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -225,6 +228,18 @@ def _prepare(options: TrainingOptions, progress: Progress) -> tuple[Dataset, np.
     return dataset, names
 
 
+def _independent(pipeline, fields: dict[str, Any], options: TrainingOptions) -> dict[str, Any]:
+    """``service_outcome`` of the just-fitted model on each ``evaluate_on`` file."""
+    bundle = ModelBundle({**fields, "version": "candidate"}, pipeline)
+    answers = {}
+    for path, detected in data_files(options.evaluate_on):
+        rows = read_labelled(path, detected).rows
+        if rows:
+            outcome = service_outcome(bundle, rows)
+            answers[path.name] = {key: value for key, value in outcome.items() if key not in ("scores", "bands")}
+    return answers
+
+
 def train(options: TrainingOptions, progress: Progress | None = None) -> TrainingResult:
     progress = progress or Progress(TRAINING_STEPS)
     created = datetime.now(timezone.utc)
@@ -310,6 +325,8 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
         "card": f"{version}.md",
         "plots": [path.relative_to(options.out).as_posix() for path in plot_paths],
     }
+    if options.evaluate_on:
+        fields["independent_evaluation"] = _independent(pipeline, fields, options)
     manifest_path, manifest = write_model(pipeline, fields, options.out, version, options.hmac_key)
     card_path = options.out / f"{version}.md"
     write_text_atomically(card_path, render_model_card(manifest))

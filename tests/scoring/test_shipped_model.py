@@ -25,33 +25,62 @@ def bundle():
     return load_bundle(current_manifest_path(MODELS))
 
 
-def _input(text: str) -> ScoringInput:
-    return ScoringInput(body=text, language=detect_language(text))
+def _input(text: str, site_language: str = "en") -> ScoringInput:
+    return ScoringInput(body=text, language=detect_language(text, site_language, ("en", "fr")))
 
 
-def test_shipped_model_verifies_and_meets_its_budgets_on_held_out_data(bundle):
+def _band(bundle, text: str, site_language: str = "en") -> str:
+    item = _input(text, site_language)
+    score = bundle.predict_proba([item])[0]
+    thresholds = bundle.thresholds_for(item.language)
+    if score >= thresholds.reject_above:
+        return "spam"
+    return "published" if score < thresholds.approve_below else "review"
+
+
+def test_shipped_model_supports_english_and_french_each_within_its_budgets(bundle):
     manifest = bundle.manifest
-    assert bundle.languages == frozenset({"en"})
-    assert manifest["metrics"]["ham_to_spam_rate"] <= manifest["budgets"]["max_ham_to_spam"]
-    assert manifest["metrics"]["spam_to_published_rate"] <= manifest["budgets"]["max_spam_published"]
+    budgets = manifest["budgets"]
+    assert bundle.languages == frozenset({"en", "fr"})
     assert "leave one group out" in manifest["evaluation"]["method"]
-    assert 0 < bundle.thresholds.approve_below <= bundle.thresholds.reject_above < 1
+    for language in ("en", "fr"):
+        entry = manifest["per_language"][language]
+        assert entry["supported"], entry["why"]
+        assert entry["metrics"]["ham_to_spam_rate"] <= budgets["max_ham_to_spam"]
+        assert entry["metrics"]["spam_to_published_rate"] <= budgets["max_spam_published"]
+        assert entry["metrics"]["review_rate"] <= budgets["max_review"]
+        thresholds = bundle.thresholds_for(language)
+        assert 0 < thresholds.approve_below <= thresholds.reject_above < 1
+
+
+def test_plain_news_remarks_are_published_and_blatant_spam_held_in_both_languages(bundle):
+    assert _band(bundle, "I disagree with the mayor on this, but the article explains both sides fairly.") \
+        == "published"
+    assert _band(bundle, "Le maire aurait dû consulter les habitants avant de fermer la bibliothèque. "
+                         "Les chiffres du budget ne tiennent pas debout.", "fr") == "published"
+    assert _band(bundle, "Gagnez un iPhone gratuit !!! Cliquez ici http://bit.ly/cadeau-gratuit et "
+                         "appelez le 08 99 12 34 56", "fr") == "spam"
+
+
+def test_citing_a_newspaper_does_not_raise_a_remark_s_score(bundle):
+    remark = "I think the council made the right call on the new tram line."
+    plain, cited = bundle.predict_proba([
+        _input(remark), _input(remark + " Source: https://www.bbc.co.uk/news/uk-england-12345678")])
+    assert cited <= plain
 
 
 def test_card_and_plots_are_shipped_with_it(bundle):
     card = (MODELS / bundle.manifest["card"]).read_text(encoding="utf-8")
     assert bundle.version in card and "TubeSpam" in card and "Almeida" in card
+    assert "Civil Comments (CC0" in card and "machine translations" in card
     for plot in bundle.manifest["plots"]:
         assert (MODELS / plot).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_blatant_spam_is_held_and_a_plain_remark_is_published(bundle):
-    spam = _input("Check out my channel http://bit.ly/free-iphone and SUBSCRIBE!!! win a free iPhone now")
-    ham = _input("I have listened to this song every morning since 2013, it still makes me smile")
-    spam_score, ham_score = bundle.predict_proba([spam, ham])
-    assert spam_score >= bundle.thresholds.reject_above
-    assert ham_score < bundle.thresholds.approve_below
-    assert bundle.explain(spam)[0]["weight"] > 0
+def test_blatant_youtube_spam_is_held_and_explained_by_what_pushed_it(bundle):
+    text = "Check out my channel http://bit.ly/free-iphone and SUBSCRIBE!!! win a free iPhone now"
+    assert _band(bundle, text) == "spam"
+    assert bundle.explain(_input(text))[0]["weight"] > 0
 
 
 def test_links_and_phone_numbers_raise_the_score(bundle):
@@ -64,7 +93,7 @@ def test_links_and_phone_numbers_raise_the_score(bundle):
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared labelled data (../shared/data) is not here")
 def test_manifest_fingerprints_match_the_shared_data(bundle):
-    files = bundle.manifest["data"]["files"]
+    files = [entry for entry in bundle.manifest["data"]["files"] if entry["path"].startswith("../shared/data")]
     assert len(files) == 4
     for entry in files:
         path = REPO / entry["path"]

@@ -103,8 +103,11 @@ def test_model_card_is_generated_from_the_manifest(trained):
     version = current_manifest_path(models).stem
     card = (models / f"{version}.md").read_text()
     manifest = json.loads((models / f"{version}.json").read_text())
-    for heading in ("## Intended use", "## Data", "## Evaluation", "## Thresholds", "## Limits"):
+    for heading in ("## Intended use", "## Data", "## Evaluation", "## Languages", "## Links",
+                    "## Default thresholds", "## Limits"):
         assert heading in card
+    english = manifest["per_language"]["en"]["thresholds"]
+    assert f"{english['approve_below']:.3f} / {english['reject_above']:.3f}" in card  # the per-language table
     assert "Almeida" in card  # the SMS collection's citation
     assert "French" in card
     assert f"{manifest['thresholds']['reject_above']:.4f}" in card
