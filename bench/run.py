@@ -148,7 +148,7 @@ def main() -> int:
     if args.public_cache_seconds is not None:
         env["MODERATION_PUBLIC_CACHE_SECONDS"] = str(args.public_cache_seconds)
     key_fr = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
-                 "--lang", "fr", "--mode", "pre")
+                 "--lang", "fr", "--mode", "auto")
     key_en = cli(env, "site", "add", "--name", "blog", "--url", "https://blog.example",
                  "--lang", "en", "--mode", "auto")
     token = cli(env, "moderator", "add", "bench", "--role", "admin")
