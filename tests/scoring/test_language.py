@@ -124,3 +124,16 @@ def test_cached_words_give_the_same_answers_as_fresh_ones():
     _word_log_likelihood.cache_clear()
     assert [detect_language(text) for text in texts] == expected
     assert detect_languages(texts) == expected
+
+
+def test_a_site_language_hint_settles_texts_too_short_to_tell():
+    from moderation.scoring.language import detect_language
+    assert detect_language("Merci !") == "unknown"
+    assert detect_language("Merci !", hint="fr") == "fr"
+    assert detect_language("Bravo", hint="en") == "en"          # no letters to tell: the site's language
+    # Short but telling: chosen among the site's and the model's languages, not among 55.
+    assert detect_language("Great article!", hint="fr", candidates=("en", "fr")) == "en"
+    assert detect_language("Merci pour l'article", hint="en", candidates=("en", "fr")) == "fr"
+    # Long text: ordinary detection, whatever the hint.
+    german = "Vielen Dank für diesen ausgezeichneten Artikel über den neuen Markt in unserer Stadt."
+    assert detect_language(german, hint="fr", candidates=("en", "fr")) == "de"

@@ -184,3 +184,18 @@ def test_train_py_entry_point_runs_evaluate(trained):
     )
     assert completed.returncode == 0, completed.stderr
     assert set(json.loads(completed.stdout.strip().splitlines()[-1])) == set(EVALUATE_KEYS)
+
+
+def test_a_site_s_labels_weigh_more_and_stay_held_out(tmp_path, capsys):
+    data = _write_data(tmp_path)
+    code, out, err = _train(data, tmp_path / "models", capsys, "--weight", "site-a=3", "--link-share", "0.2")
+    assert code == 0, err
+    manifest = json.loads(current_manifest_path(tmp_path / "models").read_text())
+    assert manifest["data"]["groups"]["site-a"]["weight"] == 3.0
+    assert manifest["data"]["groups"]["site-b"]["weight"] == 1.0
+    assert manifest["training"]["group_weights"] == {"site-a": 3.0}
+    assert "site-a" in manifest["evaluation"]["per_group"]          # still held out as a source
+    assert manifest["data"]["rows_with_link_added"] > 0
+    with pytest.raises(SystemExit) as exited:
+        _train(data, tmp_path / "other", capsys, "--weight", "site-a=0")
+    assert exited.value.code == 2 and "GROUP=WEIGHT" in capsys.readouterr().err
