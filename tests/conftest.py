@@ -16,7 +16,6 @@ from moderation.keys import STORE
 from .toy_model import build_toy_models
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

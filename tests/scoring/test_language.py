@@ -14,7 +14,7 @@ from moderation.scoring.language import (
     text_ngrams,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from tests.data import MISSING_DATA, SHARED_DATA
 ENGLISH = "Thank you for this article, I found the analysis of the budget very interesting."
 FRENCH = "Merci pour cet article, je ne suis pas du tout d'accord avec la conclusion du journaliste."
 
@@ -107,7 +107,7 @@ def test_agrees_with_langdetect_on_most_short_comments():
     sum agrees with it on the large majority."""
     texts = [text for text in _shared_comments(350) if detect_language(text) != UNKNOWN_LANGUAGE]
     if not texts:
-        pytest.skip(f"the YouTube comments are not in {SHARED_DATA} (see ../shared/data/SOURCES.md)")
+        pytest.skip(MISSING_DATA)
     agree = sum(detect_language(text) == _stock_detector(text).detect() for text in texts)
     assert agree >= 0.95 * len(texts)
 

@@ -12,10 +12,10 @@ import pytest
 from moderation.scoring.features import ScoringInput
 from moderation.scoring.language import detect_language
 from moderation.scoring.model import current_manifest_path, load_bundle, sha256_file
+from tests.data import MISSING_DATA, SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
-SHARED_DATA = REPO / ".." / "shared" / "data"
 
 pytestmark = pytest.mark.skipif(not (MODELS / "CURRENT").is_file(), reason="no model shipped in models/ yet")
 
@@ -91,15 +91,22 @@ def test_links_and_phone_numbers_raise_the_score(bundle):
     assert with_link > plain and with_phone > plain
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared labelled data (../shared/data) is not here")
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=MISSING_DATA)
 def test_manifest_fingerprints_match_the_shared_data(bundle):
-    files = [entry for entry in bundle.manifest["data"]["files"] if entry["path"].startswith("../shared/data")]
+    files = [entry for entry in bundle.manifest["data"]["files"] if "shared/data/" in entry["path"]]
     assert len(files) == 4
     for entry in files:
-        path = REPO / entry["path"]
+        path = SHARED_DATA / entry["path"].split("shared/data/", 1)[1]
         assert sha256_file(path) == entry["sha256"], entry["path"]
 
 
 def test_manifest_is_stable_json(bundle):
     text = (MODELS / f"{bundle.version}.json").read_text(encoding="utf-8")
     assert json.loads(text) == bundle.manifest
+
+
+def test_the_project_pins_the_scikit_learn_the_shipped_model_was_trained_with(bundle):
+    import tomllib
+    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    pinned = [d for d in dependencies if d.replace(" ", "").startswith("scikit-learn==")]
+    assert pinned == [f"scikit-learn=={bundle.manifest['libraries']['scikit-learn']}"]

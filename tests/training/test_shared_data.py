@@ -10,13 +10,14 @@ from moderation.training.dataset import load_dataset
 from moderation.training.evaluation import holdout_margins
 from moderation.training.readers import read_labelled
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+from tests.data import MISSING_DATA, SHARED_DATA
+
 YOUTUBE = SHARED_DATA / "youtube-spam-collection"
 SMS = SHARED_DATA / "sms-spam-collection" / "SMSSpamCollection"
 
 pytestmark = pytest.mark.skipif(
     not YOUTUBE.is_dir() or not SMS.is_file(),
-    reason="the shared labelled data (../shared/data) is not on this machine",
+    reason=MISSING_DATA,
 )
 
 
