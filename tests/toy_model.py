@@ -36,11 +36,17 @@ _SPAM_OFFERS = ["a free iPhone http://win.example/prize", "cheap followers www.s
                 "free gift cards!!! http://cards.example", "weight loss pills www.pills.example"]
 
 
-def training_rows() -> tuple[list[str], list[int]]:
-    ham = [f"{a} {b}, thanks to the newsroom." for a, b in itertools.product(_HAM_OPENINGS, _HAM_TOPICS)]
-    spam = [f"{a} {b} !!!" for a, b in itertools.product(_SPAM_OPENINGS, _SPAM_OFFERS)]
+def _rows(ham_parts, ham_ending: str, spam_parts) -> tuple[list[str], list[int]]:
+    """Every opening with every topic as ham, every opening with every offer as spam,
+    and the first 20 spams again in capitals."""
+    ham = [f"{a} {b}, {ham_ending}" for a, b in itertools.product(*ham_parts)]
+    spam = [f"{a} {b} !!!" for a, b in itertools.product(*spam_parts)]
     spam += [s.upper() for s in spam[:20]]
     return ham + spam, [0] * len(ham) + [1] * len(spam)
+
+
+def training_rows() -> tuple[list[str], list[int]]:
+    return _rows((_HAM_OPENINGS, _HAM_TOPICS), "thanks to the newsroom.", (_SPAM_OPENINGS, _SPAM_OFFERS))
 
 
 TOY_VERSION = "toy-20260101T000000Z"
@@ -97,10 +103,8 @@ BILINGUAL_VERSION = "toy-bilingual-20260101T000000Z"
 
 
 def french_training_rows() -> tuple[list[str], list[int]]:
-    ham = [f"{a} {b}, merci à la rédaction." for a, b in itertools.product(_FRENCH_HAM_OPENINGS, _FRENCH_HAM_TOPICS)]
-    spam = [f"{a} {b} !!!" for a, b in itertools.product(_FRENCH_SPAM_OPENINGS, _FRENCH_SPAM_OFFERS)]
-    spam += [s.upper() for s in spam[:20]]
-    return ham + spam, [0] * len(ham) + [1] * len(spam)
+    return _rows((_FRENCH_HAM_OPENINGS, _FRENCH_HAM_TOPICS), "merci à la rédaction.",
+                 (_FRENCH_SPAM_OPENINGS, _FRENCH_SPAM_OFFERS))
 
 
 def build_bilingual_toy_models(directory: Path) -> Path:
