@@ -1,7 +1,7 @@
 """A toy spam model, trained in a fixture on small made-up English data.
 
 It separates polite remarks about an article from link-and-prize spam, and is
-written to disk as the service expects a model: joblib file, manifest, CURRENT.
+written to disk as the service expects a model: portable model file (.npz), manifest, CURRENT.
 Tests use it for behaviour (clear ham published, clear spam held), never for
 exact probabilities.
 """
@@ -70,11 +70,11 @@ def build_toy_models(directory: Path) -> Path:
 
 def write_toy_version(directory: Path, version: str) -> Path:
     """Copy the current toy model as *version* and point CURRENT at it; returns
-    the new joblib file."""
+    the new model file."""
     from moderation.scoring.model import load_bundle, current_manifest_path
     bundle = load_bundle(current_manifest_path(directory))
     _write(bundle.pipeline, directory, version=version)
-    return directory / f"{version}.joblib"
+    return directory / f"{version}.npz"
 
 
 def _write(pipeline, directory: Path, version: str) -> None:

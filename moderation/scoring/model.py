@@ -2,18 +2,27 @@
 
 Contract:
 
-- A model is ``models/<version>.joblib`` beside its manifest ``models/<version>.json``;
-  ``models/CURRENT`` holds one line, the current version.
-- ``load_bundle(manifest_path, hmac_key=None)`` checks, in this order, before
-  anything is unpickled (loading a joblib file runs code):
-  1. the manifest is readable JSON with the required fields (``ManifestError``);
+- A model is ``models/<version>.npz`` (the ``portable-1`` format of
+  ``moderation.scoring.portable``: numeric arrays and one JSON document, no
+  pickle) beside its manifest ``models/<version>.json``; ``models/CURRENT``
+  holds one line, the current version.
+- Pickles are never loaded. A manifest without ``"model_format": "portable-1"``
+  (a model written before the format existed: a joblib file) is refused with
+  ``UnsafeModelFormatError`` before its file is even read; convert it once, on a
+  machine that trusts it, with ``python train.py convert``, or retrain.
+- ``load_bundle(manifest_path, hmac_key=None)`` checks, in this order:
+  1. the manifest is readable JSON with the required fields (``ManifestError``)
+     and names the ``portable-1`` model format (``UnsafeModelFormatError``);
   2. with ``hmac_key``: the manifest carries an HMAC-SHA256 over its canonical
      JSON without the ``hmac`` field, and it matches (``IntegrityError``);
      the manifest holds the file's sha256, so this authenticates both;
-  3. the joblib file's sha256 equals the manifest's (``IntegrityError``);
+  3. the model file's sha256 equals the manifest's (``IntegrityError``);
   4. the running scikit-learn version and ``FEATURE_VERSION`` equal the ones
      that trained the model (``VersionMismatchError``);
-  and only then ``joblib.load``s it (``ModelLoadError`` if that fails).
+  and only then rebuilds the pipeline from the very bytes it hashed
+  (``portable.load_pipeline``; ``ModelLoadError`` if the file is malformed).
+  Reading a model file never runs code from it: the HMAC guards against a
+  swapped model, not against code execution.
 - ``ModelHolder.reload()`` swaps in the new bundle only when it loaded fully;
   otherwise it records ``last_error``, keeps serving the previous bundle and
   re-raises. Thread-safe; synchronous (run it in an executor).
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import re
 import threading
@@ -38,13 +48,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import sklearn
 
 from moderation.scoring.classifier import CalibratedLinearClassifier
 from moderation.scoring.features import FEATURE_VERSION, ScoringInput, feature_baseline, feature_names
 from moderation.scoring.linear import LinearScorer, UnsupportedPipeline
+from moderation.scoring.portable import PORTABLE_FORMAT, PortableFormatError, load_pipeline
 
 MANIFEST_FORMAT = 1
 CURRENT_POINTER = "CURRENT"
@@ -69,7 +79,12 @@ class VersionMismatchError(ModelError):
 
 
 class ModelLoadError(ModelError):
-    """The verified file could not be unpickled into a scoring pipeline."""
+    """The verified file could not be read as a scoring pipeline."""
+
+
+class UnsafeModelFormatError(ModelLoadError):
+    """The manifest does not name the ``portable-1`` format: its model file is a
+    pickle (joblib), which can run code when loaded, so it is never loaded."""
 
 
 @dataclass(frozen=True)
@@ -241,11 +256,34 @@ class ModelBundle:
         ]
 
 
-def load_bundle(manifest_path: Path, hmac_key: bytes | None = None) -> ModelBundle:
-    """Verify then load the model described by ``manifest_path`` (see module doc)."""
+def _check_model_format(manifest: dict[str, Any], manifest_path: Path) -> None:
+    version, stated = manifest["version"], manifest.get("model_format")
+    if stated == PORTABLE_FORMAT:
+        return
+    what = (f"its manifest names no model_format, so {manifest['model_file']} is a joblib (pickle) file"
+            if stated is None else f"its model_format is {str(stated)[:40]!r}")
+    raise UnsafeModelFormatError(
+        f"model {version}: {what}; this service loads only {PORTABLE_FORMAT} model files, never a pickle "
+        f"(loading one can run code). Convert it once, where the file is trusted, with "
+        f"`python train.py convert --model {manifest_path}`, or retrain with train.py; refusing to load"
+    )
+
+
+def verified_model_bytes(
+    manifest_path: Path, hmac_key: bytes | None = None, *, legacy: bool = False
+) -> tuple[dict[str, Any], Path, bytes]:
+    """Steps 1-4 of ``load_bundle``: ``(manifest, model path, the file's bytes)``, verified.
+
+    ``legacy=True`` (for ``train.py convert`` only) expects a manifest written before
+    ``model_format`` existed instead of a ``portable-1`` one; it does not load anything.
+    """
     manifest_path = Path(manifest_path)
     manifest = _read_manifest(manifest_path)
     version = manifest["version"]
+    if not legacy:
+        _check_model_format(manifest, manifest_path)
+    elif "model_format" in manifest:
+        raise ManifestError(f"model {version}: already in the {manifest['model_format']} format")
     if hmac_key is not None:
         stated = manifest.get("hmac")
         if not isinstance(stated, str):
@@ -258,9 +296,10 @@ def load_bundle(manifest_path: Path, hmac_key: bytes | None = None) -> ModelBund
             )
     model_path = manifest_path.parent / manifest["model_file"]
     try:
-        actual = sha256_file(model_path)
+        content = model_path.read_bytes()   # hashed and then parsed: the same bytes
     except OSError as error:
         raise ManifestError(f"model {version}: cannot read {model_path}: {error}") from None
+    actual = hashlib.sha256(content).hexdigest()
     if actual != manifest["sha256"]:
         raise IntegrityError(
             f"model {version}: {model_path.name} has sha256 {actual[:12]}..., the manifest says "
@@ -277,12 +316,18 @@ def load_bundle(manifest_path: Path, hmac_key: bytes | None = None) -> ModelBund
             f"model {version} uses feature version {manifest['feature_version']}, this code computes "
             f"version {FEATURE_VERSION}; retrain with train.py"
         )
+    return manifest, model_path, content
+
+
+def load_bundle(manifest_path: Path, hmac_key: bytes | None = None) -> ModelBundle:
+    """Verify then load the model described by ``manifest_path`` (see module doc)."""
+    manifest, model_path, content = verified_model_bytes(manifest_path, hmac_key)
     try:
-        pipeline = joblib.load(model_path)
-    except Exception as error:  # unpickling can fail in many ways; all mean "unusable"
-        raise ModelLoadError(f"model {version}: {model_path.name} could not be loaded: {error!r}") from error
-    if not hasattr(pipeline, "steps") or not isinstance(pipeline[-1], CalibratedLinearClassifier):
-        raise ModelLoadError(f"model {version}: {model_path.name} does not hold a scoring pipeline")
+        pipeline = load_pipeline(io.BytesIO(content))
+    except PortableFormatError as error:
+        raise ModelLoadError(
+            f"model {manifest['version']}: {model_path.name} is not a valid {PORTABLE_FORMAT} model file: {error}"
+        ) from None
     return ModelBundle(manifest, pipeline)
 
 

@@ -1,4 +1,4 @@
-"""``python train.py train|evaluate``: the command line of training.
+"""``python train.py train|evaluate|convert``: the command line of training.
 
 Contract:
 
@@ -11,6 +11,11 @@ Contract:
   [--hmac-key-env VAR]`` scores the file with a shipped model (default: the one
   ``CURRENT`` names) and its own thresholds; the last line of output is one JSON
   object with ``EVALUATE_KEYS``.
+- ``convert [--model MANIFEST] [--models-dir models/] [--hmac-key-env VAR]``
+  rewrites a model written before the ``portable-1`` format (a joblib file, which
+  the service refuses to load) in that format, without retraining: see
+  ``artifact.convert_legacy_model``. It unpickles the joblib file once, after
+  checking its sha256 (and HMAC): run it only on a model you trust.
 - An HMAC key is the UTF-8 bytes of the named environment variable's value.
 - Exit status: 0 success, 1 the model could not be loaded or verified,
   2 bad arguments or unreadable data.
@@ -37,6 +42,7 @@ from moderation.training.independent import service_outcome
 from moderation.training.augment import DEFAULT_LINK_SHARE
 from moderation.training.languages import DEFAULT_MAX_REVIEW
 from moderation.training.trainer import DEFAULT_AUXILIARY, TRAINING_STEPS, TrainingOptions, train
+from moderation.training.artifact import convert_legacy_model
 from moderation.training.translate import DEFAULT_CACHE_DIR, PIVOTS, ApertiumMissing
 
 EVALUATE_KEYS = (
@@ -139,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluating.add_argument("--site-language", metavar="LANG",
                             help="the language of the site the comments are posted to, used where detection "
                                  "is unsure (default: each row's language column, else none)")
+
+    converting = commands.add_parser(
+        "convert", help="rewrite a trusted joblib model in the portable format (no retraining)")
+    converting.add_argument("--model", type=Path, help="manifest (.json) of the model (default: the current one)")
+    converting.add_argument("--models-dir", type=Path, default=Path("models"),
+                            help="where CURRENT is looked up (default: models/)")
+    converting.add_argument("--hmac-key-env", metavar="VAR",
+                            help="verify the manifest's HMAC under this key and sign the converted one with it")
     return parser
 
 
@@ -258,12 +272,22 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_convert(args: argparse.Namespace) -> int:
+    manifest_path = args.model or current_manifest_path(args.models_dir)
+    _, manifest = convert_legacy_model(manifest_path, _hmac_key(args.hmac_key_env))
+    print(f"model {manifest['version']}: wrote {manifest['model_file']} ({manifest['model_format']}, "
+          f"sha256 {manifest['sha256'][:12]}...), updated {Path(manifest_path).name}; joblib file removed")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
             return _run_train(args, argv)
+        if args.command == "convert":
+            return _run_convert(args)
         return _run_evaluate(args)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -13,9 +13,10 @@ Contract of ``train(options, progress)``:
    group and pooled, plus how thresholds chosen without a group fare on it
    ("transfer");
 4. the final pipeline fitted on all rows, with that calibration;
-5. plots, ``<version>.joblib`` + ``<version>.json`` + ``<version>.md``; the
-   artifact is loaded back through ``load_bundle`` (sha256/HMAC/versions) and
-   must reproduce the in-memory scores; only then is ``CURRENT`` updated.
+5. plots, ``<version>.npz`` (``portable-1``, no pickle) + ``<version>.json`` +
+   ``<version>.md``; the artifact is loaded back through ``load_bundle``
+   (sha256/HMAC/versions) and must reproduce the in-memory scores; only then is
+   ``CURRENT`` updated.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
-"""Loading a model: verification before unpickling, and the holder that keeps the last good one."""
+"""Loading a model: verification before reading it, no pickle ever, and the holder that
+keeps the last good one."""
 
+import hashlib
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -8,6 +11,7 @@ import joblib
 import pytest
 import sklearn
 
+from moderation.scoring import model as model_module
 from moderation.scoring.features import ScoringInput, build_pipeline
 from moderation.scoring.model import (
     IntegrityError,
@@ -16,10 +20,13 @@ from moderation.scoring.model import (
     ModelHolder,
     ModelLoadError,
     Thresholds,
+    UnsafeModelFormatError,
     VersionMismatchError,
     current_manifest_path,
     load_bundle,
+    manifest_hmac,
 )
+from moderation.scoring.portable import PORTABLE_FORMAT, PortableFormatError
 from moderation.training.artifact import set_current, write_model
 from tests.scoring.toy import toy_inputs
 
@@ -64,6 +71,9 @@ def test_manifest_round_trip(models_dir, toy_pipeline):
     assert bundle.manifest["libraries"]["scikit-learn"] == sklearn.__version__
     assert bundle.manifest["created_at"] == FIELDS["created_at"]
     assert len(bundle.manifest["sha256"]) == 64
+    assert bundle.manifest["model_format"] == PORTABLE_FORMAT == "portable-1"
+    assert bundle.manifest["model_file"] == "toy-v1.npz"
+    assert not list(models_dir.glob("*.joblib"))
     assert bundle.loaded_at > 0
     inputs = [SPAM, HAM]
     assert bundle.predict_proba(inputs) == pytest.approx(toy_pipeline.predict_proba(inputs)[:, 1].tolist(), abs=1e-12)
@@ -88,10 +98,10 @@ def test_explain_names_the_features_that_pushed_the_score(models_dir):
     assert all(reason["feature"].split(":")[0] in {"word", "char", "signal", "lang"} for reason in reasons)
 
 
-def test_tampered_model_file_is_refused_before_unpickling(models_dir, monkeypatch):
-    model_file = models_dir / "toy-v1.joblib"
+def test_tampered_model_file_is_refused_before_reading_it(models_dir, monkeypatch):
+    model_file = models_dir / "toy-v1.npz"
     model_file.write_bytes(model_file.read_bytes() + b"\x00")
-    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
+    monkeypatch.setattr(model_module, "load_pipeline", lambda *a, **k: pytest.fail("read a tampered file"))
     with pytest.raises(IntegrityError, match="tampered"):
         load_bundle(models_dir / "toy-v1.json")
 
@@ -142,15 +152,70 @@ def test_missing_or_invalid_manifest(tmp_path, content, message):
 
 
 def test_manifest_must_not_point_outside_its_directory(models_dir):
-    _edit_manifest(models_dir / "toy-v1.json", model_file="../elsewhere.joblib")
+    _edit_manifest(models_dir / "toy-v1.json", model_file="../elsewhere.npz")
     with pytest.raises(ManifestError, match="model_file"):
         load_bundle(models_dir / "toy-v1.json")
 
 
-def test_a_verified_file_that_is_not_a_pipeline_is_refused(tmp_path):
-    path, _ = write_model({"not": "a pipeline"}, FIELDS, tmp_path, "odd")
-    with pytest.raises(ModelLoadError, match="scoring pipeline"):
-        load_bundle(path)
+def test_only_a_scoring_pipeline_can_be_written(tmp_path):
+    with pytest.raises(PortableFormatError, match="Pipeline"):
+        write_model({"not": "a pipeline"}, FIELDS, tmp_path, "odd")
+
+
+def _replace_model_file(manifest_path: Path, content: bytes, key: bytes | None = None) -> None:
+    """What someone who can write the models directory can do: a new file and a
+    self-consistent manifest (signed too, if they hold the key)."""
+    manifest = json.loads(manifest_path.read_text())
+    (manifest_path.parent / manifest["model_file"]).write_bytes(content)
+    manifest["sha256"] = hashlib.sha256(content).hexdigest()
+    manifest.pop("hmac", None)
+    if key is not None:
+        manifest["hmac"] = manifest_hmac(manifest, key)
+    manifest_path.write_text(json.dumps(manifest))
+
+
+def test_a_verified_file_that_is_not_a_model_is_refused(models_dir):
+    _replace_model_file(models_dir / "toy-v1.json", b"PK\x03\x04 not really a zip")
+    with pytest.raises(ModelLoadError, match="toy-v1.npz is not a valid portable-1 model file"):
+        load_bundle(models_dir / "toy-v1.json")
+
+
+class _Exploit:
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_self_consistent_pickle_never_runs(models_dir, tmp_path, signed):
+    """The attack this format closes: a malicious pickle with a matching sha256 (and,
+    for someone holding the key, HMAC) is refused, never unpickled."""
+    marker = tmp_path / "ran"
+    _replace_model_file(models_dir / "toy-v1.json", pickle.dumps(_Exploit(marker)), KEY if signed else None)
+    with pytest.raises(ModelLoadError, match="not a valid portable-1 model file.*a pickle or joblib file is never"):
+        load_bundle(models_dir / "toy-v1.json", hmac_key=KEY if signed else None)
+    assert not marker.exists()
+
+
+def test_a_joblib_model_is_refused_with_how_to_convert_it(models_dir, tmp_path):
+    """A manifest as written before portable-1: no model_format, a joblib file."""
+    marker = tmp_path / "ran"
+    manifest_path = models_dir / "toy-v1.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["model_format"]
+    manifest["model_file"] = "toy-v1.joblib"
+    joblib.dump(_Exploit(marker), models_dir / "toy-v1.joblib")
+    manifest["sha256"] = hashlib.sha256((models_dir / "toy-v1.joblib").read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(UnsafeModelFormatError, match=r"toy-v1\.joblib is a joblib \(pickle\) file.*"
+                                                     r"never a pickle.*python train\.py convert"):
+        load_bundle(manifest_path)
+    _edit_manifest(manifest_path, model_format="joblib")
+    with pytest.raises(UnsafeModelFormatError, match="model_format is 'joblib'"):
+        load_bundle(manifest_path)
+    assert not marker.exists()
 
 
 def test_current_pointer_missing_or_invalid(tmp_path):
@@ -173,7 +238,7 @@ def test_holder_loads_and_keeps_the_last_good_model_on_a_failed_reload(models_di
     assert holder.bundle is first and first.version == "toy-v1" and holder.last_error is None
 
     set_current(models_dir, "toy-v2")
-    model_file = models_dir / "toy-v2.joblib"
+    model_file = models_dir / "toy-v2.npz"
     original = model_file.read_bytes()
     model_file.write_bytes(original[:-10])
     with pytest.raises(ModelError):

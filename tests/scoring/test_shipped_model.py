@@ -100,6 +100,16 @@ def test_manifest_fingerprints_match_the_shared_data(bundle):
         assert sha256_file(path) == entry["sha256"], entry["path"]
 
 
+def test_shipped_model_is_a_portable_file_not_a_pickle(bundle):
+    manifest = bundle.manifest
+    assert manifest["model_format"] == "portable-1"
+    assert manifest["model_file"] == f"{bundle.version}.npz"
+    assert (MODELS / manifest["model_file"]).read_bytes()[:4] == b"PK\x03\x04"
+    assert not list(MODELS.glob("*.joblib")) and not list(MODELS.glob("*.pkl"))
+    card = (MODELS / manifest["card"]).read_text(encoding="utf-8")
+    assert f"file `{manifest['model_file']}` (sha256 `{manifest['sha256']}`)" in card
+
+
 def test_manifest_is_stable_json(bundle):
     text = (MODELS / f"{bundle.version}.json").read_text(encoding="utf-8")
     assert json.loads(text) == bundle.manifest

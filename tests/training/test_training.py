@@ -60,8 +60,9 @@ def test_train_writes_a_verified_artifact_and_points_current_at_it(trained):
     manifest_path = current_manifest_path(models)
     version = manifest_path.stem
     assert version.startswith("spam-svm-")
-    for name in (f"{version}.joblib", f"{version}.json", f"{version}.md"):
+    for name in (f"{version}.npz", f"{version}.json", f"{version}.md"):
         assert (models / name).is_file()
+    assert not list(models.glob("*.joblib"))
     for plot in ("roc", "pr", "scores", "calibration"):
         assert (models / version / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bundle = load_bundle(manifest_path, hmac_key=b"s3cret")
@@ -77,7 +78,8 @@ def test_manifest_records_what_the_issue_asks_for(trained):
     data, models, _, _ = trained
     manifest = json.loads(current_manifest_path(models).read_text())
     assert manifest["sha256"] == sha256_file(models / manifest["model_file"])
-    assert set(manifest["libraries"]) >= {"python", "scikit-learn", "numpy", "joblib"}
+    assert set(manifest["libraries"]) >= {"python", "scikit-learn", "numpy", "scipy"}
+    assert manifest["model_format"] == "portable-1" and manifest["model_file"].endswith(".npz")
     files = {Path(f["path"]).name: f for f in manifest["data"]["files"]}
     assert set(files) == {"sites.jsonl", "SMSSpamCollection"}
     assert files["sites.jsonl"]["sha256"] == sha256_file(data / "sites.jsonl")
@@ -146,7 +148,7 @@ def test_evaluate_refuses_a_tampered_model(trained, tmp_path, capsys):
     _, models, _, _ = trained
     copy = tmp_path / "models"
     shutil.copytree(models, copy)
-    model_file = copy / f"{current_manifest_path(copy).stem}.joblib"
+    model_file = copy / f"{current_manifest_path(copy).stem}.npz"
     model_file.write_bytes(model_file.read_bytes()[::-1])
     data = tmp_path / "one.jsonl"
     write_jsonl(data, toy_rows(per_site=2))
