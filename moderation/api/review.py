@@ -20,6 +20,8 @@ from ..jsonbody import parse_json
 from ..keys import EXECUTOR, MODELS, SETTINGS, STORE
 from ..policy import Bands, site_bands
 from ..review.decisions import DecisionIn, parse_decision
+from ..review.explanations import (FEATURES_TOP, RAW_TOP, READABLE_TOP, readable_explanation,
+                                   signal_measures)
 from ..review.queue import NO_MODEL_BANDS, Order, QueueQuery, encode_cursor, parse_queue_query
 from ..review.stats import DEFAULT_DAYS, MAX_DAYS, SPAM_LEANING_AT, stats_answer
 from ..review.views import comment_detail, current_view, decided_view, queue_item
@@ -32,7 +34,7 @@ from .common import int_param, path_id
 
 log = logging.getLogger(__name__)
 
-EXPLAIN_TOP = 8
+EXPLAIN_TOP = FEATURES_TOP
 STATS_PARAMETERS = ("site", "days")
 
 
@@ -134,37 +136,51 @@ def thresholds_in_effect(site: Site, model: Bands | None) -> tuple[Bands | None,
     return model, "model"
 
 
-def _explain_each(bundle, items: list[ScoringInput], top: int) -> list[list[dict] | None]:
-    """In the executor: each item's explanation, None where explaining failed."""
-    answers: list[list[dict] | None] = []
+def _explain_each(bundle, items: list[ScoringInput], top: int,
+                  readable_top: int) -> list[tuple[list[dict], list[dict]] | None]:
+    """In the executor: each item's ``(features, readable)``, None where
+    explaining failed. The model is asked for ``RAW_TOP`` features: several
+    n-grams of one word make one reason in words."""
+    answers: list[tuple[list[dict], list[dict]] | None] = []
     for item in items:
         try:
-            answers.append(bundle.explain(item, top))
+            raw = bundle.explain(item, max(top, RAW_TOP))
         except Exception:   # an explanation is a help, never a reason to fail the page
             log.exception("explaining a comment with model %s failed", bundle.version)
             answers.append(None)
+            continue
+        try:
+            readable = readable_explanation(raw, item.body, item.language, readable_top,
+                                            signals=signal_measures(bundle.pipeline, item))
+        except Exception:
+            log.exception("putting the explanation of model %s in words failed", bundle.version)
+            readable = []
+        answers.append((raw[:top], readable))
     return answers
 
 
-async def explain_comments(request: web.Request, comments: list[Comment],
-                           top: int = EXPLAIN_TOP) -> dict[int, dict]:
-    """Per comment id, the features that pushed its score most, from the model
-    in service now (which may not be the one that scored it: ``same_model``
-    says), in one trip to the executor."""
+async def explain_comments(request: web.Request, comments: list[Comment], top: int = EXPLAIN_TOP,
+                           readable_top: int = READABLE_TOP) -> dict[int, dict]:
+    """Per comment id, what pushed its score most, from the model in service
+    now (which may not be the one that scored it: ``same_model`` says), in one
+    trip to the executor: ``readable``, at most ``readable_top`` reasons in
+    French and English (``review.explanations``), and ``features``, the
+    model's own ``top`` features with their weights, for experts."""
     bundle = request.app[MODELS].bundle
     answers = {c.id: {"model_version": None if bundle is None else bundle.version,
                       "comment_model_version": c.model_version,
                       "same_model": bundle is not None and bundle.version == c.model_version,
-                      "features": []} for c in comments}
+                      "readable": [], "features": []} for c in comments}
     wanted = [c for c in comments if c.erased_at is None] if bundle is not None else []
     if not wanted:
         return answers
     items = [ScoringInput(body=c.body, author_name=c.author_name, author_email=c.author_email,
                           language=c.language) for c in wanted]
-    features = await asyncio.get_running_loop().run_in_executor(
-        request.app[EXECUTOR], _explain_each, bundle, items, top)
-    for comment, found in zip(wanted, features):
-        answers[comment.id]["features"] = found or []
+    explained = await asyncio.get_running_loop().run_in_executor(
+        request.app[EXECUTOR], _explain_each, bundle, items, top, readable_top)
+    for comment, found in zip(wanted, explained):
+        if found is not None:
+            answers[comment.id]["features"], answers[comment.id]["readable"] = found
     return answers
 
 

@@ -1,5 +1,6 @@
 """The moderators' side, as small pure modules: queue filters, orders and
 cursors (``queue``), decisions and their labels (``decisions``), training rows
-(``labels``), review statistics (``stats``), a commenter's data (``privacy``) and a site's
-thresholds chosen on its own labels (``site_thresholds``).
+(``labels``), review statistics (``stats``), a commenter's data (``privacy``), a site's
+thresholds chosen on its own labels (``site_thresholds``) and a score's explanation in
+words (``explanations``).
 Handlers live in ``moderation.api.review`` and ``moderation.api.privacy``."""

@@ -42,6 +42,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "action.submit": {"fr": "Reçu", "en": "Received"},
     "action.rescore": {"fr": "Nouveau score", "en": "Rescored"},
     "action.erase": {"fr": "Effacement", "en": "Erasure"},
+    "action.release": {"fr": "Publié avec son parent", "en": "Published with its parent"},
     "reason.honeypot": {"fr": "piège à robots rempli", "en": "honeypot filled"},
     "reason.duplicate": {"fr": "doublon", "en": "duplicate"},
     "reason.no_model": {"fr": "aucun modèle", "en": "no model"},
@@ -52,6 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "reason.model_ham": {"fr": "légitime selon le modèle", "en": "ham per the model"},
     "reason.pre_moderation": {"fr": "site pré-modéré", "en": "pre-moderated site"},
     "reason.audit": {"fr": "contrôle par échantillon", "en": "audit sample"},
+    "reason.parent_pending": {"fr": "attend le commentaire parent", "en": "waits for its parent comment"},
 
     # queue
     "queue.title": {"fr": "File d'attente", "en": "Review queue"},
@@ -146,6 +148,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "comment.other_model": {
         "fr": "Expliqué par le modèle en service ({version}), pas par celui qui l'a évalué.",
         "en": "Explained by the model in service ({version}), not the one that scored it."},
+    "comment.expert": {"fr": "Pour experts : les indices du modèle et leur poids",
+                       "en": "For experts: the model's features and their weights"},
     "comment.text": {"fr": "Texte", "en": "Text"},
     "comment.parent": {"fr": "En réponse à {author} (n° {id})", "en": "In reply to {author} (#{id})"},
     "comment.decide": {"fr": "Décider", "en": "Decide"},

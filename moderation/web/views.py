@@ -38,7 +38,8 @@ from .session import (CSRF_FIELD, PAGES_ROOT, SIGNIN_COOKIE, SIGNIN_COOKIE_SECON
                       tokens_match)
 from .texts import text
 
-QUEUE_EXPLAIN_TOP = 5
+QUEUE_EXPLAIN_TOP = 4
+"""Reasons in words shown under each comment of the queue."""
 THREAD_WINDOW = 60
 AGE_CHOICES = ((3600, "filters.hour"), (86400, "filters.day"), (7 * 86400, "filters.week"),
                (30 * 86400, "filters.month"))
@@ -164,7 +165,7 @@ def _problems(fields, language: str) -> list[str]:
 async def _queue_items(request: web.Request, page: QueuePage, now: float) -> list[dict]:
     """What the template shows of each comment of a queue page."""
     comments = [row.comment for row in page.rows]
-    explanations = await explain_comments(request, comments, QUEUE_EXPLAIN_TOP)
+    explanations = await explain_comments(request, comments, top=0, readable_top=QUEUE_EXPLAIN_TOP)
     bands, language = model_bands(request), page_language(request)
     items = []
     for comment in comments:
@@ -175,7 +176,7 @@ async def _queue_items(request: web.Request, page: QueuePage, now: float) -> lis
             "bar": score_bar(comment.spam_score, in_effect), "score": score_text(comment.spam_score),
             "ago": ago(now - comment.created_at, language), "iso": iso(comment.created_at),
             "thread_link": web_link(comment.thread_url),
-            "features": explanations[comment.id]["features"], "actions": _actions(comment.status.value)})
+            "why": explanations[comment.id]["readable"], "actions": _actions(comment.status.value)})
     return items
 
 

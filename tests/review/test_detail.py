@@ -1,9 +1,29 @@
 """One comment in full, for the moderator deciding on it."""
+import re
+
 from moderation.keys import MODELS
 
 from ..conftest import add_moderator, add_site, auth, comment_payload
 from ..toy_model import HAM_TEXT, SPAM_TEXT
 from .conftest import get_json, seed
+
+
+INTERNAL_TOKEN = re.compile(r"\b(?:word|char|signal|lang):")
+
+
+def assert_readable(readable):
+    """What a moderator reads first: at most 6 reasons, strongest first, each a
+    sentence in French and in English without the model's internal names."""
+    assert 0 < len(readable) <= 6
+    weights = [abs(r["weight"]) for r in readable]
+    assert weights == sorted(weights, reverse=True)
+    for reason in readable:
+        assert reason["direction"] in ("spam", "ham")
+        assert (reason["weight"] > 0) == (reason["direction"] == "spam")
+        assert set(reason["text"]) == {"fr", "en"} and reason["text"]["fr"] != reason["text"]["en"]
+        for sentence in reason["text"].values():
+            assert sentence and not INTERNAL_TOKEN.search(sentence), sentence
+        assert ("words" in reason) == (reason["reason"] == "words")
 
 
 async def test_everything_a_moderator_needs(desk):
@@ -39,6 +59,13 @@ async def test_everything_a_moderator_needs(desk):
     assert weights == sorted(weights, reverse=True)
     # Spam this blatant is pushed towards spam by its strongest features.
     assert sum(f["weight"] for f in features) > 0
+    assert_readable(explanation["readable"])
+    reasons = {(r["reason"], r["direction"]): r for r in explanation["readable"]}
+    assert reasons[("has_link", "spam")]["text"] == {"fr": "contient un lien", "en": "contains a link"}
+    words = reasons[("words", "spam")]
+    assert words["text"]["fr"].startswith("mots : ") and words["text"]["en"].startswith("words: ")
+    assert words["words"] and all(w.lower() in SPAM_TEXT.lower() for w in words["words"])
+    assert max(explanation["readable"], key=lambda r: abs(r["weight"]))["direction"] == "spam"
 
     [event] = body["history"]
     assert (event["actor"], event["action"], event["from_status"], event["to_status"]) == (
@@ -56,6 +83,7 @@ async def test_a_comment_scored_by_an_older_model_is_explained_by_the_current_on
     assert explanation["comment_model_version"] == "spam-lr-20250101T000000Z"
     assert explanation["model_version"] == desk.client.app[MODELS].bundle.version
     assert explanation["features"]
+    assert_readable(explanation["readable"])
     assert body["thresholds"] == {"approve_below": 0.2, "reject_above": 0.8, "source": "site"}
     assert body["parent"] is None
 
@@ -70,7 +98,7 @@ async def test_without_a_model_the_page_still_answers(app_client, tmp_path):
     assert status == 200
     assert body["reasons"] == ["no_model"]
     assert body["explanation"] == {"model_version": None, "comment_model_version": None,
-                                   "same_model": False, "features": []}
+                                   "same_model": False, "readable": [], "features": []}
     assert body["thresholds"] is None
     status, page = await get_json(client, "/v1/review/queue", token)
     assert [item["id"] for item in page["items"]] == [comment_id]

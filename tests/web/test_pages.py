@@ -8,12 +8,16 @@ import pytest
 from yarl import URL
 
 from moderation.credentials import hash_secret
+from moderation.keys import TEMPLATES
 from moderation.domain import Status
 from moderation.middlewares import CONTENT_SECURITY_POLICY
 from moderation.web.session import (SECURE_SESSION_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE,
                                     csrf_token_for)
+from moderation.web.texts import text
 
 from ..conftest import add_moderator, auth
+from ..review.test_detail import INTERNAL_TOKEN
+from ..toy_model import SPAM_TEXT
 from .conftest import csrf_in, seed, sign_in, signed_in_page
 
 XSS_BODY = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> fin'
@@ -380,6 +384,41 @@ async def test_a_comments_page_shows_its_history_and_its_place_in_the_thread(des
     assert "A reply &lt;i&gt;with tags&lt;/i&gt;" in html and "<i>with" not in html
     assert "bob@example.org" in html and "203.0.113.0/24" in html
     assert "En réponse à Alice" in html
+
+
+def _why(html, start):
+    """The explanation block of a page, from *start* to the end of its list."""
+    section = html[html.index(start):]
+    return section[:section.index("</ul>")]
+
+
+async def test_the_pages_explain_a_score_in_the_pages_language(desk):
+    comment_id = await seed(desk.store, desk.site_id, body=SPAM_TEXT, score=0.97, status=Status.SPAM)
+    html, _ = await signed_in_page(desk.client, desk.claire, "/moderate?status=spam")
+    why = _why(html, 'class="why"')
+    assert "contient un lien" in why and "mots : " in why and "pousse vers spam," in why
+    assert not INTERNAL_TOKEN.search(why) and "contains a link" not in why
+    assert why.count('<li class="feature') <= 4
+    page = await desk.client.get("/moderate?status=spam", headers={"Accept-Language": "en"})
+    why = _why(await page.text(), 'class="why"')
+    assert "contains a link" in why and "words: " in why and "contient" not in why
+
+    page = await desk.client.get(f"/moderate/comments/{comment_id}", headers={"Accept-Language": "en"})
+    html = await page.text()
+    why = _why(html, 'id="why-title"')
+    assert "contains a link" in why and 'data-reason="has_link"' in why and not INTERNAL_TOKEN.search(why)
+    # the model's own features stay available, folded, for experts
+    expert = html[html.index('<details class="expert">'):html.index("</details>")]
+    assert "For experts" in expert and "signal:has_link" in expert
+
+
+def test_words_quoted_from_a_comment_stay_text_in_an_explanation(desk):
+    macros = desk.client.app[TEMPLATES].get_template("_macros.html").make_module(
+        {"t": lambda key, **params: text(key, "fr", **params), "lang": "fr"})
+    html = str(macros.explanation([{
+        "reason": "words", "direction": "spam", "weight": 0.5, "words": ['"><img src=x>'],
+        "text": {"fr": 'mots : "><img src=x>', "en": 'words: "><img src=x>'}}]))
+    assert "<img" not in html and "mots : &#34;&gt;&lt;img src=x&gt;" in html
 
 
 async def test_errors_on_the_pages_are_pages_with_the_same_status(desk):
