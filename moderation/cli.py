@@ -2,6 +2,9 @@
 
 Every subcommand reads the same settings as the server (``MODERATION_*``), so
 ``moderation site add`` writes to the database ``moderation serve`` reads.
+Only ``serve`` and ``init`` create a SQLite database: every other command
+refuses a file that does not exist (a key written to a database the server does
+not read would be refused with 401), and says on stderr which database it used.
 """
 from __future__ import annotations
 
@@ -12,13 +15,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .config import SettingsError, load_settings, model_dir, settings_markdown
 from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
 from .domain import WEBHOOK_EVENTS, Mode, Role
 from .logs import configure_logging
-from .store.base import ModeratorExists, SiteExists, StoreError, open_store
+from .store.base import DatabaseMissing, ModeratorExists, SiteExists, StoreError, open_store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,7 +106,10 @@ def _parser() -> argparse.ArgumentParser:
         "erase", help="anonymise every comment written with an address (the audit trail stays)")
     perase.add_argument("email")
 
-    commands.add_parser("migrate", help="create or upgrade the database schema")
+    commands.add_parser("init", help="create the database (SQLite: the file) and its schema; "
+                                     "an existing one is only brought up to date")
+    commands.add_parser("migrate", help="bring an existing database's schema up to date "
+                                        "(serve does it too)")
     settings = commands.add_parser("settings", help="show the settings")
     settings.add_argument("--markdown", action="store_true", help="print the reference as Markdown")
     return parser
@@ -141,32 +147,96 @@ def _serve(settings, args) -> int:
     workers = args.workers if args.workers is not None else settings.workers
     workers = workers or default_workers()
     print(f"moderation: listening on http://{host}:{port} with {workers} worker(s) "
-          f"(database {settings.database_url}, models {model_dir(settings)})", flush=True)
+          f"(database {database_label(settings.database_url)}, models {model_dir(settings)})",
+          flush=True)
     return serve(settings, host, port, workers)
 
 
+def database_label(url: str) -> str:
+    """*url* as the commands name it: a SQLite path made absolute (the URL is
+    relative to the working directory), a PostgreSQL password hidden."""
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None:
+        return f"sqlite:///{sqlite_file.absolute()}"
+    parts = urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    return url
+
+
+def _relative_to_cwd(url: str) -> str:
+    sqlite_file = _sqlite_file(url)
+    return f", relative to {Path.cwd()}" if sqlite_file and not sqlite_file.is_absolute() else ""
+
+
+def _missing_database(settings, missing: DatabaseMissing) -> str:
+    return (f"moderation: no database at {missing.path} (MODERATION_DATABASE_URL="
+            f"{settings.database_url}{_relative_to_cwd(settings.database_url)}): "
+            "nothing was created.\n"
+            "  - To use the server's database: run this command from the folder the server "
+            "runs in, or set MODERATION_DATABASE_URL to the URL the server uses "
+            "(it prints it when it starts).\n"
+            "  - To start a new database here: moderation init")
+
+
 async def _store_command(settings, args) -> int:
-    async with open_store(settings.database_url) as store:
+    label = database_label(settings.database_url)
+    sqlite_file = _sqlite_file(settings.database_url)
+    existed = sqlite_file is not None and sqlite_file.is_file()
+    try:
+        # Only init creates (serve does too, through the app): any other command
+        # on a missing file would make an empty database the server never reads.
+        store = open_store(settings.database_url, create=args.command == "init")
+        await store.open()
+    except DatabaseMissing as missing:
+        print(_missing_database(settings, missing), file=sys.stderr)
+        return 1
+    try:
+        if args.command == "init":
+            if sqlite_file is None:
+                print(f"database {label}: schema up to date")
+            elif existed:
+                print(f"database {label} exists already: schema up to date")
+            else:
+                print(f"database {label} created" + (
+                    ": run `moderation serve` and the other commands from this folder, or set "
+                    f"MODERATION_DATABASE_URL={label} for them" if _relative_to_cwd(
+                        settings.database_url) else ""))
+            return 0
         if args.command == "migrate":
-            print(f"database {settings.database_url} is up to date")
+            print(f"database {label}: schema up to date")
             return 0
-        if args.command == "site":
-            return await _site_command(store, args, settings)
-        if args.command == "moderator":
-            return await _moderator_command(store, args)
-        if args.command == "rescore":
-            from .rescore import rescore_pending
-            moved, total = await rescore_pending(store, settings, apply=args.apply)
-            print(f"rescored {total} pending comments; {moved} moved")
-            return 0
-        if args.command == "export-labels":
-            return await _export_labels(store, args)
-        if args.command == "purge":
-            return await _purge(store, settings)
-        if args.command == "people":
-            return await _people_command(store, args)
-        if args.command == "webhook":
-            return await _webhook_command(store, args)
+        # On stderr: stdout stays the command's own output (the key printed last, JSON...).
+        print(f"database: {label}", file=sys.stderr, flush=True)
+        return await _run_store_command(store, settings, args)
+    finally:
+        await store.close()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(url[len(prefix):]) if url.startswith(prefix) and len(url) > len(prefix) else None
+
+
+async def _run_store_command(store, settings, args) -> int:
+    if args.command == "site":
+        return await _site_command(store, args, settings)
+    if args.command == "moderator":
+        return await _moderator_command(store, args)
+    if args.command == "rescore":
+        from .rescore import rescore_pending
+        moved, total = await rescore_pending(store, settings, apply=args.apply)
+        print(f"rescored {total} pending comments; {moved} moved")
+        return 0
+    if args.command == "export-labels":
+        return await _export_labels(store, args)
+    if args.command == "purge":
+        return await _purge(store, settings)
+    if args.command == "people":
+        return await _people_command(store, args)
+    if args.command == "webhook":
+        return await _webhook_command(store, args)
     raise AssertionError(args.command)
 
 

@@ -47,6 +47,10 @@ class Reason(str, enum.Enum):
     #: the comment keeps), but it waits for a moderator so that their verdicts
     #: measure the model's error rates (``MODERATION_AUDIT_SHARE``).
     AUDIT = "audit"
+    #: A reply the policy would have published (``model_ham``) whose parent is
+    #: still pending: it waits for its parent, and a moderator publishing the
+    #: parent publishes it too (a reply is never shown before its parent).
+    PARENT_PENDING = "parent_pending"
 
 
 class Role(str, enum.Enum):

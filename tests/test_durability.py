@@ -39,6 +39,7 @@ async def fetch_statuses(port, key, ids) -> dict[int, int]:
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
 def test_acknowledged_comments_survive_the_process_dying(server_env, stop):
+    cli(server_env, "init")   # the CLI creates no database but on init (or serve)
     key = cli(server_env, "site", "add", "--name", "journal", "--url", "https://journal.example",
               "--lang", "en", "--mode", "auto")
     assert key.startswith("msk_")

@@ -93,6 +93,7 @@ def test_rescore_scores_pending_comments_with_the_current_model(tmp_path, toy_mo
     empty = tmp_path / "empty-models"
     empty.mkdir()
     server_env["MODERATION_MODEL_DIR"] = str(empty)
+    cli(server_env, "init")   # the CLI creates no database but on init (or serve)
     key = cli(server_env, "site", "add", "--name", "blog", "--url", "https://blog.example",
               "--lang", "en", "--mode", "auto")
     port = free_port()

@@ -45,6 +45,7 @@ def test_two_workers_share_the_port_reload_and_stop_together(tmp_path, toy_model
     models = tmp_path / "models"
     shutil.copytree(toy_models_dir, models)
     server_env.update(MODERATION_WORKERS="2", MODERATION_MODEL_DIR=str(models))
+    cli(server_env, "init")   # the CLI creates no database but on init (or serve)
     key = cli(server_env, "site", "add", "--name", "blog", "--url", "https://blog.example",
               "--lang", "en", "--mode", "auto")
     port = free_port()

@@ -8,7 +8,7 @@ import time
 from aiohttp import web
 
 from .. import metrics
-from ..domain import NewComment, Status
+from ..domain import Decision, NewComment, Reason, Status
 from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge, RecentActivity
 from ..i18n import message, negotiate
@@ -22,6 +22,18 @@ from .common import authenticate_site, iso, path_id, public_comment
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_CHARS = 255
+
+#: The parents a reply may have: shown, or waiting for a moderator.
+REPLYABLE = (Status.PUBLISHED, Status.PENDING)
+
+
+def hold_for_parent(decision: Decision, parent_status: Status | None) -> Decision:
+    """A reply is never shown before its parent: one the policy would publish
+    under a pending parent waits, with reason ``parent_pending``, and is
+    published with its parent (``Store.release_replies``)."""
+    if parent_status is Status.PENDING and decision.status is Status.PUBLISHED:
+        return Decision(Status.PENDING, decision.reasons + (Reason.PARENT_PENDING,))
+    return decision
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -71,9 +83,11 @@ async def post_comment(request: web.Request) -> web.Response:
         comment = validate_comment(payload, Limits.from_settings(settings))
     except ValidationFailed as failed:
         raise validation_failed(failed.errors) from None
-    if comment.parent_id is not None and not await store.is_published_in_thread(
-            site.id, comment.thread.id, comment.parent_id):
-        raise validation_failed([FieldError("parent_id", "invalid_parent")])
+    parent_status = None
+    if comment.parent_id is not None:
+        parent_status = await store.parent_status(site.id, comment.thread.id, comment.parent_id)
+        if parent_status not in REPLYABLE:   # none in this thread, or held as spam / rejected
+            raise validation_failed([FieldError("parent_id", "invalid_parent")])
 
     client_ip = comment.client.ip or (request.remote or "")
     try:
@@ -93,17 +107,19 @@ async def post_comment(request: web.Request) -> web.Response:
         body=comment.body, author_name=comment.author_name, author_email=comment.author_email,
         site_language=site.lang))
     # A draw per comment: a share of the model's own decisions goes to review (reason audit).
-    decision = decide(site, scored, guard_reasons, audit_draw=random.random(),
-                      audit_share=settings.audit_share)
+    decision = hold_for_parent(decide(site, scored, guard_reasons, audit_draw=random.random(),
+                                      audit_share=settings.audit_share), parent_status)
     status_code = 201 if decision.status is Status.PUBLISHED else 202
     language = negotiate(request.headers.get("Accept-Language"), site.lang)
+    thanks = ("thanks_published" if status_code == 201 else
+              "thanks_parent_pending" if Reason.PARENT_PENDING in decision.reasons else "thanks_pending")
     answer = {
         "status": decision.status.value,
         "spam_score": None if scored.score is None else round(scored.score, 4),
         "language": scored.language,
         "reasons": [r.value for r in decision.reasons],
         "model_version": scored.model_version,
-        "message": message("thanks_published" if status_code == 201 else "thanks_pending", language),
+        "message": message(thanks, language),
     }
     result = await store.insert_comment(
         NewComment(
@@ -116,6 +132,10 @@ async def post_comment(request: web.Request) -> web.Response:
         IdempotencyRecord(key, request_hash, status_code, answer) if key is not None else None)
     if result.replay is not None:
         return _replay(result.replay, request_hash)
+    if Reason.PARENT_PENDING in decision.reasons:
+        # The parent may have been published since we looked: then this reply
+        # goes with it now (else a moderator publishing it later takes it along).
+        await store.release_replies(comment.parent_id, now=time.time())
     metrics.count_intake_decision(decision)
     return _answer(status_code, {"id": result.comment_id, **answer})
 

@@ -67,6 +67,7 @@ def start_logging_server(env, port, log_path):
 
 @pytest.fixture
 def live(server_env, tmp_path):
+    cli(server_env, "init")   # the CLI creates no database but on init (or serve)
     site_key = cli(server_env, "site", "add", "--name", "blog", "--url", "https://blog.example",
                    "--lang", "en", "--mode", "auto")
     admin = cli(server_env, "moderator", "add", "ada", "--role", "admin")
