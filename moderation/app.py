@@ -1,6 +1,9 @@
 """The application factory: ``create_app(settings)`` builds the aiohttp app
 synchronously, with no I/O. The database, the model and the scoring executor
-are opened when the app starts and closed when it stops (``cleanup_ctx``)."""
+are opened when the app starts and closed when it stops (``cleanup_ctx``), as
+are the background tasks: the model reload poller (:mod:`moderation.api.admin`:
+a reload through the API reaches every worker sharing the database) and the
+webhook deliverer."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from . import keys
-from .api.admin import reload_current_model
+from .api.admin import ModelSync, model_sync_context, reload_current_model
 from .ttlcache import TTLCache
 from .api.routes import add_routes
 from .metrics import count_moderator_decisions, metrics_middleware
@@ -44,15 +47,13 @@ async def _scoring_context(app: web.Application):
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
     holder = holder_for(settings)
     loop = asyncio.get_running_loop()
-    try:
-        bundle = await loop.run_in_executor(executor, holder.reload)
-        log.info("model %s loaded", bundle.version)
-    except ModelError as exc:
-        log.error("no usable model, every comment goes to review: %s", exc)
+    sync = ModelSync(app[keys.STORE], holder, executor)
+    await sync.load_at_start()   # reads the model generation, then loads the model
     # Language profiles load on first use (~0.4 s): pay that before traffic.
     await loop.run_in_executor(executor, detect_language, "warming up the language profiles")
     app[keys.EXECUTOR] = executor
     app[keys.MODELS] = holder
+    app[keys.MODEL_SYNC] = sync
     app[keys.SCORER] = Scorer(lambda: holder.bundle, executor, batch_max=settings.scoring_batch_max,
                               batch_wait=settings.scoring_batch_wait_ms / 1000)
     yield
@@ -92,6 +93,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app[keys.PUBLIC_ANSWERS] = TTLCache(settings.public_cache_seconds)
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_scoring_context)
+    app.cleanup_ctx.append(model_sync_context)   # applies reloads asked through any worker
     app.cleanup_ctx.append(webhook_context)   # delivers the outbox; never on a request's path
     app.cleanup_ctx.append(count_moderator_decisions)
     if reload_on_sighup:

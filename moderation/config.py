@@ -77,6 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
             "the model's: moderators' verdicts on them measure how often the model publishes spam "
             "and holds ham (`GET /v1/review/stats`). 0 switches the audit off.",
             bounds=(0.0, 1.0)),
+    Setting("model_reload_wait_seconds", 10.0, float,
+            "How long `POST /v1/admin/model/reload` waits for every worker process (of every "
+            "instance sharing the database) to load the model before it answers which did not "
+            "(503).", bounds=(0.5, 300.0)),
     Setting("scoring_batch_max", 64, int, "Most texts scored in one model call."),
     Setting("scoring_batch_wait_ms", 2.0, float,
             "How long the scorer waits to gather concurrent texts into one batch when idle."),

@@ -58,8 +58,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "en": "Control characters are not allowed."},
     "invalid_unicode": {"fr": "Texte Unicode invalide (substitut isolé).",
                         "en": "Invalid Unicode text (lone surrogate)."},
-    "invalid_parent": {"fr": "Le commentaire parent n'existe pas ou n'est pas publié dans ce fil.",
-                       "en": "The parent comment does not exist or is not published in this thread."},
+    "invalid_parent": {
+        "fr": "Le commentaire parent n'existe pas dans ce fil ou a été écarté par la modération.",
+        "en": "The parent comment does not exist in this thread or was turned down by moderation."},
     "invalid_value": {"fr": "Valeur invalide.", "en": "Invalid value."},
     # answers to readers
     "thanks_published": {"fr": "Merci pour votre commentaire. Il est publié.",
@@ -67,6 +68,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "thanks_pending": {
         "fr": "Merci pour votre commentaire. Il sera visible prochainement sous réserve de validation.",
         "en": "Thank you for your comment. It will be visible soon, subject to validation."},
+    "thanks_parent_pending": {
+        "fr": "Merci pour votre commentaire. Il sera visible avec le commentaire auquel il répond, "
+              "une fois celui-ci validé.",
+        "en": "Thank you for your comment. It will be visible with the comment it replies to, "
+              "once that one is approved."},
 }
 
 
@@ -115,7 +121,13 @@ MESSAGES.update({
     "model_not_loaded": {"fr": "Aucun modèle de score n'est chargé.",
                          "en": "No scoring model is loaded."},
     "model_reload_failed": {"fr": "Le nouveau modèle n'a pas pu être chargé ; l'ancien reste en service.",
-                            "en": "The new model could not be loaded; the previous one stays in use."},
+                            "en": "The new model could not be loaded; the previous one stays in use."},    "model_reload_incomplete": {
+        "fr": "Tous les processus n'ont pas confirmé le chargement du nouveau modèle à temps.",
+        "en": "Not every worker process confirmed loading the new model in time."},
+    "model_refused": {"fr": "Ce processus a refusé le nouveau modèle et garde le précédent.",
+                      "en": "This worker process refused the new model and keeps the previous one."},
+    "no_answer": {"fr": "Ce processus n'a pas confirmé dans les {seconds} s.",
+                  "en": "This worker process did not confirm within {seconds} s."},
 })
 
 MESSAGES.update({

@@ -18,6 +18,7 @@ TEMPLATES = web.AppKey("templates", Any)    # jinja2.Environment of the /moderat
 SIGNIN_LIMITER = web.AppKey("signin_limiter", Any)  # web.session.SigninLimiter
 SITES = web.AppKey("sites", Any)            # sitecache.SiteCache: sites by key hash
 PUBLIC_ANSWERS = web.AppKey("public_answers", Any)  # ttlcache.TTLCache of public answer bodies
+MODEL_SYNC = web.AppKey("model_sync", Any)  # api.admin.ModelSync: reloads every worker and host
 
 # per-request values
 REQUEST_ID = web.RequestKey("request_id", str)

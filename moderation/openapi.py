@@ -21,6 +21,7 @@ from typing import Any
 
 from .domain import Reason, Status
 from .review.decisions import MAX_BULK_IDS, MAX_COMMENT_ID, MAX_NOTE_CHARS, MAX_REASON_CHARS, Action
+from .review.explanations import FEATURES_TOP, READABLE_TOP
 from .review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
 from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Order
 from .review.stats import MAX_DAYS
@@ -196,7 +197,10 @@ def _schemas(settings) -> dict:
             "body": {"type": "string", "minLength": 1, "maxLength": settings.max_body_chars,
                      "description": "The comment, as typed (line breaks and tabs allowed)."},
             "parent_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PARENT_ID,
-                          "description": "A published comment of the same thread."},
+                          "description": "A comment of the same thread, published or pending (not "
+                                         "spam or rejected). A reply to a pending comment is never "
+                                         "shown before it: one that would be published waits with "
+                                         "reason `parent_pending` and is published with its parent."},
             "client": obj({
                 "ip": {"type": "string", "maxLength": 45, "description": "The reader's address (IPv4 or IPv6)."},
                 "user_agent": {"type": "string", "maxLength": MAX_USER_AGENT_CHARS},
@@ -243,11 +247,27 @@ def _schemas(settings) -> dict:
         }),
         "AuditEvent": obj({
             "at": TIME, "actor": STRING,
-            "action": {"type": "string", "description": "submit, rescore, approve, reject, spam or erase."},
+            "action": {"type": "string", "description": "submit, rescore, approve, reject, spam, "
+                                                        "erase, or release (by `system`: a reply "
+                                                        "published with its parent)."},
             "from_status": nullable(ref("Status")), "to_status": ref("Status"),
             "reason": STRING, "note": STRING, "model_version": {"type": ["string", "null"]},
             "spam_score": SCORE,
         }),
+        "ExplanationReason": obj({
+            "reason": {"type": "string", "description": (
+                "A stable code: `words`, `language`, a signal's name (`has_link`, `link_shortener`, "
+                "`uppercase_ratio`...) or `other`. A code may appear twice, once per direction.")},
+            "direction": {"type": "string", "enum": ["spam", "ham"],
+                          "description": "Where it pushed the score."},
+            "weight": {**NUMBER, "description": "How much it moved the score, summed over the "
+                                                "model's features it stands for (positive: spam)."},
+            "text": obj({"fr": STRING, "en": STRING}, description=(
+                "The reason in a sentence; words quoted from the comment are plain text, never markup.")),
+            "words": {"type": "array", "items": STRING,
+                      "description": "For `words` only: the comment's words (or phrases) it lists."},
+        }, required=["reason", "direction", "weight", "text"],
+            description="One reason a moderator understands, made of one or more model features."),
         "CommentDetail": obj({
             **_queue_item(),
             "author": obj({"name": STRING, "email": STRING}),
@@ -262,7 +282,16 @@ def _schemas(settings) -> dict:
                 "model_version": {"type": ["string", "null"]},
                 "comment_model_version": {"type": ["string", "null"]},
                 "same_model": BOOLEAN,
-                "features": {"type": "array", "items": obj({"feature": STRING, "weight": NUMBER})},
+                "readable": {
+                    "type": "array", "maxItems": READABLE_TOP, "items": ref("ExplanationReason"),
+                    "description": "What a moderator reads first: what moved the score most, "
+                                   "in words, strongest first."},
+                "features": {
+                    "type": "array", "maxItems": FEATURES_TOP,
+                    "items": obj({"feature": STRING, "weight": NUMBER}),
+                    "description": "For experts: the model's own features (`word:free`, "
+                                   "`char:\" fr\"`, `signal:has_link`, `lang:en`) and how much each "
+                                   "moved the score (positive: towards spam)."},
             }),
             "history": {"type": "array", "items": ref("AuditEvent")},
         }),
@@ -539,12 +568,42 @@ def _paths(settings) -> dict:
             security=MODERATOR, parameters=[CSRF, ACCEPT_LANGUAGE],
             body=json_body(ref("BulkDecisionIn"), "The decision and the ids."))},
         "/v1/admin/model/reload": {"post": operation(
-            "reload_model", "Load the model models/CURRENT names", "admins",
-            {"200": response("The model now in service.", ref("ModelReloaded")),
+            "reload_model", "Load the model models/CURRENT names, in every worker process", "admins",
+            {"200": response("Every live worker process sharing the database loaded the model; "
+                             "`model_version` and `loaded_at` are this worker's.", obj({
+                                 "model_version": nullable(STRING),
+                                 "loaded_at": {"type": ["number", "null"], "description": "Unix time."},
+                                 "generation": {"type": "integer", "minimum": 1},
+                                 # `worker`: one live worker process, also in the errors below
+                                 "workers": {"type": "array", "items": (worker := obj({
+                                     "worker": {"type": "string", "description": "host:pid"},
+                                     "status": {"type": "string",
+                                                "enum": ["loaded", "failed", "no_answer"]},
+                                     "model_version": {"type": ["string", "null"],
+                                                       "description": "The model it serves now."},
+                                     "loaded_at": {"type": ["number", "null"], "description": "Unix time."},
+                                     "error": {"type": ["string", "null"],
+                                               "description": "Why it refused the model."}}))}})),
              **errors(401, 403),
-             "409": response("The new model was refused (`model_reload_failed`); the previous one "
-                             "stays in service.", ref("Error"))},
-            description="Admin role. No body.", security=MODERATOR, parameters=[CSRF])},
+             **{str(status): response(text, obj({"error": obj({
+                 "code": {"type": "string", "const": code}, "message": STRING,
+                 "fields": {"type": "array", "items": ref("FieldError"),
+                            "description": "One per worker that refused (`model_refused`) or "
+                                           "did not confirm (`no_answer`); `detail` starts "
+                                           "with the worker's id."},
+                 "generation": {"type": "integer", "minimum": 1},
+                 "workers": {"type": "array", "items": worker}})}))
+                for status, code, text in (
+                    (409, "model_reload_failed", "At least one worker refused the new model "
+                     "(`model_reload_failed`): each that refused keeps its previous model."),
+                    (503, "model_reload_incomplete", "None refused, but some did not confirm "
+                     "within `MODERATION_MODEL_RELOAD_WAIT_SECONDS` (`model_reload_incomplete`): "
+                     "they keep polling and apply it when they can."))}},
+            description="Admin role. No body. Starts a new model generation in the database "
+                        "and waits until every worker process of every instance sharing it "
+                        "(those with a heartbeat in the last 15 s) has reloaded `models/CURRENT`. "
+                        "`kill -HUP` reloads only the processes signalled.",
+            security=MODERATOR, parameters=[CSRF])},
         "/v1/admin/people/export": {"post": operation(
             "export_person", "Everything held about an e-mail address", "admins",
             {"200": response("The export.", ref("PersonExport"),

@@ -5,7 +5,9 @@ processes that each bind the same address with SO_REUSEPORT (the kernel spreads
 connections across them) and run the full app. The parent forwards SIGTERM,
 SIGINT and SIGHUP to the workers, restarts a worker that dies unexpectedly,
 and exits when the workers have stopped. Everything shared between workers
-(rate limits, idempotency keys, decisions) lives in the database.
+(rate limits, idempotency keys, decisions, and the model generation that
+``POST /v1/admin/model/reload`` starts: see :mod:`moderation.api.admin`)
+lives in the database; a SIGHUP reloads each worker without it.
 
 Metrics: before starting the workers the parent points ``PROMETHEUS_MULTIPROC_DIR``
 at a fresh directory of its own, where every worker's prometheus-client keeps

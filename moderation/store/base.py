@@ -11,7 +11,8 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import AuditEvent, Comment, Moderator, NewComment, PublicComment, Site, ThreadCount
+from ..domain import (AuditEvent, Comment, Moderator, NewComment, PublicComment, Reason, Site, Status,
+                      ThreadCount)
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.queue import Cursor, Order, QueueFilter
@@ -19,6 +20,14 @@ from ..review.queue import Cursor, Order, QueueFilter
 
 class StoreError(Exception):
     """A database problem the caller may report (not a bug in the request)."""
+
+
+class DatabaseMissing(StoreError):
+    """A SQLite file that does not exist, opened with ``create=False``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no database at {path}")
+        self.path = path
 
 
 class SiteExists(StoreError):
@@ -76,6 +85,25 @@ class DecisionRequest:
 
 
 DECIDED, CONFLICT, NOT_FOUND = "decided", "conflict", "not_found"
+
+#: The audit event of a reply published because its parent was: ``actor``,
+#: ``action`` and ``reason`` (the note names the parent). Not a moderator's
+#: decision, so never a training label.
+RELEASE_ACTOR, RELEASE_ACTION, RELEASE_REASON = "system", "release", "parent_published"
+
+#: The reasons of a reply the policy would have published (the model's ham
+#: band) that waits only for its pending parent: replies held for anything
+#: else (pre-moderation, audit, duplicate...) wait for a moderator.
+HELD_FOR_PARENT = frozenset({Reason.MODEL_HAM.value, Reason.PARENT_PENDING.value})
+
+
+def held_only_for_parent(reasons) -> bool:
+    """Whether a pending reply with *reasons* is published with its parent."""
+    return {getattr(r, "value", r) for r in reasons} == HELD_FOR_PARENT
+
+
+def parent_release_note(parent_id: int) -> str:
+    return f"published with its parent #{parent_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +272,23 @@ class TrainingLabel:
     created_at: float
 
 
+#: Model reload requests kept (``model_reloads`` rows); older ones are deleted.
+KEPT_MODEL_RELOADS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ModelWorker:
+    """One worker process's model, as it last recorded it (see
+    :meth:`Store.record_model_worker`)."""
+
+    worker: str                  # "host:pid", unique among running workers
+    generation: int              # the latest model generation it has applied
+    model_version: str | None    # the model it serves (None: none loaded)
+    loaded_at: float | None      # when that model was loaded
+    error: str | None            # why its last reload failed; None when it loaded
+    heartbeat_at: float
+
+
 class Store(abc.ABC):
     """A database holding sites, threads, comments and their audit trail.
 
@@ -352,8 +397,28 @@ class Store(abc.ABC):
         is written and the stored answer is returned in ``replay``."""
 
     @abc.abstractmethod
+    async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
+        """The status of *comment_id* when it is a comment of that site's thread
+        (erased ones included: they are ``rejected`` or ``spam``), else None.
+        A reply is accepted under a ``published`` or ``pending`` parent."""
+
     async def is_published_in_thread(self, site_id: int, thread_ext_id: str, comment_id: int) -> bool:
-        """Whether *comment_id* is a published comment of that thread (a valid parent)."""
+        """Whether *comment_id* is a published comment of that thread."""
+        return await self.parent_status(site_id, thread_ext_id, comment_id) is Status.PUBLISHED
+
+    @abc.abstractmethod
+    async def release_replies(self, parent_id: int, *, now: float) -> list[int]:
+        """If *parent_id* is published, publish in one transaction its replies
+        held only for it (pending, not erased, reasons exactly ``model_ham`` and
+        ``parent_pending``: :func:`held_only_for_parent`), then theirs in turn,
+        each with an audit event ``release`` by ``system`` (reason
+        ``parent_published``, the note naming the parent) and ``published_at``
+        set; return their ids (none when the parent is not published).
+
+        :meth:`apply_decisions` and :meth:`rescore` do this themselves, in their
+        own transaction, for every comment they publish; the intake calls it
+        after storing a reply held for its parent, in case the parent was
+        published between its check and the insert."""
 
     # -- reads
     @abc.abstractmethod
@@ -412,7 +477,14 @@ class Store(abc.ABC):
                       new_status: str | None, reasons: list[str], now: float) -> bool:
         """Record a new score; when *new_status* is given and the comment is still
         pending, move it there with an audit event by ``rescore``. Returns whether
-        the status moved."""
+        the status moved.
+
+        A reply is never published before its parent: when *new_status* is
+        ``published`` and the comment's parent is not, the comment stays
+        pending and its reasons become *reasons* plus ``parent_pending`` (so
+        that approving the parent publishes it: :meth:`release_replies`).
+        Publishing a comment publishes the replies held for it, in the same
+        transaction."""
 
     # -- review
     @abc.abstractmethod
@@ -467,7 +539,11 @@ class Store(abc.ABC):
         and the comment's model version and spam score at that moment). Of
         concurrent decisions on one comment with the same expected status,
         across processes too, exactly one is ``decided``. Moving to
-        ``published`` sets ``published_at`` unless it was set before."""
+        ``published`` sets ``published_at`` unless it was set before.
+
+        A comment moved to ``published`` has its replies held for it published
+        in the same transaction, as :meth:`release_replies` does (they are not
+        among the outcomes: their audit events say what happened)."""
 
     @abc.abstractmethod
     async def decided_comments(self, *, since: float | None, site_id: int | None,
@@ -603,11 +679,46 @@ class Store(abc.ABC):
         that site (all when None); at most *limit*."""
 
 
-def open_store(database_url: str) -> Store:
-    """The store for a ``MODERATION_DATABASE_URL`` (not yet opened)."""
+    # -- model reloads shared by every worker (moderation.api.admin)
+    @abc.abstractmethod
+    async def request_model_reload(self, *, requested_by: str, now: float) -> int:
+        """Start a new model generation and return it: greater than every
+        generation returned before on this database (the first is 1). Keeps the
+        latest requests only (at least the last one)."""
+
+    @abc.abstractmethod
+    async def model_generation(self) -> int:
+        """The latest generation :meth:`request_model_reload` returned, 0 before
+        any. Every worker polls it: one indexed read, no write transaction."""
+
+    @abc.abstractmethod
+    async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
+                                  loaded_at: float | None, error: str | None, now: float) -> None:
+        """Insert or replace *worker*'s row, its heartbeat set to *now*; also
+        the worker's heartbeat when nothing else changed."""
+
+    @abc.abstractmethod
+    async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
+        """The rows whose heartbeat is at or after *alive_since*, by worker."""
+
+    @abc.abstractmethod
+    async def remove_model_worker(self, worker: str) -> None:
+        """Delete *worker*'s row (a worker stopping); nothing when there is none."""
+
+    @abc.abstractmethod
+    async def forget_model_workers(self, *, before: float) -> int:
+        """Delete the rows whose heartbeat is before *before* (workers gone
+        without a word); how many."""
+
+
+def open_store(database_url: str, *, create: bool = True) -> Store:
+    """The store for a ``MODERATION_DATABASE_URL`` (not yet opened). Opening it
+    brings the schema up to date. With *create* False, opening a SQLite file
+    that does not exist raises :class:`DatabaseMissing` instead of creating it
+    (a PostgreSQL database is never created: it exists or fails to connect)."""
     if database_url.startswith("sqlite:"):
         from .sqlite import SQLiteStore
-        return SQLiteStore.from_url(database_url)
+        return SQLiteStore.from_url(database_url, create=create)
     if database_url.startswith(("postgresql:", "postgres:")):
         try:
             from .postgres import PostgresStore

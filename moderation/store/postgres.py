@@ -29,12 +29,13 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, Role, Site, Status,
-                      ThreadCount)
+from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, Reason, Role, Site,
+                      Status, ThreadCount)
 from ..guard import RecentActivity
 from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SessionRecord, SiteExists,
                    Store, StoredAnswer, StoreError)
-from .postgres_review import ReviewQueries
+from .base import KEPT_MODEL_RELOADS, ModelWorker
+from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
 from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_from, execute,
                            fetchrow, site_from)
@@ -299,11 +300,23 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
             raise _KeyTaken(_answer(await fetchrow(db, _ANSWER_SQL, key)))
         return InsertResult(comment_id=comment_id)
 
-    async def is_published_in_thread(self, site_id: int, thread_ext_id: str, comment_id: int) -> bool:
-        return await self._fetchrow(
-            f"""SELECT 1 FROM {COMMENT_FROM} WHERE c.id = :id AND c.site_id = :site
-                AND t.ext_id = :thread AND c.status = 'published'""",
-            {"id": comment_id, "site": site_id, "thread": thread_ext_id}) is not None
+    async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
+        status = await self._fetchval(
+            f"""SELECT c.status FROM {COMMENT_FROM} WHERE c.id = :id AND c.site_id = :site
+                AND t.ext_id = :thread""",
+            {"id": comment_id, "site": site_id, "thread": thread_ext_id})
+        return None if status is None else Status(status)
+
+    async def release_replies(self, parent_id: int, *, now: float) -> list[int]:
+        async with self._transaction() as db:
+            # The parent first (a decision publishing it at this moment commits
+            # before we read it), then its pending replies: id order, as decisions.
+            await lock_with_pending_replies(db, [parent_id], [parent_id])
+            status = await fetchrow(db, "SELECT status FROM comments WHERE id = :id",
+                                    {"id": parent_id})
+            if status is None or status[0] != Status.PUBLISHED.value:
+                return []
+            return await release_replies_in(db, [parent_id], now)
 
     # -- reads
     async def get_comment(self, comment_id: int) -> Comment | None:
@@ -392,6 +405,20 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
                                  WHERE id = :id""", params)
             if new_status is None or new_status == Status.PENDING.value:
                 return False
+            if new_status == Status.PUBLISHED.value:
+                # Not locked: a decision publishing the parent now locks this row
+                # (held by the UPDATE above) before it releases the replies, so it
+                # sees the reasons written here once we commit.
+                parent = await fetchrow(db, """
+                    SELECT p.status FROM comments c JOIN comments p ON p.id = c.parent_id
+                    WHERE c.id = :id""", params)
+                if parent is not None and parent[0] != Status.PUBLISHED.value:
+                    held = [*reasons, *([] if Reason.PARENT_PENDING.value in reasons
+                                        else [Reason.PARENT_PENDING.value])]
+                    await execute(db, "UPDATE comments SET reasons = :reasons "
+                                      "WHERE id = :id AND status = 'pending'",
+                                  {"id": comment_id, "reasons": held})
+                    return False
             moved = await fetchrow(db, """
                 UPDATE comments SET status = :status, reasons = :reasons, updated_at = :now,
                   published_at = CASE WHEN :status = 'published' THEN :now ELSE published_at END
@@ -405,4 +432,46 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
                 VALUES (:id, :now, 'rescore', 'rescore', 'pending', :status, :reason,
                   :model::text, :score::float8)""",
                 {**params, "status": new_status, "reason": ",".join(reasons)})
+            if new_status == Status.PUBLISHED.value:
+                await release_replies_in(db, [comment_id], now)
             return True
+
+    # -- model reloads shared by every worker, on every host
+    async def request_model_reload(self, *, requested_by: str, now: float) -> int:
+        async with self._transaction() as db:
+            generation = (await fetchrow(db, """
+                INSERT INTO model_reloads (requested_by, requested_at) VALUES (:by, :now)
+                RETURNING id""", {"by": requested_by, "now": now}))[0]
+            await execute(db, "DELETE FROM model_reloads WHERE id <= :oldest",
+                          {"oldest": generation - KEPT_MODEL_RELOADS})
+        return generation
+
+    async def model_generation(self) -> int:
+        return await self._fetchval("SELECT COALESCE(MAX(id), 0) FROM model_reloads", {})
+
+    async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
+                                  loaded_at: float | None, error: str | None, now: float) -> None:
+        await self._fetchval(
+            """INSERT INTO model_workers (worker, generation, model_version, loaded_at, error,
+                 heartbeat_at) VALUES (:worker, :generation, :version::text, :loaded_at::float8,
+                 :error::text, :now)
+               ON CONFLICT (worker) DO UPDATE SET generation = excluded.generation,
+                 model_version = excluded.model_version, loaded_at = excluded.loaded_at,
+                 error = excluded.error, heartbeat_at = excluded.heartbeat_at""",
+            {"worker": worker, "generation": generation, "version": model_version,
+             "loaded_at": loaded_at, "error": error, "now": now})
+
+    async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
+        rows = await self._fetch(
+            '''SELECT worker, generation, model_version, loaded_at, error, heartbeat_at
+               FROM model_workers WHERE heartbeat_at >= :since ORDER BY worker COLLATE "C"''',
+            {"since": alive_since})
+        return [ModelWorker(*row) for row in rows]
+
+    async def remove_model_worker(self, worker: str) -> None:
+        await self._fetchval("DELETE FROM model_workers WHERE worker = :worker", {"worker": worker})
+
+    async def forget_model_workers(self, *, before: float) -> int:
+        async with self._transaction() as db:
+            return await execute(db, "DELETE FROM model_workers WHERE heartbeat_at < :before",
+                                 {"before": before})

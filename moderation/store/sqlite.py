@@ -23,16 +23,18 @@ from typing import Any, AsyncIterator
 import aiosqlite
 
 from ..domain import (ERASED_AUTHOR, AuditEvent, Comment, Mode, Moderator, NewComment, PublicComment,
-                      Role, Site, Status, ThreadCount)
+                      Reason, Role, Site, Status, ThreadCount)
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
 from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
-from .base import (CONFLICT, DECIDED, NOT_FOUND, AuditCount, DecidedComment, DecisionDay,
-                   DecisionOutcome, DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists,
-                   PersonData, PurgeResult, QueueDepth, QueueRow, ScoredLabel, SessionRecord,
-                   SiteExists, Store, StoredAnswer, StoreError)
+from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
+                   AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
+                   DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
+                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, SessionRecord, SiteExists, Store,
+                   StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
+from .base import KEPT_MODEL_RELOADS, ModelWorker
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row
 
@@ -96,9 +98,49 @@ def _in_list(prefix: str, values: list | tuple, params: dict) -> str:
 SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
 
 
+async def _release_replies(db: aiosqlite.Connection, parent_ids: list[int], now: float) -> list[int]:
+    """Inside a write transaction: publish the replies of *parent_ids* (just
+    published) held only for them, then theirs in turn, each with its audit
+    event (see :meth:`Store.release_replies`). Their ids, level by level."""
+    released: list[int] = []
+    parents = sorted(set(parent_ids))
+    while parents:
+        params: dict[str, Any] = {}
+        marks = _in_list("parent", parents, params)
+        cursor = await db.execute(
+            f"""SELECT id, parent_id, reasons FROM comments
+                WHERE parent_id IN ({marks}) AND status = 'pending' AND erased_at IS NULL
+                ORDER BY id""", params)
+        replies = await cursor.fetchall()
+        await cursor.close()
+        parents = []
+        for reply_id, parent_id, reasons in replies:
+            if not held_only_for_parent(json.loads(reasons)):
+                continue
+            cursor = await db.execute(
+                """UPDATE comments SET status = 'published', updated_at = :now,
+                     published_at = COALESCE(published_at, :now)
+                   WHERE id = :id AND status = 'pending' RETURNING model_version, spam_score""",
+                {"now": now, "id": reply_id})
+            moved = await cursor.fetchone()
+            await cursor.close()
+            if moved is None:
+                continue
+            await db.execute(
+                """INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                     reason, note, model_version, spam_score)
+                   VALUES (?, ?, ?, ?, 'pending', 'published', ?, ?, ?, ?)""",
+                (reply_id, now, RELEASE_ACTOR, RELEASE_ACTION, RELEASE_REASON,
+                 parent_release_note(parent_id), moved[0], moved[1]))
+            released.append(reply_id)
+            parents.append(reply_id)
+    return released
+
+
 class SQLiteStore(Store):
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
+        self.create = create   # False: opening a file that does not exist raises DatabaseMissing
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -106,17 +148,20 @@ class SQLiteStore(Store):
         self._intake: IntakeWriter | None = None
 
     @classmethod
-    def from_url(cls, url: str) -> "SQLiteStore":
+    def from_url(cls, url: str, *, create: bool = True) -> "SQLiteStore":
         """``sqlite:///relative.db`` or ``sqlite:////absolute/path.db``."""
         prefix = "sqlite:///"
         if not url.startswith(prefix) or len(url) == len(prefix):
             raise StoreError(f"SQLite URL must look like sqlite:///PATH, not {url!r}")
-        return cls(url[len(prefix):])
+        return cls(url[len(prefix):], create=create)
 
     async def open(self) -> None:
         parent = Path(self.path).parent
         if not parent.is_dir():
             raise StoreError(f"directory {parent} does not exist")
+        if not self.create and not Path(self.path).is_file():
+            # Checked before anything touches the folder: not even the lock file is made.
+            raise DatabaseMissing(str(Path(self.path).absolute()))
         self._writer_lock_file = open(f"{self.path}.writer-lock", "a+b")
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         await self._configure(self._writer)
@@ -302,12 +347,26 @@ class SQLiteStore(Store):
         assert self._intake is not None, "store is not open"
         return await self._intake.insert(comment, idempotency)
 
-    async def is_published_in_thread(self, site_id: int, thread_ext_id: str, comment_id: int) -> bool:
+    async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
         row = await self._fetchone(
-            """SELECT 1 FROM comments c JOIN threads t ON t.id = c.thread_id
-               WHERE c.id = ? AND c.site_id = ? AND t.ext_id = ? AND c.status = 'published'""",
+            """SELECT c.status FROM comments c JOIN threads t ON t.id = c.thread_id
+               WHERE c.id = ? AND c.site_id = ? AND t.ext_id = ?""",
             (comment_id, site_id, thread_ext_id))
-        return row is not None
+        return Status(row[0]) if row else None
+
+    async def release_replies(self, parent_id: int, *, now: float) -> list[int]:
+        # Writes are serialized: a decision publishing the parent either committed
+        # before this read, or starts after the reply's insert and takes it along.
+        row = await self._fetchone("SELECT status FROM comments WHERE id = ?", (parent_id,))
+        if row is None or row[0] != Status.PUBLISHED.value:
+            return []
+        async with self._transaction() as db:
+            cursor = await db.execute("SELECT status FROM comments WHERE id = ?", (parent_id,))
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None or row[0] != Status.PUBLISHED.value:
+                return []
+            return await _release_replies(db, [parent_id], now)
 
     # -- reads
     async def get_comment(self, comment_id: int) -> Comment | None:
@@ -374,6 +433,19 @@ class SQLiteStore(Store):
                 (spam_score, model_version, now, comment_id))
             if new_status is None or new_status == Status.PENDING.value:
                 return False
+            if new_status == Status.PUBLISHED.value:
+                cursor = await db.execute(
+                    """SELECT p.status FROM comments c JOIN comments p ON p.id = c.parent_id
+                       WHERE c.id = ?""", (comment_id,))
+                parent = await cursor.fetchone()
+                await cursor.close()
+                if parent is not None and parent[0] != Status.PUBLISHED.value:
+                    # Never before its parent: it waits, and is published with it.
+                    held = [*reasons, *([] if Reason.PARENT_PENDING.value in reasons
+                                        else [Reason.PARENT_PENDING.value])]
+                    await db.execute("UPDATE comments SET reasons = ? WHERE id = ? AND status = 'pending'",
+                                     (json.dumps(held), comment_id))
+                    return False
             cursor = await db.execute(
                 """UPDATE comments SET status = ?, reasons = ?, updated_at = ?,
                      published_at = CASE WHEN ? = 'published' THEN ? ELSE published_at END
@@ -386,6 +458,8 @@ class SQLiteStore(Store):
                      reason, model_version, spam_score)
                    VALUES (?, ?, 'rescore', 'rescore', 'pending', ?, ?, ?, ?)""",
                 (comment_id, now, new_status, ",".join(reasons), model_version, spam_score))
+            if new_status == Status.PUBLISHED.value:
+                await _release_replies(db, [comment_id], now)
             return True
 
     # -- review
@@ -480,6 +554,9 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             for request in requests:
                 outcomes.append(await self._apply_decision(db, request, now))
+            await _release_replies(db, [o.comment_id for o in outcomes
+                                        if o.outcome == DECIDED and o.status == Status.PUBLISHED.value],
+                                   now)
         return outcomes
 
     @staticmethod
@@ -862,3 +939,44 @@ class SQLiteStore(Store):
                 WHERE {' AND '.join(clauses)} ORDER BY l.id LIMIT :limit""", params)
         return [TrainingLabel(id=r[0], site=r[1], body=r[2], label=r[3], language=r[4], source=r[5],
                               created_at=r[6]) for r in rows]
+
+    # -- model reloads shared by every worker
+    async def request_model_reload(self, *, requested_by: str, now: float) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO model_reloads (requested_by, requested_at) VALUES (?, ?)",
+                (requested_by, now))
+            generation = cursor.lastrowid
+            await db.execute("DELETE FROM model_reloads WHERE id <= ?",
+                             (generation - KEPT_MODEL_RELOADS,))
+        return generation
+
+    async def model_generation(self) -> int:
+        row = await self._fetchone("SELECT COALESCE(MAX(id), 0) FROM model_reloads")
+        return row[0]
+
+    async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
+                                  loaded_at: float | None, error: str | None, now: float) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO model_workers (worker, generation, model_version, loaded_at, error,
+                     heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (worker) DO UPDATE SET generation = excluded.generation,
+                     model_version = excluded.model_version, loaded_at = excluded.loaded_at,
+                     error = excluded.error, heartbeat_at = excluded.heartbeat_at""",
+                (worker, generation, model_version, loaded_at, error, now))
+
+    async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
+        rows = await self._fetchall(
+            """SELECT worker, generation, model_version, loaded_at, error, heartbeat_at
+               FROM model_workers WHERE heartbeat_at >= ? ORDER BY worker""", (alive_since,))
+        return [ModelWorker(*row) for row in rows]
+
+    async def remove_model_worker(self, worker: str) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM model_workers WHERE worker = ?", (worker,))
+
+    async def forget_model_workers(self, *, before: float) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM model_workers WHERE heartbeat_at < ?", (before,))
+            return cursor.rowcount

@@ -69,7 +69,7 @@ def postgres_url(postgres_server):
 
 # Every table of the schema, children before parents (the order rows are deleted in).
 TABLES = ("outbox", "webhooks", "training_labels", "sessions", "idempotency_keys", "audit_events",
-          "client_ips", "comments", "threads", "moderators", "sites")
+          "client_ips", "comments", "threads", "moderators", "sites", "model_reloads", "model_workers")
 
 
 async def _migrate(url: str) -> None:
@@ -89,7 +89,7 @@ async def _empty(url: str) -> None:
         await connection.execute("; ".join(
             [f"DELETE FROM {t}" for t in tables]
             + [f"ALTER TABLE {t} ALTER COLUMN id RESTART" for t in tables
-               if t not in ("sessions", "idempotency_keys", "client_ips")]))
+               if t not in ("sessions", "idempotency_keys", "client_ips", "model_workers")]))
     finally:
         await connection.close()
 
