@@ -66,3 +66,4 @@ def parse_json(raw: bytes) -> Any:
     if _depth(value) > MAX_DEPTH:
         raise bad_request("too_deep", max=MAX_DEPTH)
     return value
+

@@ -19,6 +19,7 @@ import uuid
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from .jsonanswer import json_response
 from .errors import ApiError, error_body
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
@@ -58,7 +59,7 @@ def error_response(request: web.Request, error: ApiError) -> web.Response:
             return error_page(request, error)
         except Exception:   # a broken template must not hide the error: say it in JSON
             log.exception("rendering the error page for %s failed", error.code)
-    response = web.json_response(error_body(error, request_language(request)), status=error.status)
+    response = json_response(error_body(error, request_language(request)), status=error.status)
     response.headers.update(error.headers)
     return response
 

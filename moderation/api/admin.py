@@ -61,6 +61,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..jsonanswer import json_response
 from ..domain import Role
 from ..errors import ApiError, FieldError
 from ..keys import MODEL_SYNC, MODELS, SETTINGS, STORE
@@ -280,6 +281,6 @@ async def reload_model(request: web.Request) -> web.Response:
         status, code = (409, "model_reload_failed") if failed else (503, "model_reload_incomplete")
         raise ApiError(status, code, fields=fields, extra={"generation": generation, "workers": workers})
     bundle = app[MODELS].bundle
-    return web.json_response({"model_version": bundle.version if bundle else None,
+    return json_response({"model_version": bundle.version if bundle else None,
                               "loaded_at": bundle.loaded_at if bundle else None,
                               "generation": generation, "workers": workers})

@@ -7,6 +7,7 @@ import time
 
 from aiohttp import web
 
+from ..jsonanswer import json_response
 from .. import metrics
 from ..domain import Decision, NewComment, Reason, Status
 from ..errors import ApiError, FieldError, not_found, validation_failed
@@ -47,7 +48,7 @@ def _idempotency_key(request: web.Request) -> str | None:
 
 
 def _answer(status_code: int, answer: dict, *, replayed: bool = False) -> web.Response:
-    response = web.json_response(answer, status=status_code)
+    response = json_response(answer, status=status_code)
     response.headers["Location"] = f"/v1/comments/{answer['id']}"
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -153,7 +154,7 @@ async def get_comment(request: web.Request) -> web.Response:
     comment = await request.app[STORE].get_comment(path_id(request, "comment_id"))
     if comment is None or comment.site_id != site.id:
         raise not_found()
-    return web.json_response({
+    return json_response({
         **public_comment(comment),
         "thread": comment.thread_id,
         "status": comment.status.value,

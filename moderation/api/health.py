@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..jsonanswer import json_response
 from ..errors import ApiError, FieldError
 from ..keys import MODELS, STORE
 from ..store.base import StoreError
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -25,4 +26,4 @@ async def readyz(request: web.Request) -> web.Response:
         problems.append(FieldError("model", "model_not_loaded", detail=holder.last_error or ""))
     if problems:
         raise ApiError(503, "not_ready", fields=problems)
-    return web.json_response({"status": "ready", "model_version": holder.bundle.version})
+    return json_response({"status": "ready", "model_version": holder.bundle.version})

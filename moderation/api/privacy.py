@@ -11,6 +11,7 @@ import time
 
 from aiohttp import web
 
+from ..jsonanswer import json_response
 from ..domain import Role
 from ..errors import validation_failed
 from ..keys import STORE
@@ -35,7 +36,7 @@ async def export_person(request: web.Request) -> web.Response:
     await require_moderator(request, role=Role.ADMIN)
     email = await _email(request)
     data = await request.app[STORE].person_data(email)
-    return web.json_response(person_export(email, data, now=time.time()), headers=NO_STORE)
+    return json_response(person_export(email, data, now=time.time()), headers=NO_STORE)
 
 
 async def erase_person(request: web.Request) -> web.Response:
@@ -43,4 +44,4 @@ async def erase_person(request: web.Request) -> web.Response:
     admin = await require_moderator(request, role=Role.ADMIN)
     email = await _email(request)
     ids = await request.app[STORE].erase_person(email, actor=admin.name, now=time.time())
-    return web.json_response({"erased": len(ids), "comment_ids": ids}, headers=NO_STORE)
+    return json_response({"erased": len(ids), "comment_ids": ids}, headers=NO_STORE)

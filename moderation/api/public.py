@@ -13,6 +13,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from ..jsonanswer import json_response
 from ..errors import ApiError, FieldError, not_found
 from ..keys import PUBLIC_ANSWERS, STORE
 from ..ttlcache import TTLCache
@@ -76,7 +77,7 @@ async def thread_comments(request: web.Request) -> web.Response:
     if comments is None:
         raise not_found()
     page = comments[:limit]
-    return web.json_response({
+    return json_response({
         "thread": thread,
         "items": [public_comment(c) for c in page],
         "next": page[-1].id if len(comments) > limit else None,
@@ -93,7 +94,7 @@ async def counts(request: web.Request) -> web.Response:
     result = await request.app[STORE].site_published_counts(request.match_info["site"], threads)
     if result is None:
         raise not_found()
-    return web.json_response({"counts": result}, headers=CORS)
+    return json_response({"counts": result}, headers=CORS)
 
 
 @cached
@@ -105,7 +106,7 @@ async def top_threads(request: web.Request) -> web.Response:
         request.match_info["site"], since=time.time() - days * 86400, limit=limit)
     if rows is None:
         raise not_found()
-    return web.json_response({
+    return json_response({
         "days": days,
         "items": [{"thread": r.thread_id, "url": r.url, "title": r.title, "count": r.count} for r in rows],
     }, headers=CORS)

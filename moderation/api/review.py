@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from aiohttp import web
 
+from ..jsonanswer import json_response
 from ..domain import Comment, Moderator, Role, Site
 from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..jsonbody import parse_json
@@ -118,7 +119,7 @@ async def review_queue(request: web.Request) -> web.Response:
     repeats = Counter(name for name, _ in request.query.items())
     page = await load_queue(request, moderator, parse_queue_query(request.query, now, counts=repeats),
                             now)
-    return web.json_response({
+    return json_response({
         "items": [queue_item(r.comment, page.sites[r.comment.site_id].name, now=now)
                   for r in page.rows],
         "counts": page.counts,
@@ -208,7 +209,7 @@ async def load_comment_detail(request: web.Request, comment: Comment) -> dict:
 
 async def review_comment(request: web.Request) -> web.Response:
     comment = await comment_in_scope(request)
-    return web.json_response(await load_comment_detail(request, comment))
+    return json_response(await load_comment_detail(request, comment))
 
 
 # -- decisions
@@ -251,7 +252,7 @@ async def decide(request: web.Request) -> web.Response:
         raise not_found()
     if outcome.outcome == CONFLICT:
         raise conflict(outcome)
-    return web.json_response(decided_view(outcome))
+    return json_response(decided_view(outcome))
 
 
 async def decide_many(request: web.Request, moderator: Moderator, decision: DecisionIn) -> dict:
@@ -287,7 +288,7 @@ async def decide_bulk(request: web.Request) -> web.Response:
     (with ``current``), ``not_found`` or ``forbidden``. Not all-or-nothing."""
     moderator = await require_moderator(request)
     decision = await _decision_body(request, bulk=True)
-    return web.json_response(await decide_many(request, moderator, decision))
+    return json_response(await decide_many(request, moderator, decision))
 
 
 # -- stats
@@ -309,5 +310,5 @@ async def review_stats(request: web.Request) -> web.Response:
                                         since=first_day_start, spam_leaning_at=SPAM_LEANING_AT)
     audits = await store.audit_counts(None if site_ids is None else list(site_ids),
                                       since=first_day_start)
-    return web.json_response(stats_answer(depth, per_day, audits, now=now, window_days=days,
+    return json_response(stats_answer(depth, per_day, audits, now=now, window_days=days,
                                           audit_share=request.app[SETTINGS].audit_share))

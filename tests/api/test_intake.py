@@ -169,3 +169,11 @@ async def test_peer_address_used_when_the_site_forwards_none(client):
     response = await client.post("/v1/comments", json=payload, headers=auth(key))
     comment = await client.app[STORE].get_comment((await response.json())["id"])
     assert comment.ip_prefix == "127.0.0.0/24"
+
+
+async def test_answers_are_utf8_json_with_accents_as_written(client):
+    key = await add_site(client, mode="pre", lang="fr")
+    response = await client.post("/v1/comments", json=comment_payload(body=HAM_TEXT), headers=auth(key))
+    raw = await response.read()
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert "réserve de validation".encode("utf-8") in raw and b"\\u00e9" not in raw
