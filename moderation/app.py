@@ -80,6 +80,120 @@ async def _install_sighup(app: web.Application) -> None:
         asyncio.ensure_future(reload_logged())
 
 
+class BodyTimeout(web.HTTPRequestTimeout, TimeoutError):
+    """Set on a request body that did not arrive in time: the handler reading it
+    answers 408, and aiohttp's draining of the body after an early answer stops
+    quietly (it gives up on a TimeoutError) and closes the connection."""
+
+
+class ShuttingDown(web.HTTPServiceUnavailable, TimeoutError):
+    """Set on a request body still arriving when the process stops: 503 at once."""
+
+
+class _BodyDeadlines:
+    """Bound how long a request's body may take to arrive, without a middleware.
+
+    The app's request factory is wrapped: a request whose body is not in yet
+    when its handler starts gets a timer; if the body is still incomplete
+    *timeout* seconds later, reading it raises :class:`BodyTimeout` (the client
+    gets 408) and the connection is closed after the answer. At shutdown every
+    body still arriving fails the same way with 503, so a slow client cannot
+    hold the process past its grace period. (How long the headers may take is
+    aiohttp's ``keepalive_timeout``: see serve.run_worker.)
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.pending: dict[object, tuple] = {}   # payload -> (protocol, timer)
+
+    def install(self, app: web.Application) -> None:
+        make_request = app._make_request
+
+        def guarded(message, payload, protocol, writer, task, *args, **kwargs):
+            request = make_request(message, payload, protocol, writer, task, *args, **kwargs)
+            if self.timeout > 0 and not payload.is_eof():
+                timer = asyncio.get_running_loop().call_later(self.timeout, self.expire, payload, False)
+                self.pending[payload] = (protocol, timer)
+                payload.on_eof(lambda: self._done(payload))
+            return request
+
+        object.__setattr__(app, "_make_request", guarded)   # the hook aiohttp's Server calls
+        app.on_shutdown.append(self._on_shutdown)
+
+    def _done(self, payload) -> None:
+        entry = self.pending.pop(payload, None)
+        if entry is not None:
+            entry[1].cancel()
+
+    def expire(self, payload, shutting_down: bool) -> None:
+        entry = self.pending.pop(payload, None)
+        if entry is None or payload.is_eof():
+            return
+        protocol, timer = entry
+        timer.cancel()
+        if protocol.transport is None:
+            return
+        log.warning("request body incomplete %s: answering %d and closing the connection",
+                    "at shutdown" if shutting_down else f"after {self.timeout:g} s",
+                    503 if shutting_down else 408)
+        protocol.keep_alive(False)
+        payload.set_exception(ShuttingDown() if shutting_down else BodyTimeout())
+
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        for payload in list(self.pending):
+            self.expire(payload, True)
+
+
+class _ConnectionLimit:
+    """At most *limit* open connections from one client address: beyond, the
+    new connection is answered 503 and closed before anything is read. Counted
+    in each worker process, through the hooks of aiohttp's connection manager."""
+
+    MESSAGE = "too many connections from one client address: refusing one"   # logs.ThrottleFilter
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: dict[str, int] = {}
+        self.peers: dict[object, str] = {}
+
+    def install(self, app: web.Application) -> None:
+        make_handler = app._make_handler
+
+        def limited(*args, **kwargs):
+            server = make_handler(*args, **kwargs)
+            made, lost = server.connection_made, server.connection_lost
+
+            def connection_made(handler, transport) -> None:
+                made(handler, transport)
+                peer = transport.get_extra_info("peername")
+                if not peer:
+                    return
+                address = peer[0]
+                self.peers[handler] = address
+                self.open[address] = count = self.open.get(address, 0) + 1
+                if count > self.limit:
+                    log.warning(self.MESSAGE)   # the address stays out of the log
+                    transport.write(b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+                                    b"Content-Length: 0\r\n\r\n")
+                    transport.close()
+
+            def connection_lost(handler, exc=None) -> None:
+                address = self.peers.pop(handler, None)
+                if address is not None:
+                    left = self.open.get(address, 1) - 1
+                    if left > 0:
+                        self.open[address] = left
+                    else:
+                        self.open.pop(address, None)
+                lost(handler, exc)
+
+            server.connection_made, server.connection_lost = connection_made, connection_lost
+            return server
+
+        if self.limit > 0:
+            object.__setattr__(app, "_make_handler", limited)   # what AppRunner calls
+
+
 def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app = web.Application(
         middlewares=[request_id_middleware, metrics_middleware, page_headers_middleware,
@@ -98,5 +212,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app.cleanup_ctx.append(count_moderator_decisions)
     if reload_on_sighup:
         app.on_startup.append(_install_sighup)
+    _BodyDeadlines(settings.body_timeout_seconds).install(app)
+    _ConnectionLimit(settings.max_connections_per_client).install(app)
     add_routes(app)
     return app

@@ -69,6 +69,57 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class ClientFaultFilter(logging.Filter):
+    """aiohttp logs ``Unhandled exception`` with a traceback when, after the answer,
+    it drains a request body the client broke (a bad gzip stream, a truncated
+    chunk): that is the client's fault, so it becomes one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "aiohttp.server" and record.exc_info and record.exc_info[1] is not None:
+            from aiohttp.http_exceptions import HttpProcessingError
+            from aiohttp.web_protocol import RequestPayloadError
+            exc = record.exc_info[1]
+            if isinstance(exc, (RequestPayloadError, HttpProcessingError)):
+                record.msg, record.args = "unreadable request body from a client: %s", (
+                    " ".join(str(exc).split()),)
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+                record.exc_info = record.exc_text = None
+        return True
+
+
+class ThrottleFilter(logging.Filter):
+    """Let through at most one record per *interval* seconds for each message in
+    *messages* (e.g. asyncio's ``socket.accept() out of system resource``, which
+    it repeats every second while the process is out of file descriptors); the
+    next one let through says how many were dropped."""
+
+    MESSAGES = ("socket.accept() out of system resource",
+                "too many connections from one client address")
+
+    def __init__(self, interval: float = 60.0, messages: tuple[str, ...] = MESSAGES) -> None:
+        super().__init__()
+        self.interval = interval
+        self.messages = messages
+        self.last: dict[str, float] = {}
+        self.dropped: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg if isinstance(record.msg, str) else ""
+        key = next((m for m in self.messages if message.startswith(m)), None)
+        if key is None:
+            return True
+        last = self.last.get(key)
+        if last is not None and record.created - last < self.interval:
+            self.dropped[key] = self.dropped.get(key, 0) + 1
+            return False
+        self.last[key] = record.created
+        dropped = self.dropped.pop(key, 0)
+        if dropped:
+            record.msg = f"{record.getMessage()} ({dropped} more like it in the last {self.interval:g} s not logged)"
+            record.args = None
+        return True
+
+
 def configure_logging(level: str = "INFO", log_format: str = "json", stream=None) -> None:
     """Send every logger's records to *stream* (standard error) in *log_format*,
     replacing the handlers the root logger had: safe to call again."""
@@ -76,6 +127,8 @@ def configure_logging(level: str = "INFO", log_format: str = "json", stream=None
         raise ValueError(f"MODERATION_LOG_FORMAT={log_format!r}: expected one of {', '.join(LOG_FORMATS)}")
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(ClientFaultFilter())
+    handler.addFilter(ThrottleFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -88,14 +141,29 @@ class AccessLogger(AbstractAccessLogger):
     """aiohttp's access log as structured records (``access_log_class``)."""
 
     def log(self, request, response, time: float) -> None:
+        # A request aiohttp rejected before routing (unknown method, bad headers, a
+        # broken compressed body) has no match_info, and maybe no usable method or
+        # path: log it with the fields there are, never raise.
         from .keys import REQUEST_ID as REQUEST_ID_KEY   # late: keys imports the store
-        route = request.match_info.route.name if request.match_info is not None else None
+        method = _field(lambda: request.method)
+        path = _field(lambda: request.path)
+        route = _field(lambda: request._match_info.route.name)
+        request_id = _field(lambda: request.get(REQUEST_ID_KEY))
+        status = _field(lambda: response.status)
         self.logger.info(
-            "%s %s %s", request.method, request.path, response.status,
-            extra={"request_id": request.get(REQUEST_ID_KEY), "method": request.method,
-                   "path": request.path, "route": route, "status": response.status,
-                   "duration": round(time, 6), "bytes": response.body_length})
+            "%s %s %s", method, path, status,
+            extra={"request_id": request_id, "method": method, "path": path, "route": route,
+                   "status": status, "duration": round(time, 6),
+                   "bytes": _field(lambda: response.body_length)})
 
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
+
+
+def _field(read):
+    """*read()*, or None when the request or response cannot tell it."""
+    try:
+        return read()
+    except Exception:   # noqa: BLE001 - an access line must never fail
+        return None

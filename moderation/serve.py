@@ -28,6 +28,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 
 from aiohttp import web
@@ -55,9 +56,39 @@ def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
     # kill the process: note it, and the app reloads once its own handler is in.
     from .app import EARLY_SIGHUP, create_app
     signal.signal(signal.SIGHUP, lambda _signum, _frame: EARLY_SIGHUP.set())
+    if reuse_port:   # a worker of `serve --workers N`: never outlive the parent
+        exit_with_parent()
     configure_logging(settings.log_level, settings.log_format)
+    # keepalive_timeout bounds the wait for a request's headers too: aiohttp closes a
+    # connection still waiting for its next (first) request when it runs out.
     web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
-                reuse_port=reuse_port or None, access_log_class=AccessLogger)
+                reuse_port=reuse_port or None, access_log_class=AccessLogger,
+                keepalive_timeout=settings.header_timeout_seconds,
+                shutdown_timeout=settings.shutdown_timeout_seconds)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent() -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (Linux
+    ``prctl(PR_SET_PDEATHSIG)``); elsewhere, a thread watches ``os.getppid()``."""
+    parent_process = multiprocessing.parent_process()
+    parent = parent_process.pid if parent_process is not None else os.getppid()
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGTERM)
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+        return
+    if os.getppid() != parent:   # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def _migrate(settings) -> None:
