@@ -116,6 +116,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("metrics_token", "", str,
             "When set, `GET /metrics` wants `Authorization: Bearer <this token>` (401 otherwise); "
             "empty: the metrics are public, like /healthz."),
+    Setting("header_timeout_seconds", 10.0, float,
+            "How long `moderation serve` waits for a request's headers (on a new connection, or "
+            "between two requests on a kept-alive one) before it closes the connection.",
+            bounds=(0.1, 3600.0)),
+    Setting("body_timeout_seconds", 30.0, float,
+            "How long `moderation serve` waits for a request's whole body once its headers are in; "
+            "beyond, it answers 408 and closes the connection. 0 switches the bound off."),
+    Setting("shutdown_timeout_seconds", 8.0, float,
+            "On SIGTERM, how long each server process lets requests in progress finish before it "
+            "cancels them; keep it under the container's grace period (often 10 s)."),
+    Setting("max_connections_per_client", 100, int,
+            "Open connections one client address may hold on each server process; beyond, a new "
+            "one is answered 503 and closed. 0 switches the bound off."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

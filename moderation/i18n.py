@@ -40,6 +40,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Cette clé d'idempotence a déjà servi pour une autre requête.",
         "en": "This idempotency key was already used for a different request."},
     "invalid_parameter": {"fr": "Paramètre de requête invalide.", "en": "Invalid query parameter."},
+    "request_timeout": {"fr": "Le corps de la requête n'est pas arrivé en {seconds} s.",
+                        "en": "The request body did not arrive within {seconds} s."},
+    "shutting_down": {"fr": "Le service redémarre. Réessayez dans un instant.",
+                      "en": "The service is restarting. Try again in a moment."},
     "internal_error": {"fr": "Erreur interne. Réessayez plus tard.",
                        "en": "Internal error. Please try again later."},
     "not_ready": {"fr": "Le service n'est pas prêt.", "en": "The service is not ready."},
@@ -116,6 +120,8 @@ def negotiate(accept_language: str | None, fallback: str | None = None) -> str:
 
 MESSAGES.update({
     "bad_request": {"fr": "Requête invalide.", "en": "Bad request."},
+    "database_busy": {"fr": "La base de données est occupée ; réessayez dans un instant.",
+                      "en": "The database is busy; try again in a moment."},
     "database_unwritable": {"fr": "La base de données n'accepte pas d'écriture.",
                             "en": "The database does not accept writes."},
     "model_not_loaded": {"fr": "Aucun modèle de score n'est chargé.",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import uuid
 
 from aiohttp import web
@@ -24,6 +25,7 @@ from .errors import ApiError, error_body
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
 from .logs import REQUEST_ID as LOG_REQUEST_ID
+from .store.sqlite_intake import is_unwritable
 from .web.render import error_page
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,28 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiErr
                         headers={"Allow": ",".join(sorted(allowed))})
     if exc.status == 413:
         return ApiError(413, "payload_too_large", max=request.app[SETTINGS].max_request_bytes)
+    if exc.status == 408:    # the body did not arrive within body_timeout_seconds
+        return ApiError(408, "request_timeout", seconds=request.app[SETTINGS].body_timeout_seconds)
+    if exc.status == 503:    # the process is stopping while the body still arrives
+        return ApiError(503, "shutting_down", headers={"Retry-After": "1"})
     return ApiError(exc.status, "bad_request" if exc.status < 500 else "internal_error")
+
+
+RETRY_AFTER_SECONDS = "5"
+_BUSY = ("database is locked", "database is busy", "database table is locked")
+
+
+def database_unavailable(exc: BaseException) -> ApiError | None:
+    """A SQLite failure that is the database's state, not the request's fault:
+    503 with Retry-After (``database_busy`` or ``database_unwritable``), else None."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    text = str(exc).lower()
+    if any(marker in text for marker in _BUSY):
+        return ApiError(503, "database_busy", headers={"Retry-After": RETRY_AFTER_SECONDS})
+    if is_unwritable(exc):
+        return ApiError(503, "database_unwritable", headers={"Retry-After": RETRY_AFTER_SECONDS})
+    return None
 
 
 @web.middleware
@@ -120,6 +143,11 @@ async def error_middleware(request: web.Request, handler):
                  request.get(REQUEST_ID))
         raise
     except Exception as exc:
+        unavailable = database_unavailable(exc)
+        if unavailable is not None:
+            log.warning("database unavailable on %s %s (request %s): %s", request.method,
+                        request.path, request.get(REQUEST_ID), exc)
+            return error_response(request, unavailable)
         if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
             # a body aiohttp cannot parse (a malformed multipart form): the client's fault
             return error_response(request, ApiError(400, "bad_request"))

@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import os
+import sqlite3
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from importlib import resources
@@ -36,9 +38,11 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, 
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
 from .base import KEPT_MODEL_RELOADS, ModelWorker
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
-from .sqlite_intake import IntakeWriter, answer_from_row
+from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
 
-BUSY_TIMEOUT_MS = 10_000
+# How long a write waits for another process's SQLite write lock before it is
+# answered 503 database_busy; MODERATION_SQLITE_BUSY_TIMEOUT_MS overrides it (tests).
+BUSY_TIMEOUT_MS = int(os.environ.get("MODERATION_SQLITE_BUSY_TIMEOUT_MS", "10000"))
 CONNECTION_PRAGMAS = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
                       "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
                       "PRAGMA temp_store = MEMORY"]   # savepoints journal in memory: a third of an insert's cost
@@ -137,6 +141,28 @@ async def _release_replies(db: aiosqlite.Connection, parent_ids: list[int], now:
     return released
 
 
+class DatabaseCorrupt(StoreError):
+    """A SQLite file that fails ``PRAGMA quick_check``: never served nor written."""
+
+
+def quick_check(path: str) -> None:
+    """``PRAGMA quick_check`` on a read-only connection; raises DatabaseCorrupt naming the file."""
+    absolute = Path(path).absolute()
+    try:
+        connection = sqlite3.connect(f"{absolute.as_uri()}?mode=ro", uri=True)
+        try:
+            rows = connection.execute("PRAGMA quick_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseCorrupt(f"database file {absolute} is corrupt (PRAGMA quick_check: {exc}); "
+                              "not serving it and not writing to it") from exc
+    problems = [str(row[0]) for row in rows if row[0] != "ok"]
+    if problems:
+        raise DatabaseCorrupt(f"database file {absolute} is corrupt (PRAGMA quick_check: "
+                              f"{'; '.join(problems[:5])}); not serving it and not writing to it")
+
+
 class SQLiteStore(Store):
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
@@ -146,6 +172,16 @@ class SQLiteStore(Store):
         self._write_lock = asyncio.Lock()
         self._writer_lock_file = None
         self._intake: IntakeWriter | None = None
+        # Why the last write failed for the database's state (disk full, read-only),
+        # until a write succeeds again: /readyz reports not ready meanwhile.
+        self.write_failure: str | None = None
+
+    def note_write(self, exc: BaseException | None) -> None:
+        """Record a write's outcome: success clears the failure, an unwritable error sets it."""
+        if exc is None:
+            self.write_failure = None
+        elif isinstance(exc, sqlite3.Error) and is_unwritable(exc):
+            self.write_failure = str(exc)
 
     @classmethod
     def from_url(cls, url: str, *, create: bool = True) -> "SQLiteStore":
@@ -162,16 +198,26 @@ class SQLiteStore(Store):
         if not self.create and not Path(self.path).is_file():
             # Checked before anything touches the folder: not even the lock file is made.
             raise DatabaseMissing(str(Path(self.path).absolute()))
-        self._writer_lock_file = open(f"{self.path}.writer-lock", "a+b")
-        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._configure(self._writer)
-        await self._migrate()
-        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._configure(self._reader)
-        await self._reader.execute("PRAGMA query_only = ON")
-        self._intake = IntakeWriter(self.path, self._write_lock, self._writer_lock_file.fileno(),
-                                    CONNECTION_PRAGMAS)
-        await self._intake.open()
+        if Path(self.path).is_file() and Path(self.path).stat().st_size > 0:
+            # Before anything writes (no lock file, no migration): a corrupt file is left as it is.
+            await asyncio.get_running_loop().run_in_executor(None, quick_check, self.path)
+        try:
+            self._writer_lock_file = open(f"{self.path}.writer-lock", "a+b")
+            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._configure(self._writer)
+            await self._migrate()
+            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._configure(self._reader)
+            await self._reader.execute("PRAGMA query_only = ON")
+            self._intake = IntakeWriter(self.path, self._write_lock, self._writer_lock_file.fileno(),
+                                        CONNECTION_PRAGMAS, on_write=self.note_write)
+            await self._intake.open()
+        except BaseException:
+            # An open connection's thread would keep the process alive, neither
+            # serving nor exiting: close what was opened, then fail.
+            with contextlib.suppress(Exception):
+                await self.close()
+            raise
 
     async def _configure(self, connection: aiosqlite.Connection) -> None:
         for pragma in CONNECTION_PRAGMAS:
@@ -216,10 +262,19 @@ class SQLiteStore(Store):
                 raise
             try:
                 yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+            except BaseException as exc:
+                self.note_write(exc)
+                with contextlib.suppress(sqlite3.Error):
+                    await self._writer.execute("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
+            try:
+                await self._writer.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self.note_write(exc)
+                with contextlib.suppress(sqlite3.Error):
+                    await self._writer.execute("ROLLBACK")
+                raise
+            self.note_write(None)
 
     @asynccontextmanager
     async def _other_processes_wait(self) -> AsyncIterator[None]:
@@ -256,9 +311,15 @@ class SQLiteStore(Store):
     async def check_writable(self) -> None:
         try:
             async with self._transaction() as db:
-                await db.execute("CREATE TEMP TABLE IF NOT EXISTS _ready_probe (x)")
+                if self.write_failure is None:
+                    await db.execute("CREATE TEMP TABLE IF NOT EXISTS _ready_probe (x)")
+                else:   # a write failed: probe with a real write to the file (the header)
+                    (version,) = await (await db.execute("PRAGMA user_version")).fetchone()
+                    await db.execute(f"PRAGMA user_version = {int(version)}")
         except (aiosqlite.Error, AssertionError) as exc:
             raise StoreError(f"database not writable: {exc}") from exc
+        if self.write_failure is not None:
+            raise StoreError(f"database not writable: {self.write_failure}")
 
     # -- sites
     async def create_site(self, *, name: str, url: str, lang: str, mode: str,

@@ -33,7 +33,8 @@ _Pending = tuple[NewComment, IdempotencyRecord | None, asyncio.Future]
 
 class IntakeWriter:
     def __init__(self, path: str, write_lock: asyncio.Lock, lock_file_descriptor: int,
-                 pragmas: list[str]) -> None:
+                 pragmas: list[str], on_write=None) -> None:
+        self._on_write = on_write   # called with None after a commit, or the batch's error
         self._path = path
         self._write_lock = write_lock
         self._lock_fd = lock_file_descriptor
@@ -83,6 +84,15 @@ class IntakeWriter:
                         # The batch commits in its thread all the same: let it end, answer, stop.
                         self._settle(batch, await work)
                         raise
+                    except Exception as exc:   # the batch itself broke: every waiter hears it
+                        outcomes = [exc] * len(batch)
+                if self._on_write is not None:
+                    failed = next((o for o in outcomes if isinstance(o, sqlite3.Error)
+                                   and is_unwritable(o)), None)
+                    if failed is not None:
+                        self._on_write(failed)
+                    elif any(not isinstance(o, Exception) for o in outcomes):
+                        self._on_write(None)   # committed: the file takes writes again
                 self._settle(batch, outcomes)
         finally:
             self._flusher = None
@@ -104,8 +114,8 @@ class IntakeWriter:
         db = self._connection
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
-            db.execute("BEGIN IMMEDIATE")
             try:
+                db.execute("BEGIN IMMEDIATE")   # may fail (busy, unwritable): answered, not lost
                 outcomes: list[InsertResult | Exception] = []
                 for comment, idempotency in batch:
                     db.execute("SAVEPOINT one_insert")
@@ -123,6 +133,16 @@ class IntakeWriter:
             return outcomes
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+
+_UNWRITABLE = ("database or disk is full", "readonly database", "disk i/o error",
+               "unable to open database file")
+
+
+def is_unwritable(exc: BaseException) -> bool:
+    """A SQLite error saying the file takes no writes (disk full, read-only, I/O)."""
+    text = str(exc).lower()
+    return any(marker in text for marker in _UNWRITABLE)
 
 
 def answer_from_row(row) -> StoredAnswer | None:
