@@ -27,7 +27,6 @@ from .sitecache import SiteCache
 from .store.base import open_store
 from .webhooks.deliverer import webhook_context
 from .web.render import build_templates
-from .web.session import SigninLimiter
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +201,6 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.TEMPLATES] = build_templates()
-    app[keys.SIGNIN_LIMITER] = SigninLimiter(settings.signin_failures_per_minute)
     app[keys.SITES] = SiteCache(settings.site_cache_seconds)
     app[keys.PUBLIC_ANSWERS] = TTLCache(settings.public_cache_seconds)
     app.cleanup_ctx.append(_store_context)

@@ -51,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate_limit_per_ip", 10, int,
             "Comments per minute from one IP prefix (/24 IPv4, /48 IPv6) on one site; 0 switches the check off."),
     Setting("rate_limit_per_email", 5, int,
-            "Comments per minute from one e-mail address on one site; 0 switches the check off."),
+            "Comments per minute from one e-mail address (any case) on one site; 0 switches the check off."),
     Setting("duplicate_window_seconds", 600, int,
             "The same body from the same e-mail within this many seconds is never "
             "auto-published (reason `duplicate`); 0 switches the check off."),
@@ -104,8 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_hours", 12.0, float,
             "How long a moderator stays signed in on the /moderate pages; then they sign in again."),
     Setting("signin_failures_per_minute", 10, int,
-            "Failed sign-ins on /moderate allowed per minute from one IP prefix (counted in each "
-            "worker process); beyond, 429. 0 switches the check off."),
+            "Failed sign-ins on /moderate allowed per minute from one IP prefix (counted in the "
+            "database, across workers and hosts); beyond, 429. 0 switches the check off."),
     Setting("trust_forwarded_proto", False, bool,
             "Believe the X-Forwarded-Proto header to tell HTTPS requests (the session cookie is "
             "then Secure with the __Host- prefix). Set it only behind a proxy that overwrites it."),

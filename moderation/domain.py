@@ -6,8 +6,12 @@ Everything here is plain data: no I/O, no framework types.
 from __future__ import annotations
 
 import enum
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+import idna
 
 
 class Status(str, enum.Enum):
@@ -113,6 +117,58 @@ class CommentIn:
     parent_id: int | None = None
     client: ClientInfo = field(default_factory=ClientInfo)
     honeypot: str = ""
+
+
+def canonical_email(address: str) -> str:
+    """The one identity of an e-mail address, used by rate limits, duplicate
+    checks, people export/erase and author history alike.
+
+    Policy: the local part is NFKC-normalized and case-folded (RFC 5321 lets a
+    mail server treat ``Casey`` and ``casey`` as two mailboxes, but no provider
+    our readers use does, and an attacker would use it to dodge the limits);
+    the domain is lower-cased and written as its IDNA A-label
+    (``élodie@exämple.fr`` is ``élodie@xn--exmple-cua.fr``). Nothing else is
+    folded: dots and ``+tags`` stay, as they do at most providers. A domain
+    IDNA refuses is case-folded as it stands. ``""`` stays ``""``."""
+    address = unicodedata.normalize("NFKC", address.strip())
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address.casefold()
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        ascii_domain = domain.casefold()
+    return f"{local.casefold()}@{ascii_domain.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """At most *per_ip* comments from one IP prefix and *per_email* from one
+    address (:func:`canonical_email`) on a site within *window_seconds*, the
+    new one included; 0 turns a limit off. The store enforces them in the same
+    atomic step as the insert, across workers and hosts."""
+
+    per_ip: int = 0
+    per_email: int = 0
+    window_seconds: float = 60.0
+
+    def __bool__(self) -> bool:
+        return bool(self.per_ip or self.per_email)
+
+    def retry_after(self, oldest_at: float | None, now: float) -> int:
+        """Seconds until the oldest comment counted leaves the window (at least 1)."""
+        if oldest_at is None:
+            return int(self.window_seconds)
+        return max(1, math.ceil(oldest_at + self.window_seconds - now))
+
+
+class RateLimitExceeded(Exception):
+    """A comment the store refused to write because a :class:`RateLimits`
+    bound was reached; *retry_after* in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit reached; retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,24 +1,27 @@
 """Cheap checks made before scoring, in order, each switchable by a setting.
 
 1. honeypot: a filled honeypot field marks a bot (reason ``honeypot``);
-2. rate per IP prefix (/24 IPv4, /48 IPv6) and per e-mail, over one minute:
-   beyond the limit the submission is refused with 429 and Retry-After;
+2. rate per IP prefix (/24 IPv4, /48 IPv6) and per e-mail (its canonical
+   form), over one minute: beyond the limit the submission is refused
+   (:class:`~moderation.domain.RateLimitExceeded`, answered 429 with Retry-After);
 3. the same body from the same e-mail within the duplicate window (reason
    ``duplicate``: never auto-published).
 
 The counts come from the store (so they hold across worker processes); this
-module only judges them.
+module only judges them, before scoring, to spare the scorer a refused
+comment. The store counts again, atomically with the insert
+(:meth:`~moderation.store.base.Store.insert_comment` with :meth:`GuardPolicy.limits`):
+concurrent submissions that all passed this early look cannot all be written.
+Nothing here knows HTTP.
 """
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-import math
 import unicodedata
 from dataclasses import dataclass
 
-from .domain import CommentIn, Reason
-from .errors import ApiError
+from .domain import CommentIn, RateLimitExceeded, RateLimits, Reason
 
 RATE_WINDOW_SECONDS = 60.0
 IPV4_PREFIX = 24
@@ -69,33 +72,32 @@ class GuardPolicy:
                    rate_limit_per_email=settings.rate_limit_per_email,
                    duplicate_window_seconds=settings.duplicate_window_seconds)
 
+    def limits(self, comment: CommentIn) -> RateLimits:
+        """The rate limits of *comment*, for the store to enforce with the insert.
+        The IP limit applies only to a reader's IP the website forwarded: the
+        connection's own address is the website's server, shared by every reader."""
+        return RateLimits(per_ip=self.rate_limit_per_ip if comment.client.ip else 0,
+                          per_email=self.rate_limit_per_email, window_seconds=RATE_WINDOW_SECONDS)
+
     @property
     def needs_history(self) -> bool:
         return bool(self.rate_limit_per_ip or self.rate_limit_per_email
                     or self.duplicate_window_seconds)
 
 
-def _retry_after(oldest_at: float | None, now: float) -> int:
-    if oldest_at is None:
-        return int(RATE_WINDOW_SECONDS)
-    return max(1, math.ceil(oldest_at + RATE_WINDOW_SECONDS - now))
-
-
 def judge(comment: CommentIn, recent: RecentActivity, policy: GuardPolicy, now: float) -> tuple[Reason, ...]:
-    """The guard's reasons for *comment*; raises a 429 :class:`ApiError` when a
-    rate limit is exceeded."""
+    """The guard's reasons for *comment*; raises RateLimitExceeded when a rate
+    limit is already reached."""
     reasons: list[Reason] = []
     if policy.honeypot_check and comment.honeypot.strip():
         reasons.append(Reason.HONEYPOT)
-    waits = []
-    if policy.rate_limit_per_ip and comment.client.ip and recent.ip_count >= policy.rate_limit_per_ip:
-        waits.append(_retry_after(recent.ip_oldest_at, now))
-    if policy.rate_limit_per_email and recent.email_count >= policy.rate_limit_per_email:
-        waits.append(_retry_after(recent.email_oldest_at, now))
+    limits, waits = policy.limits(comment), []
+    if limits.per_ip and recent.ip_count >= limits.per_ip:
+        waits.append(limits.retry_after(recent.ip_oldest_at, now))
+    if limits.per_email and recent.email_count >= limits.per_email:
+        waits.append(limits.retry_after(recent.email_oldest_at, now))
     if waits:
-        retry_after = max(waits)
-        raise ApiError(429, "rate_limited", headers={"Retry-After": str(retry_after)},
-                       retry_after=retry_after)
+        raise RateLimitExceeded(max(waits))
     if policy.duplicate_window_seconds and recent.duplicate:
         reasons.append(Reason.DUPLICATE)
     return tuple(reasons)

@@ -15,7 +15,6 @@ MODELS = web.AppKey("models", Any)          # scoring.model.ModelHolder
 SCORER = web.AppKey("scorer", Any)          # scoring.scorer.Scorer
 EXECUTOR = web.AppKey("executor", Executor)  # CPU work: scoring, model loading
 TEMPLATES = web.AppKey("templates", Any)    # jinja2.Environment of the /moderate pages
-SIGNIN_LIMITER = web.AppKey("signin_limiter", Any)  # web.session.SigninLimiter
 SITES = web.AppKey("sites", Any)            # sitecache.SiteCache: sites by key hash
 PUBLIC_ANSWERS = web.AppKey("public_answers", Any)  # ttlcache.TTLCache of public answer bodies
 MODEL_SYNC = web.AppKey("model_sync", Any)  # api.admin.ModelSync: reloads every worker and host

@@ -1,8 +1,7 @@
 """Cheap checks before scoring: honeypot, rates, duplicates, IP truncation."""
 import pytest
 
-from moderation.domain import ClientInfo, CommentIn, Reason, ThreadIn
-from moderation.errors import ApiError
+from moderation.domain import ClientInfo, CommentIn, RateLimitExceeded, Reason, ThreadIn
 from moderation.guard import GuardPolicy, RecentActivity, body_fingerprint, ip_prefix, judge
 
 NOW = 1_800_000_000.0
@@ -31,17 +30,16 @@ def test_honeypot_gives_its_reason_and_can_be_switched_off():
 
 def test_rate_per_ip_prefix_refuses_with_retry_after():
     recent = RecentActivity(ip_count=10, ip_oldest_at=NOW - 45)
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(RateLimitExceeded) as raised:
         judge(comment(), recent, GuardPolicy(rate_limit_per_ip=10), NOW)
-    assert raised.value.status == 429
-    assert raised.value.headers["Retry-After"] == "15"
+    assert raised.value.retry_after == 15
 
 
 def test_rate_per_email_refuses():
     recent = RecentActivity(email_count=5, email_oldest_at=NOW - 59.5)
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(RateLimitExceeded) as raised:
         judge(comment(), recent, GuardPolicy(rate_limit_per_email=5), NOW)
-    assert raised.value.headers["Retry-After"] == "1"
+    assert raised.value.retry_after == 1
 
 
 def test_zero_switches_rate_checks_off():

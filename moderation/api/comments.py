@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ..jsonanswer import json_response
 from .. import metrics
-from ..domain import Decision, NewComment, Reason, Status
+from ..domain import Decision, NewComment, RateLimitExceeded, Reason, Status
 from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge, RecentActivity
 from ..i18n import message, negotiate
@@ -102,7 +102,10 @@ async def post_comment(request: web.Request) -> web.Response:
         recent = await store.recent_activity(
             site_id=site.id, ip_prefix=prefix, email=comment.author_email, body_hash=body_hash,
             rate_since=now - RATE_WINDOW_SECONDS, duplicate_since=now - policy.duplicate_window_seconds)
-    guard_reasons = judge(comment, recent, policy, now)
+    try:
+        guard_reasons = judge(comment, recent, policy, now)
+    except RateLimitExceeded as exceeded:
+        raise rate_limited(exceeded) from None
 
     scored = await request.app[SCORER].score(ScoreRequest(
         body=comment.body, author_name=comment.author_name, author_email=comment.author_email,
@@ -122,15 +125,18 @@ async def post_comment(request: web.Request) -> web.Response:
         "model_version": scored.model_version,
         "message": message(thanks, language),
     }
-    result = await store.insert_comment(
-        NewComment(
+    try:
+        result = await store.insert_comment(NewComment(
             site_id=site.id, thread=comment.thread, parent_id=comment.parent_id,
             author_name=comment.author_name, author_email=comment.author_email, body=comment.body,
             body_hash=body_hash, language=scored.language, spam_score=scored.score,
             model_version=scored.model_version, status=decision.status, reasons=decision.reasons,
             ip_prefix=prefix, ip_full=client_ip, user_agent=comment.client.user_agent, referrer=comment.client.referrer,
             created_at=now),
-        IdempotencyRecord(key, request_hash, status_code, answer) if key is not None else None)
+            IdempotencyRecord(key, request_hash, status_code, answer) if key is not None else None,
+            limits=policy.limits(comment))
+    except RateLimitExceeded as exceeded:   # another submission took the last place meanwhile
+        raise rate_limited(exceeded) from None
     if result.replay is not None:
         return _replay(result.replay, request_hash)
     if Reason.PARENT_PENDING in decision.reasons:
@@ -139,6 +145,11 @@ async def post_comment(request: web.Request) -> web.Response:
         await store.release_replies(comment.parent_id, now=time.time())
     metrics.count_intake_decision(decision)
     return _answer(status_code, {"id": result.comment_id, **answer})
+
+
+def rate_limited(exceeded: RateLimitExceeded) -> ApiError:
+    return ApiError(429, "rate_limited", headers={"Retry-After": str(exceeded.retry_after)},
+                    retry_after=exceeded.retry_after)
 
 
 def _replay(previous, request_hash: str) -> web.Response:

@@ -11,8 +11,8 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import (AuditEvent, Comment, Moderator, NewComment, PublicComment, Reason, Site, Status,
-                      ThreadCount)
+from ..domain import (AuditEvent, Comment, Moderator, NewComment, PublicComment, RateLimits, Reason,
+                      Site, Status, ThreadCount)
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.queue import Cursor, Order, QueueFilter
@@ -200,6 +200,15 @@ class PersonData:
 
 
 @dataclass(frozen=True, slots=True)
+class SigninAttempt:
+    """:meth:`Store.begin_signin_attempt`'s answer: an attempt id to go on
+    with, or (``attempt_id`` None) the seconds to wait."""
+
+    attempt_id: int | None
+    retry_after: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRecord:
     """A live browser session: whose it is and until when it lasts."""
 
@@ -380,7 +389,8 @@ class Store(abc.ABC):
                               duplicate_since: float) -> RecentActivity:
         """Comments on the site since *rate_since* from the IP prefix and from the
         e-mail (count and oldest time), and whether the same e-mail posted the
-        same body since *duplicate_since*."""
+        same body since *duplicate_since*. E-mails are compared by
+        :func:`~moderation.domain.canonical_email`."""
 
     @abc.abstractmethod
     async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
@@ -388,13 +398,20 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def insert_comment(self, comment: NewComment,
-                             idempotency: IdempotencyRecord | None = None) -> InsertResult:
+                             idempotency: IdempotencyRecord | None = None, *,
+                             limits: RateLimits | None = None) -> InsertResult:
         """Write the comment, its thread (created or refreshed), its first audit
         event, its full IP, the idempotency record and its webhook outbox rows
         (see the class docstring) in one transaction.
 
         When *idempotency* names a key already recorded for the site, nothing
-        is written and the stored answer is returned in ``replay``."""
+        is written and the stored answer is returned in ``replay``.
+
+        With *limits*, the comments of the site within the window from the
+        comment's IP prefix and from its e-mail (canonical) are counted in the
+        same atomic step as the insert, serialized with every other insert
+        across processes and hosts: past a limit nothing is written and
+        :class:`~moderation.domain.RateLimitExceeded` is raised."""
 
     @abc.abstractmethod
     async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
@@ -587,8 +604,22 @@ class Store(abc.ABC):
     # -- privacy
     @abc.abstractmethod
     async def person_data(self, email: str) -> PersonData:
-        """The comments (not erased) whose author e-mail equals *email* ignoring
-        the case of ASCII letters, their full IPs and audit trails."""
+        """The comments (not erased) whose author e-mail is *email*, compared by
+        :func:`~moderation.domain.canonical_email`, their full IPs and audit trails."""
+
+    # -- sign-in throttling
+    @abc.abstractmethod
+    async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
+                                   max_failures: int) -> "SigninAttempt":
+        """One atomic step, across processes and hosts: when *network* has fewer
+        than *max_failures* attempts within the window, record one more (it
+        counts as a failure until :meth:`forget_signin_attempt`) and return its
+        id; else return the seconds until the oldest leaves the window.
+        Attempts older than the window are deleted on the way."""
+
+    @abc.abstractmethod
+    async def forget_signin_attempt(self, attempt_id: int) -> None:
+        """The attempt succeeded: it no longer counts as a failure."""
 
     @abc.abstractmethod
     async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:

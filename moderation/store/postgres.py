@@ -21,19 +21,25 @@ pool, transactions and migrations):
   a concurrent update of the same row waits for the first to commit, then
   re-checks the condition and finds the status moved: one winner.
 - Rate limits and duplicates are counted from the comments table, so every
-  instance sees every other's comments.
+  instance sees every other's comments. The limits are enforced in the
+  insert's transaction, after a transaction-level advisory lock on each key
+  counted (site and IP prefix, site and canonical e-mail, taken in one order):
+  inserts sharing a key run their count-then-insert one after the other, on
+  every host; the others do not wait.
 """
 from __future__ import annotations
 
+import hashlib
+import math
 from typing import Any
 
 import asyncpg
 
-from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, Reason, Role, Site,
-                      Status, ThreadCount)
+from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, RateLimitExceeded,
+                      RateLimits, Reason, Role, Site, Status, ThreadCount, canonical_email)
 from ..guard import RecentActivity
-from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SessionRecord, SiteExists,
-                   Store, StoredAnswer, StoreError)
+from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SessionRecord, SigninAttempt,
+                   SiteExists, Store, StoredAnswer, StoreError)
 from .base import KEPT_MODEL_RELOADS, ModelWorker
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
@@ -86,10 +92,10 @@ WITH found AS (
   RETURNING id
 ), new_comment AS (
   INSERT INTO comments (site_id, thread_id, parent_id, status, author_name, author_email,
-    body, body_hash, language, spam_score, model_version, reasons, ip_prefix, user_agent,
-    referrer, created_at, updated_at, published_at)
+    email_key, body, body_hash, language, spam_score, model_version, reasons, ip_prefix,
+    user_agent, referrer, created_at, updated_at, published_at)
   VALUES (:site, (SELECT id FROM found UNION ALL SELECT id FROM upserted), :parent, :status,
-    :name, :email, :body, :body_hash, :language, :score, :model, :reasons, :ip_prefix,
+    :name, :email, :email_key, :body, :body_hash, :language, :score, :model, :reasons, :ip_prefix,
     :user_agent, :referrer, :now, :now, :published_at::float8)
   RETURNING id
 ), audit AS (
@@ -103,12 +109,47 @@ WITH found AS (
 SELECT id FROM new_comment"""
 
 
+def advisory_key(*parts: object) -> int:
+    """A signed 64-bit key for ``pg_advisory_xact_lock`` naming *parts*."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def _check_limits(db: asyncpg.Connection, c: NewComment, limits: RateLimits) -> None:
+    """Inside the insert's transaction: lock the keys *limits* counts, then
+    count; RateLimitExceeded past a limit. READ COMMITTED: the count, a
+    statement after the lock, sees every insert that held the lock before."""
+    email_key = canonical_email(c.author_email)
+    counted = {}
+    if limits.per_ip and c.ip_prefix:
+        counted["ip"] = ("ip_prefix", c.ip_prefix, limits.per_ip)
+    if limits.per_email and email_key:
+        counted["email"] = ("email_key", email_key, limits.per_email)
+    if not counted:
+        return
+    locks = sorted(advisory_key("rate", c.site_id, kind, value) for kind, (_, value, _) in counted.items())
+    await execute(db, "SELECT " + ", ".join(f"pg_advisory_xact_lock(:k{i}::bigint)"
+                                            for i in range(len(locks))),
+                  {f"k{i}": key for i, key in enumerate(locks)})
+    waits = []
+    for column, value, limit in counted.values():
+        count, oldest = await fetchrow(
+            db, f"""SELECT COUNT(*), MIN(created_at) FROM comments
+                    WHERE site_id = :site AND {column} = :value AND created_at >= :since""",
+            {"site": c.site_id, "value": value, "since": c.created_at - limits.window_seconds})
+        if count >= limit:
+            waits.append(limits.retry_after(oldest, c.created_at))
+    if waits:
+        raise RateLimitExceeded(max(waits))
+
+
 def _insert_params(c: NewComment) -> dict[str, Any]:
     reasons = [r.value for r in c.reasons]
     return {
         "site": c.site_id, "ext_id": c.thread.id, "url": c.thread.url, "title": c.thread.title,
         "parent": c.parent_id, "status": c.status.value, "name": c.author_name,
-        "email": c.author_email, "body": c.body, "body_hash": c.body_hash,
+        "email": c.author_email, "email_key": canonical_email(c.author_email),
+        "body": c.body, "body_hash": c.body_hash,
         "language": c.language, "score": c.spam_score, "model": c.model_version,
         "reasons": reasons, "reason": ",".join(reasons), "ip_prefix": c.ip_prefix,
         "ip": c.ip_full, "user_agent": c.user_agent, "referrer": c.referrer,
@@ -240,6 +281,27 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
             return await execute(db, "DELETE FROM sessions WHERE id_hash = :hash",
                                  {"hash": id_hash}) == 1
 
+    async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
+                                   max_failures: int) -> SigninAttempt:
+        async with self._transaction() as db:   # one network's attempts, one at a time
+            await execute(db, "SELECT pg_advisory_xact_lock(:key::bigint)",
+                          {"key": advisory_key("signin", network)})
+            await execute(db, "DELETE FROM signin_attempts WHERE at <= :since",
+                          {"since": now - window_seconds})
+            count, oldest = await fetchrow(
+                db, "SELECT COUNT(*), MIN(at) FROM signin_attempts WHERE network = :network",
+                {"network": network})
+            if count >= max_failures:
+                return SigninAttempt(None, max(1, math.ceil(oldest + window_seconds - now)))
+            row = await fetchrow(db, "INSERT INTO signin_attempts (network, at) "
+                                     "VALUES (:network, :now) RETURNING id",
+                                 {"network": network, "now": now})
+            return SigninAttempt(row[0])
+
+    async def forget_signin_attempt(self, attempt_id: int) -> None:
+        async with self._transaction() as db:
+            await execute(db, "DELETE FROM signin_attempts WHERE id = :id", {"id": attempt_id})
+
     # -- intake
     async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
                               body_hash: str, rate_since: float,
@@ -250,13 +312,13 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
                     AND ip_prefix <> '' AND created_at >= :rate),
                  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
                     AND ip_prefix <> '' AND created_at >= :rate),
-                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND author_email = :email
+                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :rate),
-                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND author_email = :email
+                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :rate),
-                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND author_email = :email
+                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :dup AND body_hash = :hash)""",
-            {"site": site_id, "ip": ip_prefix, "email": email, "rate": rate_since,
+            {"site": site_id, "ip": ip_prefix, "email": canonical_email(email), "rate": rate_since,
              "dup": duplicate_since, "hash": body_hash})
         return RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
                               email_oldest_at=row[3], duplicate=bool(row[4]))
@@ -266,27 +328,35 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
                                             {"site": site_id, "key": key, "not_before": not_before}))
 
     async def insert_comment(self, comment: NewComment,
-                             idempotency: IdempotencyRecord | None = None) -> InsertResult:
-        """Without a key: one statement (:data:`_INSERT_COMMENT`), atomic on its own,
-        so one round trip and no transaction. With a key: a transaction around the
-        same statement, between the look-up and the recording of the key."""
-        if idempotency is None:
+                             idempotency: IdempotencyRecord | None = None, *,
+                             limits: RateLimits | None = None) -> InsertResult:
+        """Without a key or limits: one statement (:data:`_INSERT_COMMENT`), atomic
+        on its own, so one round trip and no transaction. Otherwise a transaction
+        around the same statement: the key's look-up, the limits' locks and
+        counts before it, the recording of the key after it."""
+        if idempotency is None and not limits:
             return InsertResult(comment_id=await self._fetchval(
                 _INSERT_COMMENT, _insert_params(comment)))
         try:
             async with self._transaction() as db:
-                return await self._insert_keyed(db, comment, idempotency)
+                return await self._insert_guarded(db, comment, idempotency, limits)
         except _KeyTaken as taken:
             return InsertResult(comment_id=taken.answer.answer["id"], replay=taken.answer)
 
     @staticmethod
-    async def _insert_keyed(db: asyncpg.Connection, c: NewComment,
-                            idempotency: IdempotencyRecord) -> InsertResult:
-        key = {"site": c.site_id, "key": idempotency.key}
-        previous = _answer(await fetchrow(db, _ANSWER_SQL, key))
-        if previous is not None:
-            return InsertResult(comment_id=previous.answer["id"], replay=previous)
+    async def _insert_guarded(db: asyncpg.Connection, c: NewComment,
+                              idempotency: IdempotencyRecord | None,
+                              limits: RateLimits | None) -> InsertResult:
+        key = {"site": c.site_id, "key": idempotency.key} if idempotency is not None else None
+        if key is not None:
+            previous = _answer(await fetchrow(db, _ANSWER_SQL, key))
+            if previous is not None:
+                return InsertResult(comment_id=previous.answer["id"], replay=previous)
+        if limits:
+            await _check_limits(db, c, limits)
         comment_id = (await fetchrow(db, _INSERT_COMMENT, _insert_params(c)))[0]
+        if key is None:
+            return InsertResult(comment_id=comment_id)
         recorded = await fetchrow(db, """
             INSERT INTO idempotency_keys (site_id, key, request_hash, comment_id, status_code,
               answer, created_at)

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import ERASED_AUTHOR, AuditEvent, Comment, Status
+from ..domain import ERASED_AUTHOR, AuditEvent, Comment, Status, canonical_email
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
 from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
@@ -30,8 +30,8 @@ _FILTER_CONDITIONS = (("min_score", "c.spam_score >= :min_score::float8"),
                       ("created_before", "c.created_at <= :created_before::float8"),
                       ("created_after", "c.created_at >= :created_after::float8"))
 
-# ASCII-only case folding, as SQLite's lower(): ascii_lower() is in migration 0003.
-_PERSON = "ascii_lower(author_email) = ascii_lower(:email) AND erased_at IS NULL"
+# The address's canonical form (domain.canonical_email), kept in email_key (migration 0008).
+_PERSON = "email_key = :email AND email_key <> '' AND erased_at IS NULL"
 
 
 def _filter_sql(query_filter: QueueFilter, params: dict, *, with_status: bool) -> str:
@@ -249,8 +249,8 @@ class ReviewQueries(PostgresConnection):
     async def person_data(self, email: str) -> PersonData:
         rows = await self._fetch(
             f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE ascii_lower(c.author_email) = ascii_lower(:email) AND c.erased_at IS NULL
-                ORDER BY c.id""", {"email": email})
+                WHERE c.email_key = :email AND c.email_key <> '' AND c.erased_at IS NULL
+                ORDER BY c.id""", {"email": canonical_email(email)})
         comments = [comment_from(r) for r in rows]
         ids = [c.id for c in comments]
         if not ids:
@@ -270,7 +270,8 @@ class ReviewQueries(PostgresConnection):
                           full_ips=full_ips, events=events)
 
     async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
-        params = {"email": email, "actor": actor, "now": now, "erased": ERASED_AUTHOR}
+        params = {"email": canonical_email(email), "actor": actor, "now": now,
+                  "erased": ERASED_AUTHOR}
         async with self._transaction() as db:
             ids = [r[0] for r in await fetch(
                 db, f"SELECT id FROM comments WHERE {_PERSON} ORDER BY id FOR NO KEY UPDATE", params)]
@@ -289,8 +290,8 @@ class ReviewQueries(PostgresConnection):
                   'erasure_request', model_version, spam_score
                 FROM comments WHERE id = ANY(:ids::bigint[]) ORDER BY id""", {**params, **targets})
             await execute(db, """
-                UPDATE comments SET author_name = :erased, author_email = '', body = '',
-                  body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
+                UPDATE comments SET author_name = :erased, author_email = '', email_key = '',
+                  body = '', body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
                   status = CASE WHEN status IN ('pending', 'published') THEN 'rejected'
                                 ELSE status END,
                   erased_at = :now, updated_at = :now

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import math
 import os
 import sqlite3
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from typing import Any, AsyncIterator
 import aiosqlite
 
 from ..domain import (ERASED_AUTHOR, AuditEvent, Comment, Mode, Moderator, NewComment, PublicComment,
-                      Reason, Role, Site, Status, ThreadCount)
+                      RateLimits, Reason, Role, Site, Status, ThreadCount, canonical_email)
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.decisions import DECISION_ACTIONS
@@ -33,7 +34,8 @@ from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
                    DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
-                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, SessionRecord, SiteExists, Store,
+                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, SessionRecord, SigninAttempt,
+                   SiteExists, Store,
                    StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
 from .base import KEPT_MODEL_RELOADS, ModelWorker
@@ -141,6 +143,25 @@ async def _release_replies(db: aiosqlite.Connection, parent_ids: list[int], now:
     return released
 
 
+def sql_statements(script: str) -> list[str]:
+    """*script* cut into complete statements by SQLite's own tokenizer
+    (``sqlite3.complete_statement``): a ``;`` inside a string, a comment or a
+    trigger body does not end a statement. The last may lack its ``;``."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    rest = "\n".join(line for line in current.splitlines() if not line.strip().startswith("--"))
+    if rest.strip():   # a last statement may go without its ";"
+        if not sqlite3.complete_statement(rest + ";"):
+            raise StoreError(f"incomplete SQL statement in a migration: {rest.strip()[:80]!r}")
+        statements.append(rest.strip())
+    return statements
+
+
 class DatabaseCorrupt(StoreError):
     """A SQLite file that fails ``PRAGMA quick_check``: never served nor written."""
 
@@ -228,9 +249,8 @@ class SQLiteStore(Store):
             (current,) = await (await db.execute("PRAGMA user_version")).fetchone()
             for number, sql in migrations():
                 if number > current:
-                    for statement in sql.split(";\n"):
-                        if statement.strip():
-                            await db.execute(statement)
+                    for statement in sql_statements(sql):
+                        await db.execute(statement)
                     await db.execute(f"PRAGMA user_version = {number}")
 
     async def close(self) -> None:
@@ -384,13 +404,13 @@ class SQLiteStore(Store):
                     AND ip_prefix != '' AND created_at >= :rate),
                  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
                     AND ip_prefix != '' AND created_at >= :rate),
-                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND author_email = :email
+                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :rate),
-                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND author_email = :email
+                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :rate),
-                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND author_email = :email
+                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :dup AND body_hash = :hash)""",
-            {"site": site_id, "ip": ip_prefix, "email": email, "rate": rate_since,
+            {"site": site_id, "ip": ip_prefix, "email": canonical_email(email), "rate": rate_since,
              "dup": duplicate_since, "hash": body_hash})
         return RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
                               email_oldest_at=row[3], duplicate=bool(row[4]))
@@ -402,11 +422,14 @@ class SQLiteStore(Store):
         return answer_from_row(row)
 
     async def insert_comment(self, comment: NewComment,
-                             idempotency: IdempotencyRecord | None = None) -> InsertResult:
+                             idempotency: IdempotencyRecord | None = None, *,
+                             limits: RateLimits | None = None) -> InsertResult:
         """Group commit (see ``sqlite_intake``): concurrent inserts share one
-        transaction and one fsync; each caller resumes after the COMMIT that holds it."""
+        transaction and one fsync; each caller resumes after the COMMIT that holds it.
+        The limits are counted inside that transaction, which every writer of
+        the file takes in turn: exact across workers."""
         assert self._intake is not None, "store is not open"
-        return await self._intake.insert(comment, idempotency)
+        return await self._intake.insert(comment, idempotency, limits)
 
     async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
         row = await self._fetchone(
@@ -751,13 +774,13 @@ class SQLiteStore(Store):
                             language=r[3]) for r in rows]
 
     # -- privacy
-    _PERSON = "lower(author_email) = lower(:email) AND erased_at IS NULL"
+    _PERSON = "email_key = :email AND email_key != '' AND erased_at IS NULL"
 
     async def person_data(self, email: str) -> PersonData:
         rows = await self._fetchall(
             f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE lower(c.author_email) = lower(:email) AND c.erased_at IS NULL
-                ORDER BY c.id""", {"email": email})
+                WHERE c.email_key = :email AND c.email_key != '' AND c.erased_at IS NULL
+                ORDER BY c.id""", {"email": canonical_email(email)})
         comments = [_comment(r) for r in rows]
         ids = [c.id for c in comments]
         sites = {s.id: s.name for s in await self.list_sites()}
@@ -777,7 +800,8 @@ class SQLiteStore(Store):
                           full_ips=full_ips, events=events)
 
     async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
-        params = {"email": email, "actor": actor, "now": now, "erased": ERASED_AUTHOR}
+        params = {"email": canonical_email(email), "actor": actor, "now": now,
+                  "erased": ERASED_AUTHOR}
         targets = f"SELECT id FROM comments WHERE {self._PERSON}"
         async with self._transaction() as db:
             cursor = await db.execute(f"{targets} ORDER BY id", params)
@@ -797,8 +821,8 @@ class SQLiteStore(Store):
                       'erasure_request', model_version, spam_score
                     FROM comments WHERE {self._PERSON}""", params)
             await db.execute(
-                f"""UPDATE comments SET author_name = :erased, author_email = '', body = '',
-                      body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
+                f"""UPDATE comments SET author_name = :erased, author_email = '', email_key = '',
+                      body = '', body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
                       status = CASE WHEN status IN ('pending', 'published') THEN 'rejected'
                                     ELSE status END,
                       erased_at = :now, updated_at = :now
@@ -864,6 +888,25 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             cursor = await db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
             return cursor.rowcount == 1
+
+    async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
+                                   max_failures: int) -> SigninAttempt:
+        since = now - window_seconds
+        async with self._transaction() as db:   # serialized with every writer of the file
+            await db.execute("DELETE FROM signin_attempts WHERE at <= ?", (since,))
+            cursor = await db.execute(
+                "SELECT COUNT(*), MIN(at) FROM signin_attempts WHERE network = ?", (network,))
+            count, oldest = await cursor.fetchone()
+            await cursor.close()
+            if count >= max_failures:
+                return SigninAttempt(None, max(1, math.ceil(oldest + window_seconds - now)))
+            cursor = await db.execute("INSERT INTO signin_attempts (network, at) VALUES (?, ?)",
+                                      (network, now))
+            return SigninAttempt(cursor.lastrowid)
+
+    async def forget_signin_attempt(self, attempt_id: int) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM signin_attempts WHERE id = ?", (attempt_id,))
 
     # -- webhooks: the outbox rows are written by the triggers of migration 0005
     async def add_webhook(self, *, site_id: int, url: str, secret: str, events: list[str],

@@ -15,6 +15,11 @@ Contract:
   across processes (taken in the writer thread, so waiting costs no hop).
 - An idempotency key already stored for the site returns its stored answer
   (``InsertResult.replay``) instead of inserting.
+- Rate limits (``RateLimits``) are counted inside the batch's transaction,
+  before the insert they guard: since every writer of the file takes that
+  transaction in turn (``BEGIN IMMEDIATE``), the count and the insert are one
+  atomic step across processes, and a comment past a limit fails alone with
+  ``RateLimitExceeded``.
 """
 from __future__ import annotations
 
@@ -25,10 +30,11 @@ import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
-from ..domain import NewComment, Status
+from ..domain import NewComment, RateLimitExceeded, RateLimits, Status, canonical_email
 from .base import IdempotencyRecord, InsertResult, StoredAnswer
 
-_Pending = tuple[NewComment, IdempotencyRecord | None, asyncio.Future]
+_Pending = tuple[NewComment, IdempotencyRecord | None, RateLimits | None, asyncio.Future]
+_Work = tuple[NewComment, IdempotencyRecord | None, RateLimits | None]
 
 
 class IntakeWriter:
@@ -62,10 +68,11 @@ class IntakeWriter:
             self._connection = None
         self._thread.shutdown(wait=True)
 
-    async def insert(self, comment: NewComment, idempotency: IdempotencyRecord | None) -> InsertResult:
+    async def insert(self, comment: NewComment, idempotency: IdempotencyRecord | None,
+                     limits: RateLimits | None = None) -> InsertResult:
         assert self._connection is not None, "store is not open"
         future = asyncio.get_running_loop().create_future()
-        self._pending.append((comment, idempotency, future))
+        self._pending.append((comment, idempotency, limits, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         return await future
@@ -77,7 +84,7 @@ class IntakeWriter:
                 batch, self._pending = self._pending, []
                 async with self._write_lock:
                     work = loop.run_in_executor(self._thread, self._commit_batch,
-                                                [(c, i) for c, i, _ in batch])
+                                                [(c, i, l) for c, i, l, _ in batch])
                     try:
                         outcomes = await asyncio.shield(work)
                     except asyncio.CancelledError:
@@ -99,7 +106,7 @@ class IntakeWriter:
 
     @staticmethod
     def _settle(batch: list[_Pending], outcomes: list[InsertResult | Exception]) -> None:
-        for (_, _, future), outcome in zip(batch, outcomes):
+        for (_, _, _, future), outcome in zip(batch, outcomes):
             if future.cancelled():
                 continue
             if isinstance(outcome, Exception):
@@ -107,8 +114,7 @@ class IntakeWriter:
             else:
                 future.set_result(outcome)
 
-    def _commit_batch(self, batch: list[tuple[NewComment, IdempotencyRecord | None]]
-                      ) -> list[InsertResult | Exception]:
+    def _commit_batch(self, batch: list[_Work]) -> list[InsertResult | Exception]:
         """Blocking, in the writer thread: the whole batch in one transaction.
         Returns one outcome per insert; if the transaction fails, its error for all."""
         db = self._connection
@@ -117,10 +123,10 @@ class IntakeWriter:
             try:
                 db.execute("BEGIN IMMEDIATE")   # may fail (busy, unwritable): answered, not lost
                 outcomes: list[InsertResult | Exception] = []
-                for comment, idempotency in batch:
+                for comment, idempotency, limits in batch:
                     db.execute("SAVEPOINT one_insert")
                     try:
-                        outcomes.append(_insert_one(db, comment, idempotency))
+                        outcomes.append(_insert_one(db, comment, idempotency, limits))
                     except Exception as exc:   # this insert only: the batch goes on
                         db.execute("ROLLBACK TO one_insert")
                         outcomes.append(exc)
@@ -154,14 +160,37 @@ def answer_from_row(row) -> StoredAnswer | None:
     return StoredAnswer(request_hash=row[0], status_code=row[1], answer=answer)
 
 
-def _insert_one(db: sqlite3.Connection, c: NewComment,
-                idempotency: IdempotencyRecord | None) -> InsertResult:
+def check_limits(db: sqlite3.Connection, c: NewComment, email_key: str, limits: RateLimits) -> None:
+    """Raise RateLimitExceeded when *c* would exceed *limits*; inside the write transaction."""
+    since = c.created_at - limits.window_seconds
+    waits = []
+    if limits.per_ip and c.ip_prefix:
+        count, oldest = db.execute(
+            "SELECT COUNT(*), MIN(created_at) FROM comments WHERE site_id = ? AND ip_prefix = ? "
+            "AND created_at >= ?", (c.site_id, c.ip_prefix, since)).fetchone()
+        if count >= limits.per_ip:
+            waits.append(limits.retry_after(oldest, c.created_at))
+    if limits.per_email and email_key:
+        count, oldest = db.execute(
+            "SELECT COUNT(*), MIN(created_at) FROM comments WHERE site_id = ? AND email_key = ? "
+            "AND created_at >= ?", (c.site_id, email_key, since)).fetchone()
+        if count >= limits.per_email:
+            waits.append(limits.retry_after(oldest, c.created_at))
+    if waits:
+        raise RateLimitExceeded(max(waits))
+
+
+def _insert_one(db: sqlite3.Connection, c: NewComment, idempotency: IdempotencyRecord | None,
+                limits: RateLimits | None = None) -> InsertResult:
     if idempotency is not None:
         previous = answer_from_row(db.execute(
             "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
             "WHERE site_id = ? AND key = ?", (c.site_id, idempotency.key)).fetchone())
         if previous is not None:
             return InsertResult(comment_id=previous.answer["id"], replay=previous)
+    email_key = canonical_email(c.author_email)
+    if limits:
+        check_limits(db, c, email_key, limits)
     (thread_id,) = db.execute(
         """INSERT INTO threads (site_id, ext_id, url, title, created_at)
            VALUES (?, ?, ?, ?, ?)
@@ -173,11 +202,11 @@ def _insert_one(db: sqlite3.Connection, c: NewComment,
     published_at = c.created_at if c.status is Status.PUBLISHED else None
     comment_id = db.execute(
         """INSERT INTO comments (site_id, thread_id, parent_id, status, author_name,
-             author_email, body, body_hash, language, spam_score, model_version, reasons,
-             ip_prefix, user_agent, referrer, created_at, updated_at, published_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+             author_email, email_key, body, body_hash, language, spam_score, model_version,
+             reasons, ip_prefix, user_agent, referrer, created_at, updated_at, published_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (c.site_id, thread_id, c.parent_id, c.status.value, c.author_name, c.author_email,
-         c.body, c.body_hash, c.language, c.spam_score, c.model_version,
+         email_key, c.body, c.body_hash, c.language, c.spam_score, c.model_version,
          json.dumps([r.value for r in c.reasons]), c.ip_prefix, c.user_agent, c.referrer,
          c.created_at, c.created_at, published_at)).lastrowid
     db.execute(

@@ -14,7 +14,8 @@
   not reveal the id); it is compared in constant time. The sign-in form, made
   before any session exists, uses a double-submit token: a random value both
   in a short-lived cookie (``Path=/moderate/signin``) and in the form.
-- Failed sign-ins are counted per IP prefix in each process (:class:`SigninLimiter`).
+- Failed sign-ins are counted per IP prefix in the database
+  (:meth:`~moderation.store.base.Store.begin_signin_attempt`), across workers and hosts.
 
 The functions at the top are pure; the ones at the bottom read the request.
 """
@@ -24,7 +25,6 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -101,47 +101,6 @@ def safe_next(target: str | None) -> str:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return PAGES_ROOT
     return target
-
-
-class SigninLimiter:
-    """Failed sign-ins per key (an IP prefix) in a sliding window. Bounded: it
-    remembers at most *max_keys* keys, forgetting the least recently failed."""
-
-    def __init__(self, max_failures: int, window_seconds: float = 60.0, *,
-                 max_keys: int = 10_000) -> None:
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self.max_keys = max_keys
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
-
-    def retry_after(self, key: str, now: float) -> int:
-        """0 when *key* may try now, else the seconds to wait."""
-        if self.max_failures <= 0:
-            return 0
-        times = self._recent(key, now)
-        if len(times) < self.max_failures:
-            return 0
-        return max(1, int(times[0] + self.window - now + 0.999))
-
-    def failed(self, key: str, now: float) -> None:
-        if self.max_failures <= 0:
-            return
-        times = self._recent(key, now)
-        times.append(now)
-        self._failures[key] = times
-        self._failures.move_to_end(key)
-        while len(self._failures) > self.max_keys:
-            self._failures.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from ..domain import Reason, Status
 from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..guard import ip_prefix
 from ..i18n import message
-from ..keys import MODERATOR, SETTINGS, SIGNIN_LIMITER, STORE
+from ..keys import MODERATOR, SETTINGS, STORE
 from ..policy import Bands
 from ..review.decisions import Action, parse_decision, target_status
 from ..review.queue import DEFAULT_LIMIT, QUEUE_STATUSES, Order, parse_queue_query
@@ -45,6 +45,7 @@ AGE_CHOICES = ((3600, "filters.hour"), (86400, "filters.day"), (7 * 86400, "filt
                (30 * 86400, "filters.month"))
 LIMIT_CHOICES = (20, 50, 100, 200)
 MAX_TOKEN_CHARS = 200
+SIGNIN_WINDOW_SECONDS = 60.0   # signin_failures_per_minute counts over this window
 
 
 def _actions(status: str) -> list[str]:
@@ -106,31 +107,36 @@ def _client_network(request: web.Request) -> str:
 
 async def signin(request: web.Request) -> web.Response:
     """Check the token, open a session, go to the queue (or where the
-    moderator was going). Failures are counted per IP prefix."""
+    moderator was going). Failures are counted per IP prefix in the database,
+    so the limit holds across workers and hosts; every attempt counts until it
+    succeeds, so parallel guesses cannot all pass the check first."""
     form = await request.post()
     if not tokens_match(request.cookies.get(SIGNIN_COOKIE), form.get(CSRF_FIELD)):
         raise csrf_failed()
     next_path = safe_next(form.get("next"))
-    limiter, now = request.app[SIGNIN_LIMITER], time.time()
-    network = _client_network(request)
-    wait = limiter.retry_after(network, now)
-    if wait:
-        return _signin_form(request, status=429, headers={"Retry-After": str(wait)},
-                            error=message("signin_rate_limited", page_language(request),
-                                          retry_after=wait), next_path=next_path)
+    settings, store, now = request.app[SETTINGS], request.app[STORE], time.time()
+    attempt = None
+    if settings.signin_failures_per_minute > 0:
+        attempt = await store.begin_signin_attempt(
+            _client_network(request), now=now, window_seconds=SIGNIN_WINDOW_SECONDS,
+            max_failures=settings.signin_failures_per_minute)
+        if attempt.attempt_id is None:
+            wait = attempt.retry_after
+            return _signin_form(request, status=429, headers={"Retry-After": str(wait)},
+                                error=message("signin_rate_limited", page_language(request),
+                                              retry_after=wait), next_path=next_path)
     token = str(form.get("token", "")).strip()
-    store = request.app[STORE]
     moderator = None
     if 0 < len(token) <= MAX_TOKEN_CHARS:
         moderator = await store.moderator_by_token_hash(hash_secret(token))
-    if moderator is None:
-        limiter.failed(network, now)
+    if moderator is None:   # the attempt stays counted as a failure
         return _signin_form(request, status=401, error=text("signin.failed", page_language(request)),
                             next_path=next_path)
+    if attempt is not None:
+        await store.forget_signin_attempt(attempt.attempt_id)
     previous = await load_session(request)
     if previous is not None:
         await store.delete_session(session_hash(previous.id))
-    settings = request.app[SETTINGS]
     lifetime = max(60, int(settings.session_hours * 3600))
     session_id = new_session_id()
     await store.create_session(id_hash=session_hash(session_id), moderator_id=moderator.id,

@@ -130,9 +130,9 @@ async def test_a_reply_whose_parent_was_published_meanwhile_is_published(client,
     store = client.app[STORE]
     insert = store.insert_comment
 
-    async def insert_after_the_parent_is_approved(comment, idempotency=None):
+    async def insert_after_the_parent_is_approved(comment, idempotency=None, **options):
         assert (await approve(client, claire, parent))[0] == 200
-        return await insert(comment, idempotency)
+        return await insert(comment, idempotency, **options)
 
     monkeypatch.setattr(store, "insert_comment", insert_after_the_parent_is_approved)
     status, reply = await post(client, key, parent_id=parent, body=REPLY_TEXT, author=MARIE)

@@ -3,7 +3,7 @@ sign-in limiter."""
 import pytest
 
 from moderation.credentials import hash_secret
-from moderation.web.session import (SECURE_SESSION_COOKIE, SESSION_COOKIE, SigninLimiter,
+from moderation.web.session import (SECURE_SESSION_COOKIE, SESSION_COOKIE,
                                     cookie_options, csrf_token_for, is_https, new_session_id,
                                     safe_next, session_cookie_name, session_hash, tokens_match)
 
@@ -60,27 +60,3 @@ def test_cookies_are_httponly_strict_and_secure_with_the_host_prefix_over_https(
 ])
 def test_redirect_targets_stay_on_the_pages(target, expected):
     assert safe_next(target) == expected
-
-
-def test_the_limiter_counts_failures_in_a_sliding_window():
-    limiter = SigninLimiter(max_failures=2, window_seconds=60)
-    assert limiter.retry_after("198.51.100.0/24", 1000) == 0
-    limiter.failed("198.51.100.0/24", 1000)
-    limiter.failed("198.51.100.0/24", 1010)
-    assert limiter.retry_after("198.51.100.0/24", 1020) == 40       # the first failure ages out at 1060
-    assert limiter.retry_after("203.0.113.0/24", 1020) == 0         # other networks unaffected
-    assert limiter.retry_after("198.51.100.0/24", 1060) == 0
-    limiter.failed("198.51.100.0/24", 1061)
-    assert limiter.retry_after("198.51.100.0/24", 1065) == 5
-
-
-def test_the_limiter_can_be_switched_off_and_stays_small():
-    off = SigninLimiter(max_failures=0)
-    for _ in range(100):
-        off.failed("x", 1.0)
-    assert off.retry_after("x", 1.0) == 0
-    bounded = SigninLimiter(max_failures=1, max_keys=3)
-    for n in range(10):
-        bounded.failed(f"net{n}", 1.0)
-    assert len(bounded._failures) == 3
-    assert bounded.retry_after("net9", 2.0) > 0 and bounded.retry_after("net0", 2.0) == 0
