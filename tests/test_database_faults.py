@@ -170,3 +170,34 @@ def test_serve_refuses_a_corrupt_database_promptly_and_leaves_it_untouched(serve
         assert path in done.stderr and "corrupt" in done.stderr and "quick_check" in done.stderr
         assert open(path, "rb").read() == before
         assert not os.path.exists(path + ".writer-lock")
+
+
+def test_serve_refuses_a_database_on_a_read_only_file_system(server_env, small_tmpfs):
+    """A read-only mount (a volume mounted wrong) is said as such, not as
+    corruption, and nothing is written or created there."""
+    path = small_tmpfs / "journal.db"
+    env = dict(server_env, MODERATION_DATABASE_URL=f"sqlite:///{path}")
+    cli(env, "init")
+    for suffix in ("-wal", "-shm", ".writer-lock"):
+        if os.path.exists(f"{path}{suffix}"):
+            os.unlink(f"{path}{suffix}")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+    for database in (path, small_tmpfs / "new.db"):   # an existing file, a file to create
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "moderation", "serve", "--port", str(free_port())],
+                              env=dict(env, MODERATION_DATABASE_URL=f"sqlite:///{database}"),
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 1, done.stderr
+        assert time.monotonic() - started < 15
+        assert "not writable" in done.stderr and "corrupt" not in done.stderr
+    assert sorted(os.listdir(small_tmpfs)) == ["journal.db"]
+
+
+def test_serve_refuses_a_database_in_a_folder_that_does_not_exist(server_env, tmp_path):
+    missing = tmp_path / "not-mounted" / "journal.db"
+    done = subprocess.run([sys.executable, "-m", "moderation", "serve", "--port", str(free_port())],
+                          env=dict(server_env, MODERATION_DATABASE_URL=f"sqlite:///{missing}"),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert f"directory {missing.parent} does not exist" in done.stderr
+    assert not missing.parent.exists()

@@ -166,6 +166,23 @@ class DatabaseCorrupt(StoreError):
     """A SQLite file that fails ``PRAGMA quick_check``: never served nor written."""
 
 
+class DatabaseUnwritable(StoreError):
+    """A SQLite file (or its folder, which holds the WAL) that cannot be written:
+    a read-only file system or file, or no permission. Not served: every comment
+    would be refused."""
+
+
+def check_writable(path: str) -> None:
+    """Raise DatabaseUnwritable unless the file (when it exists) and its folder
+    accept writes (``access(2)``: a read-only mount refuses even root)."""
+    absolute = Path(path).absolute()
+    for target, what in ((absolute, "database file"), (absolute.parent, "folder of the database")):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise DatabaseUnwritable(
+                f"{what} {target} is not writable (read-only file system, read-only file or no "
+                "permission); not serving it")
+
+
 def quick_check(path: str) -> None:
     """``PRAGMA quick_check`` on a read-only connection; raises DatabaseCorrupt naming the file."""
     absolute = Path(path).absolute()
@@ -219,6 +236,7 @@ class SQLiteStore(Store):
         if not self.create and not Path(self.path).is_file():
             # Checked before anything touches the folder: not even the lock file is made.
             raise DatabaseMissing(str(Path(self.path).absolute()))
+        await asyncio.get_running_loop().run_in_executor(None, check_writable, self.path)
         if Path(self.path).is_file() and Path(self.path).stat().st_size > 0:
             # Before anything writes (no lock file, no migration): a corrupt file is left as it is.
             await asyncio.get_running_loop().run_in_executor(None, quick_check, self.path)
