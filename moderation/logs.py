@@ -90,11 +90,13 @@ class ClientFaultFilter(logging.Filter):
 class ThrottleFilter(logging.Filter):
     """Let through at most one record per *interval* seconds for each message in
     *messages* (e.g. asyncio's ``socket.accept() out of system resource``, which
-    it repeats every second while the process is out of file descriptors); the
+    it repeats every second while the process is out of file descriptors, or the
+    warning each request answered 503 logs while the database is down); the
     next one let through says how many were dropped."""
 
     MESSAGES = ("socket.accept() out of system resource",
-                "too many connections from one client address")
+                "too many connections from one client address",
+                "database unavailable on")   # one per request while a database is down
 
     def __init__(self, interval: float = 60.0, messages: tuple[str, ...] = MESSAGES) -> None:
         super().__init__()

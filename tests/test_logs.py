@@ -93,3 +93,22 @@ async def test_handlers_logs_and_the_access_log_carry_the_request_id(aiohttp_cli
     assert access["path"] == "/hello/you"            # never the query string
     assert "secret" not in json.dumps(records)
     assert access["duration"] >= 0
+
+
+def test_a_database_outage_logs_one_warning_a_minute_not_one_per_request():
+    from moderation.logs import ThrottleFilter
+    throttle = ThrottleFilter(interval=60.0)
+    logger = logging.getLogger("moderation.middlewares")
+
+    def record(at: float) -> logging.LogRecord:
+        made = logger.makeRecord(logger.name, logging.WARNING, __file__, 1,
+                                 "database unavailable on %s %s (request %s): %s",
+                                 ("POST", "/v1/comments", "r1", "connection refused"), None)
+        made.created = at
+        return made
+
+    passed = [throttle.filter(r) for r in (record(0.0), *[record(t / 10) for t in range(1, 500)])]
+    assert passed.count(True) == 1
+    later = record(61.0)
+    assert throttle.filter(later)
+    assert "(499 more like it in the last 60 s not logged)" in later.getMessage()

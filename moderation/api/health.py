@@ -6,7 +6,7 @@ from aiohttp import web
 from ..jsonanswer import json_response
 from ..errors import ApiError, FieldError
 from ..keys import MODELS, STORE
-from ..store.base import StoreError
+from ..store.base import DatabaseUnavailable, StoreError
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -15,12 +15,14 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """200 when the database takes writes and a model is loaded; else 503 naming
-    each problem."""
+    each problem: ``database_unavailable`` (the server is out of reach: down,
+    restarting), ``database_unwritable`` (it refuses writes), ``model_not_loaded``."""
     problems = []
     try:
         await request.app[STORE].check_writable()
     except StoreError as exc:
-        problems.append(FieldError("database", "database_unwritable", detail=str(exc)))
+        code = "database_unavailable" if isinstance(exc, DatabaseUnavailable) else "database_unwritable"
+        problems.append(FieldError("database", code, detail=str(exc)))
     holder = request.app[MODELS]
     if holder.bundle is None:
         problems.append(FieldError("model", "model_not_loaded", detail=holder.last_error or ""))

@@ -30,6 +30,14 @@ class DatabaseMissing(StoreError):
         self.path = path
 
 
+class DatabaseUnavailable(StoreError):
+    """The database server cannot be reached right now: down, restarting,
+    refusing connections, a connection lost mid-query, or no pooled connection
+    within the time allowed. Nothing is wrong with the request: it may be
+    tried again (the service answers 503 ``database_unavailable`` with
+    Retry-After). The server's own exception is the ``__cause__``."""
+
+
 class SiteExists(StoreError):
     pass
 

@@ -38,13 +38,14 @@ import asyncpg
 from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, RateLimitExceeded,
                       RateLimits, Reason, Role, Site, Status, ThreadCount, canonical_email)
 from ..guard import RecentActivity
-from .base import (IdempotencyRecord, InsertResult, ModeratorExists, SessionRecord, SigninAttempt,
-                   SiteExists, Store, StoredAnswer, StoreError)
+from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, ModeratorExists,
+                   SessionRecord, SigninAttempt, SiteExists, Store, StoredAnswer, StoreError)
 from .base import KEPT_MODEL_RELOADS, ModelWorker
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
 from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_from, execute,
                            fetchrow, site_from)
+from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
 
 WRITABLE_PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -185,15 +186,21 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
 
     # -- health
     async def check_writable(self) -> None:
-        """Raises :class:`StoreError` when the server is unreachable, read-only
-        (a standby, ``default_transaction_read_only``) or the pool is exhausted."""
+        """Raises :class:`~.base.DatabaseUnavailable` when the server is out of
+        reach (down, restarting, refusing connections) or no pooled connection
+        comes within the probe's time, :class:`StoreError` when it refuses the
+        write (a standby, ``default_transaction_read_only``)."""
         try:
-            assert self._pool is not None, "store is not open"
-            async with self._pool.acquire(timeout=WRITABLE_PROBE_TIMEOUT_SECONDS) as connection:
+            async with self._connection(timeout=WRITABLE_PROBE_TIMEOUT_SECONDS) as connection:
                 async with connection.transaction():
                     # Refused in a read-only transaction even though it touches no row.
-                    await connection.execute("UPDATE schema_migrations SET version = version WHERE false")
-        except (OSError, TimeoutError, AssertionError, asyncpg.PostgresError,
+                    await connection.execute("UPDATE schema_migrations SET version = version WHERE false",
+                                             timeout=WRITABLE_PROBE_TIMEOUT_SECONDS)
+        except DatabaseUnavailable:
+            raise
+        except OSError as exc:
+            raise DatabaseUnavailable(f"cannot reach PostgreSQL: {exc}") from exc
+        except (TimeoutError, AssertionError, asyncpg.PostgresError,
                 asyncpg.InterfaceError) as exc:
             raise StoreError(f"database not writable: {exc}") from exc
 

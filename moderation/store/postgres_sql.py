@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import time
 from contextlib import asynccontextmanager
@@ -20,7 +21,9 @@ from typing import Any, AsyncIterator
 import asyncpg
 
 from ..domain import AuditEvent, Comment, Mode, Site, Status
-from .base import StoreError
+from .base import DatabaseUnavailable, StoreError
+
+log = logging.getLogger(__name__)
 
 COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
     c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
@@ -116,6 +119,47 @@ MIGRATION_LOCK = 0x6D6F646572617431   # "modera" "t1"
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
 COMMAND_TIMEOUT_SECONDS = 60.0
+#: Opening one connection (TCP, TLS, startup); beyond, the attempt fails.
+CONNECT_TIMEOUT_SECONDS = 5.0
+#: Waiting for a pooled connection, a new one's connect included: beyond, the
+#: operation fails with DatabaseUnavailable (a request answers 503, never hangs).
+ACQUIRE_TIMEOUT_SECONDS = 10.0
+
+# Texts of errors without a telling type (an unknown SQLSTATE, asyncpg's
+# InterfaceError) that still mean the connection or the server is gone.
+_UNAVAILABLE_MESSAGES = ("the database system is", "terminating connection",
+                         "connection is closed", "connection was closed", "pool is closing")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether *exc* (or an exception it was raised from) means the PostgreSQL
+    server cannot be reached right now rather than anything wrong with the
+    operation: :class:`~.base.DatabaseUnavailable`; asyncpg's connection errors
+    (``ConnectionDoesNotExistError``, ``ConnectionFailureError``, ...);
+    ``57P01`` admin shutdown, ``57P02`` crash shutdown, ``57P03`` "the database
+    system is starting up / shutting down" (``CannotConnectNowError``);
+    ``53300`` too many connections; asyncpg's ``InterfaceError`` about a closed
+    connection or a closing pool. Retrying later may succeed."""
+    # Connection exceptions (class 08) but a protocol violation (a bug, not an
+    # outage); operator intervention (class 57) but a cancelled query.
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, DatabaseUnavailable):
+            return True
+        if isinstance(exc, asyncpg.PostgresConnectionError):
+            if not isinstance(exc, asyncpg.ProtocolViolationError):
+                return True
+        elif isinstance(exc, asyncpg.exceptions.OperatorInterventionError):
+            if not isinstance(exc, asyncpg.QueryCanceledError):
+                return True
+        elif isinstance(exc, asyncpg.TooManyConnectionsError):
+            return True
+        elif isinstance(exc, (asyncpg.PostgresError, asyncpg.InterfaceError)):
+            text = str(exc).lower()
+            if any(marker in text for marker in _UNAVAILABLE_MESSAGES):
+                return True
+        exc, seen = exc.__cause__, seen + 1
+    return False
 
 
 class PostgresConnection:
@@ -144,8 +188,8 @@ class PostgresConnection:
             self._pool = await asyncpg.create_pool(
                 self.dsn, min_size=self.min_size, max_size=self.max_size, init=init_connection,
                 reset=keep_session, server_settings=self.server_settings,
-                command_timeout=COMMAND_TIMEOUT_SECONDS)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                command_timeout=COMMAND_TIMEOUT_SECONDS, timeout=CONNECT_TIMEOUT_SECONDS)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
         try:
             await self._migrate()
@@ -182,25 +226,84 @@ class PostgresConnection:
         return await self._fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {})
 
     @asynccontextmanager
+    async def _connection(self, *, timeout: float = ACQUIRE_TIMEOUT_SECONDS
+                          ) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection, released afterwards.
+
+        The pool recovers from a server restart by itself: a connection the
+        server closed is replaced by a new one when next acquired. Meanwhile
+        every failure that says the server is out of reach, at acquiring
+        (refused, reset, timed out: no connection within *timeout*) or
+        during the operation (:func:`is_unavailable`, or no answer within
+        the statement's timeout, :data:`COMMAND_TIMEOUT_SECONDS` by default),
+        is raised as :class:`~.base.DatabaseUnavailable` from the original."""
+        assert self._pool is not None, "store is not open"
+        try:
+            connection = await self._pool.acquire(timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise DatabaseUnavailable(f"cannot reach PostgreSQL: {_describe(exc)}") from exc
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if is_unavailable(exc):
+                raise DatabaseUnavailable(f"cannot reach PostgreSQL: {_describe(exc)}") from exc
+            raise
+        try:
+            yield connection
+        except asyncpg.exceptions.InternalClientError as exc:
+            # The server ended the connection while asyncpg was sending on it
+            # (a restart): its protocol state is broken, and the pool would
+            # hand it out again, failing each time. Close it: the pool
+            # replaces it with a new connection.
+            _discard(connection)
+            raise DatabaseUnavailable(f"lost PostgreSQL: {_describe(exc)}") from exc
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if is_unavailable(exc):
+                _discard(connection)   # never reuse a connection the server dropped
+                raise DatabaseUnavailable(f"lost PostgreSQL: {_describe(exc)}") from exc
+            raise
+        except TimeoutError as exc:   # a statement's timeout: asyncpg cancelled it
+            raise DatabaseUnavailable("PostgreSQL did not answer in time") from exc
+        finally:
+            try:
+                await self._pool.release(connection)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # Resetting it failed (the server went away after the operation):
+                # asyncpg closed it and the pool opens another. The operation's
+                # outcome, committed or raised, stands.
+                log.info("dropped a PostgreSQL connection that failed to reset: %s", _describe(exc))
+
+    @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """One transaction on a pooled connection, committed on success and
         rolled back on any exception."""
-        assert self._pool is not None, "store is not open"
-        async with self._pool.acquire() as connection:
+        async with self._connection() as connection:
             async with connection.transaction():
                 yield connection
 
     async def _fetch(self, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
-        assert self._pool is not None, "store is not open"
-        return await self._pool.fetch(*_args(sql, params))
+        async with self._connection() as connection:
+            return await connection.fetch(*_args(sql, params))
 
     async def _fetchrow(self, sql: str, params: dict[str, Any]) -> asyncpg.Record | None:
-        assert self._pool is not None, "store is not open"
-        return await self._pool.fetchrow(*_args(sql, params))
+        async with self._connection() as connection:
+            return await connection.fetchrow(*_args(sql, params))
 
     async def _fetchval(self, sql: str, params: dict[str, Any]) -> Any:
-        assert self._pool is not None, "store is not open"
-        return await self._pool.fetchval(*_args(sql, params))
+        async with self._connection() as connection:
+            return await connection.fetchval(*_args(sql, params))
+
+
+def _discard(connection: asyncpg.Connection) -> None:
+    """Close a pooled connection at once (the pool opens a new one when
+    needed); nothing when it is closed already (the pool took it back then)."""
+    try:
+        connection.terminate()
+    except asyncpg.InterfaceError:   # "connection has been released back to the pool"
+        pass
+
+
+def _describe(exc: BaseException) -> str:
+    """``TimeoutError`` has no text of its own: name the type then."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _args(sql: str, params: dict[str, Any]) -> list[Any]:

@@ -31,7 +31,7 @@ import aiohttp
 from aiohttp import web
 
 from .. import keys
-from ..store.base import Delivery, Store
+from ..store.base import Delivery, Store, StoreError
 from .payload import delivery_body
 from .signing import signature
 
@@ -120,9 +120,11 @@ class Deliverer:
     async def run(self) -> None:
         """Deliver until :meth:`stop` (or cancelled). At most ``batch`` deliveries are in flight,
         each in its own task: a receiver that hangs holds one slot until its
-        time limit, never the others. A failing claim (database busy...) is
-        logged and tried again after the poll interval."""
+        time limit, never the others. A failing claim (database busy or out of
+        reach...) is tried again after the poll interval, and logged once per
+        outage (then once when claims work again)."""
         in_flight: set[asyncio.Task] = set()
+        failing = False
         try:
             while not self._stopping.is_set():
                 free = self.batch - len(in_flight)
@@ -130,9 +132,16 @@ class Deliverer:
                 if free > 0:
                     try:
                         items, token = await self._claim(free)
-                    except Exception:
-                        log.exception("claiming webhook deliveries failed")
+                    except Exception as exc:   # noqa: BLE001: the deliverer outlives any fault
+                        if not failing:
+                            log.warning("claiming webhook deliveries failed (retrying every %.1f s): %s",
+                                        self.poll, exc, exc_info=not isinstance(exc, StoreError))
+                        failing = True
                         items, token = [], ""
+                    else:
+                        if failing:
+                            log.info("claiming webhook deliveries works again")
+                        failing = False
                     for item in items:
                         task = asyncio.create_task(self._deliver(item, token))
                         in_flight.add(task)
@@ -179,8 +188,9 @@ class Deliverer:
             await self.store.finish_delivery(item.id, lease_token=token, now=now,
                                              delivered=attempt.delivered, next_attempt_at=next_at,
                                              error=attempt.error)
-        except Exception:   # the lease runs out and the row is tried again: at least once
-            log.exception("recording webhook delivery %d failed", item.id)
+        except Exception as exc:   # the lease runs out and the row is tried again: at least once
+            log.warning("recording webhook delivery %d failed (it is tried again when its lease "
+                        "ends): %s", item.id, exc, exc_info=not isinstance(exc, StoreError))
 
     async def post(self, item: Delivery) -> Attempt:
         body = delivery_body(item)
