@@ -18,8 +18,11 @@ from . import keys
 from .api.admin import ModelSync, model_sync_context, reload_current_model
 from .ttlcache import TTLCache
 from .api.routes import add_routes
-from .metrics import count_moderator_decisions, metrics_middleware
-from .middlewares import error_middleware, page_headers_middleware, request_id_middleware
+from .edge import edge_middleware, install as install_edge
+from .metrics import count_moderator_decisions, load_limits, metrics_middleware
+from .middlewares import (error_middleware, page_headers_middleware, request_id_middleware,
+                          shedding_middleware)
+from .shedding import IN_FLIGHT, SCORING_QUEUE, InFlightLimit
 from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
@@ -54,7 +57,8 @@ async def _scoring_context(app: web.Application):
     app[keys.MODELS] = holder
     app[keys.MODEL_SYNC] = sync
     app[keys.SCORER] = Scorer(lambda: holder.bundle, executor, batch_max=settings.scoring_batch_max,
-                              batch_wait=settings.scoring_batch_wait_ms / 1000)
+                              batch_wait=settings.scoring_batch_wait_ms / 1000,
+                              queue_max=settings.scoring_queue_max)
     yield
     executor.shutdown(wait=True)
 
@@ -194,12 +198,16 @@ class _ConnectionLimit:
 
 
 def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
+    in_flight = InFlightLimit(settings.max_requests_in_flight)
     app = web.Application(
         middlewares=[request_id_middleware, metrics_middleware, page_headers_middleware,
-                     error_middleware],
+                     error_middleware, shedding_middleware(in_flight), edge_middleware],
         client_max_size=settings.max_request_bytes,
+        # Bodies reach the app as sent: the edge refuses compressed ones (moderation.edge).
+        handler_args={"auto_decompress": False},
     )
     app[keys.SETTINGS] = settings
+    load_limits({IN_FLIGHT: settings.max_requests_in_flight, SCORING_QUEUE: settings.scoring_queue_max})
     app[keys.TEMPLATES] = build_templates()
     app[keys.SITES] = SiteCache(settings.site_cache_seconds)
     app[keys.PUBLIC_ANSWERS] = TTLCache(settings.public_cache_seconds)
@@ -211,6 +219,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     if reload_on_sighup:
         app.on_startup.append(_install_sighup)
     _BodyDeadlines(settings.body_timeout_seconds).install(app)
+    install_edge(app)
     _ConnectionLimit(settings.max_connections_per_client).install(app)
     add_routes(app)
     return app

@@ -129,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_connections_per_client", 100, int,
             "Open connections one client address may hold on each server process; beyond, a new "
             "one is answered 503 and closed. 0 switches the bound off."),
+    Setting("max_requests_in_flight", 512, int,
+            "Requests each server process handles at once (from their headers to their answer; "
+            "/healthz, /readyz and /metrics aside); beyond, 503 `overloaded` with Retry-After at "
+            "once. 0 switches the bound off.", bounds=(0, 1_000_000)),
+    Setting("scoring_queue_max", 256, int,
+            "Texts waiting for each server process's scoring thread; beyond, 503 `overloaded` with "
+            "Retry-After at once. 0 switches the bound off.", bounds=(0, 1_000_000)),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

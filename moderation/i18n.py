@@ -124,6 +124,9 @@ MESSAGES.update({
                       "en": "The database is busy; try again in a moment."},
     "database_unwritable": {"fr": "La base de données n'accepte pas d'écriture.",
                             "en": "The database does not accept writes."},
+    "database_unavailable": {
+        "fr": "La base de données est momentanément injoignable ; réessayez dans un instant.",
+        "en": "The database cannot be reached for the moment; try again shortly."},
     "model_not_loaded": {"fr": "Aucun modèle de score n'est chargé.",
                          "en": "No scoring model is loaded."},
     "model_reload_failed": {"fr": "Le nouveau modèle n'a pas pu être chargé ; l'ancien reste en service.",
@@ -174,4 +177,31 @@ MESSAGES.update({
         "en": "The blog field does not match the URL registered for this key ({url})."},
     "akismet_missing_field": {"fr": "Champ obligatoire absent : {field}.",
                               "en": "Missing required field: {field}."},
+})
+
+MESSAGES.update({
+    # the edge (moderation.edge): bytes the service cannot read
+    "invalid_header": {"fr": "L'en-tête {header} n'est pas un texte UTF-8 valide.",
+                       "en": "The {header} header is not valid UTF-8 text."},
+    "invalid_path": {"fr": "Le chemin de la requête n'est pas de l'UTF-8 valide.",
+                     "en": "The request path is not valid UTF-8."},
+    "invalid_encoding": {"fr": "Octets invalides : texte UTF-8 sans caractère de contrôle attendu.",
+                         "en": "Invalid bytes: UTF-8 text without control characters expected."},
+    "unsupported_content_encoding": {
+        "fr": "Corps compressé refusé : envoyez-le sans Content-Encoding.",
+        "en": "Compressed request bodies are not accepted: send the body without Content-Encoding."},
+    "unsupported_charset": {"fr": "Jeu de caractères inconnu : envoyez le corps en UTF-8.",
+                            "en": "Unknown character set: send the body as UTF-8."},
+    "invalid_body_encoding": {
+        "fr": "Le corps de la requête n'est pas un texte valide dans son jeu de caractères.",
+        "en": "The request body is not valid text in its character set."},
+    "malformed_body": {"fr": "Le corps de la requête est incomplet ou mal formé.",
+                       "en": "The request body is incomplete or malformed."},
+    "too_many_fields": {"fr": "Trop de champs dans le formulaire ({max} au plus).",
+                        "en": "Too many form fields (at most {max})."},
+    "expectation_failed": {"fr": "Seule l'attente 100-continue est prise en charge (en-tête Expect).",
+                           "en": "Only the 100-continue expectation is supported (Expect header)."},
+    # load shedding (moderation.shedding)
+    "overloaded": {"fr": "Le service est surchargé. Réessayez dans {retry_after} s.",
+                   "en": "The service is overloaded. Try again in {retry_after} s."},
 })

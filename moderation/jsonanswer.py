@@ -3,7 +3,9 @@
 Text is sent as UTF-8, as it is written (``"publié"``, not ``"publi\\u00e9"``):
 the Content-Type says ``application/json; charset=utf-8`` and every JSON
 parser reads either form, but people reading answers (curl, logs, a
-browser's network tab) read French.
+browser's network tab) read French. A string holding a lone surrogate (a
+client may send ``"\\ud800"`` in JSON, and an error may name it) cannot be
+UTF-8: such an answer is written with ``\\u`` escapes instead, still valid JSON.
 """
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ from aiohttp import web
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
 
 
 def json_response(data: Any, **kwargs: Any) -> web.Response:

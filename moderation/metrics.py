@@ -20,6 +20,14 @@
 ``moderation_model_load_failures_total``            model loads refused (old model kept)
 ``moderation_scoring_batch_size``                   histogram of texts per model call
 ``moderation_scoring_batch_duration_seconds``       histogram of one batch's scoring time
+``moderation_requests_in_flight``                   requests being handled (health and
+                                                    metrics endpoints aside), all workers
+``moderation_scoring_queue_waiting``                texts waiting for the scoring thread
+``moderation_load_limit``                           the bound of each ``queue``
+                                                    (``requests_in_flight``,
+                                                    ``scoring_queue``) per worker; 0: none
+``moderation_requests_shed_total``                  requests answered 503 ``overloaded``,
+                                                    by the ``queue`` that was full
 ==================================================  ==========================================
 
 Several worker processes (``moderation serve --workers N``): the parent sets
@@ -80,6 +88,16 @@ BATCH_SIZE = Histogram("moderation_scoring_batch_size", "Texts scored in one mod
 BATCH_SECONDS = Histogram("moderation_scoring_batch_duration_seconds",
                           "Time to detect the languages and score one batch.", buckets=LATENCY_BUCKETS)
 
+IN_FLIGHT = Gauge("moderation_requests_in_flight",
+                  "Requests being handled, health and metrics endpoints aside.", multiprocess_mode="livesum")
+SCORING_WAITING = Gauge("moderation_scoring_queue_waiting", "Texts waiting for the scoring thread.",
+                        multiprocess_mode="livesum")
+LOAD_LIMIT = Gauge("moderation_load_limit",
+                   "Bound of each queue in each worker process (0: unbounded); past it, 503 overloaded.",
+                   ["queue"], multiprocess_mode="max")
+SHED = Counter("moderation_requests_shed", "Requests answered 503 overloaded, by the queue that was full.",
+               ["queue"])
+
 _BAND_OF_REASON = {Reason.MODEL_HAM: "ham", Reason.MODEL_UNCERTAIN: "review", Reason.MODEL_SPAM: "spam"}
 _served_version: str | None = None
 
@@ -105,7 +123,7 @@ async def metrics_middleware(request: web.Request, handler):
     except web.HTTPException as exc:    # redirects, raised past the error middleware
         status = exc.status
         raise
-    except asyncio.CancelledError:      # the client went away
+    except (asyncio.CancelledError, ConnectionResetError):   # the client went away
         status = 499
         raise
     finally:
@@ -153,6 +171,14 @@ def model_loaded(version: str, seconds: float, loaded_at: float) -> None:
 
 def model_load_failed() -> None:
     MODEL_LOAD_FAILURES.inc()
+
+
+def load_limits(limits: dict[str, int]) -> None:
+    """The bound of each queue (``shedding.IN_FLIGHT``...) in this process; 0: none.
+    Every queue is also named in the shed counter, at 0 until a request is shed."""
+    for queue, limit in limits.items():
+        LOAD_LIMIT.labels(queue).set(limit)
+        SHED.labels(queue)
 
 
 def observe_batch(size: int, seconds: float) -> None:

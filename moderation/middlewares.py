@@ -9,29 +9,34 @@ Every ``/moderate`` answer, errors and redirects included, carries
 :data:`PAGE_HEADERS`: a strict Content-Security-Policy (scripts, styles and
 connections from this origin only, no inline script or style, no framing),
 ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` and ``Cache-Control: no-store``.
+
+Inside the error middleware, in this order: :func:`shedding_middleware` (load
+shedding, :mod:`moderation.shedding`), then :func:`moderation.edge.edge_middleware`
+(bytes the service cannot decode), so that both answer through :func:`error_response`.
 """
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import uuid
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from . import metrics
+from .edge import request_id as given_request_id
 from .jsonanswer import json_response
 from .errors import ApiError, error_body
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
 from .logs import REQUEST_ID as LOG_REQUEST_ID
+from .shedding import IN_FLIGHT, RETRY_AFTER_SECONDS as SHED_RETRY_AFTER, InFlightLimit, Overloaded
 from .store.sqlite_intake import is_unwritable
 from .web.render import error_page
 
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-Id"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 PAGES_PREFIX = "/moderate"
@@ -87,9 +92,19 @@ _BUSY = ("database is locked", "database is busy", "database table is locked")
 
 
 def database_unavailable(exc: BaseException) -> ApiError | None:
-    """A SQLite failure that is the database's state, not the request's fault:
-    503 with Retry-After (``database_busy`` or ``database_unwritable``), else None."""
+    """A database failure that is the database's state, not the request's fault:
+    503 with Retry-After (SQLite's ``database_busy`` or ``database_unwritable``;
+    ``database_unavailable`` for a server out of reach, as the store tells:
+    :class:`~.store.base.DatabaseUnavailable`, :func:`~.store.postgres.is_unavailable`),
+    else None."""
     if not isinstance(exc, sqlite3.Error):
+        from .store.base import DatabaseUnavailable
+        try:   # asyncpg is the optional extra "postgres": without it, no PostgreSQL store
+            from .store.postgres_sql import is_unavailable
+        except ImportError:
+            is_unavailable = None
+        if isinstance(exc, DatabaseUnavailable) or (is_unavailable and is_unavailable(exc)):
+            return ApiError(503, "database_unavailable", headers={"Retry-After": RETRY_AFTER_SECONDS})
         return None
     text = str(exc).lower()
     if any(marker in text for marker in _BUSY):
@@ -101,8 +116,7 @@ def database_unavailable(exc: BaseException) -> ApiError | None:
 
 @web.middleware
 async def request_id_middleware(request: web.Request, handler):
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    request[REQUEST_ID] = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+    request[REQUEST_ID] = given_request_id(request.headers.get(REQUEST_ID_HEADER)) or uuid.uuid4().hex
     log_context = LOG_REQUEST_ID.set(request[REQUEST_ID])   # every log record names the request
     try:
         response = await handler(request)
@@ -154,3 +168,34 @@ async def error_middleware(request: web.Request, handler):
         log.exception("unhandled error on %s %s (request %s)", request.method, request.path,
                       request.get(REQUEST_ID))
         return error_response(request, ApiError(500, "internal_error"))
+
+
+NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def overloaded(queue: str) -> ApiError:
+    """503 ``overloaded`` for a request refused because *queue* was full; counted."""
+    metrics.SHED.labels(queue).inc()
+    return ApiError(503, "overloaded", retry_after=SHED_RETRY_AFTER,
+                    headers={"Retry-After": str(SHED_RETRY_AFTER)})
+
+
+def shedding_middleware(limit: InFlightLimit):
+    """Load shedding (see :mod:`moderation.shedding`): at most ``limit.limit``
+    requests in flight, health and metrics endpoints aside; a bound reached
+    further in (:class:`Overloaded`) is answered the same way."""
+    @web.middleware
+    async def shedding(request: web.Request, handler):
+        if request.path in NEVER_SHED:
+            return await handler(request)
+        if not limit.enter():
+            raise overloaded(IN_FLIGHT)
+        metrics.IN_FLIGHT.inc()
+        try:
+            return await handler(request)
+        except Overloaded as full:
+            raise overloaded(full.queue) from None
+        finally:
+            limit.leave()
+            metrics.IN_FLIGHT.dec()
+    return shedding

@@ -127,7 +127,11 @@ ERROR_RESPONSES: dict[int, tuple[str, str, str, dict]] = {
     400: ("BadRequest", "Malformed request: JSON that does not decode strictly (`malformed_json`, "
           "`invalid_utf8`, `duplicate_key`, `too_deep`, `number_too_large`), a body that is not an "
           "object (`not_an_object`), or a query parameter or header out of range "
-          "(`invalid_parameter`, naming it in `fields`).", "Error", {}),
+          "(`invalid_parameter`, naming it in `fields`). On any operation, bytes the service "
+          "cannot decode: a path or query parameter that is not UTF-8 once percent-decoded "
+          "(`invalid_path`, `invalid_parameter`), a header it reads that is not UTF-8 text "
+          "(`invalid_header`), a form that is not text in its charset (`invalid_body_encoding`), "
+          "a body whose chunked framing breaks (`malformed_body`).", "Error", {}),
     401: ("Unauthorized", "No valid key or token (`unauthorized`); a site key is not a moderator "
           "token, nor the reverse.", "Error",
           {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}, "required": True}}),
@@ -141,8 +145,10 @@ ERROR_RESPONSES: dict[int, tuple[str, str, str, dict]] = {
           "first (`conflict`). Nothing changed; `current` is its state now.", "ConflictError", {}),
     413: ("PayloadTooLarge", "The body is larger than `MODERATION_MAX_REQUEST_BYTES` "
           "(`payload_too_large`).", "Error", {}),
-    415: ("UnsupportedMediaType", "The body is not `application/json` (`unsupported_media_type`).",
-          "Error", {}),
+    415: ("UnsupportedMediaType", "The body is not `application/json` (`unsupported_media_type`); "
+          "or, on any operation with a body, a compressed body (`unsupported_content_encoding`: "
+          "bodies are accepted only as sent, without `Content-Encoding`) or a charset Python does "
+          "not know (`unsupported_charset`).", "Error", {}),
     422: ("ValidationFailed", "Fields missing or invalid, unknown fields named "
           "(`validation_failed`, one entry per problem in `fields`).", "Error", {}),
     429: ("RateLimited", "Too many comments from this IP prefix or e-mail (`rate_limited`).", "Error",
@@ -446,6 +452,24 @@ def operation(operation_id: str, summary: str, tag: str, responses: dict, *, des
     if body is not None:
         op["requestBody"] = body
     return op
+
+
+NEVER_SHED = ("/healthz", "/readyz", "/metrics")
+
+
+def _edge_answers(paths: dict) -> dict:
+    """Add what the edge and load shedding may answer on any operation (see
+    ``moderation.edge`` and ``moderation.shedding``), where the operation does
+    not already say: 400, 415 with a body, 503 ``overloaded`` but on health and metrics."""
+    for path, item in paths.items():
+        for op in item.values():
+            page = "pages" in op["tags"]
+            statuses = [(400, "BadRequest")] + ([(415, "UnsupportedMediaType")] if "requestBody" in op else [])
+            statuses += [] if path in NEVER_SHED else [(503, "Overloaded")]
+            for status, name in statuses:
+                op["responses"].setdefault(str(status), page_errors(status)[str(status)] if page
+                                           else {"$ref": f"#/components/responses/{name}"})
+    return paths
 
 
 def _paths(settings) -> dict:
@@ -766,7 +790,12 @@ def build_document(settings) -> dict:
                 "unknown path 404. Every answer carries `X-Request-Id` (the one the client sent, "
                 "if it is 1-64 characters of `A-Za-z0-9._-`, else a new one), except 400 answers "
                 "of the HTTP layer itself to a request line or header over 8190 bytes, which are "
-                "plain text."),
+                "plain text.\n\n"
+                "Bytes the service cannot decode never make a 5xx: an `Authorization` header that is "
+                "not printable ASCII gets 401 on any operation, an `Expect` other than `100-continue` "
+                "417 (`expectation_failed`); see 400 and 415 for the rest. Past "
+                "`MODERATION_MAX_REQUESTS_IN_FLIGHT` requests in flight (per server process), "
+                "any operation but health and metrics answers 503 `overloaded` with `Retry-After`."),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "tags": [
@@ -779,7 +808,7 @@ def build_document(settings) -> dict:
             {"name": "operations", "description": "Health, readiness, metrics, this document."},
             {"name": "pages", "description": "The moderators' HTML pages."},
         ],
-        "paths": _paths(settings),
+        "paths": _edge_answers(_paths(settings)),
         "components": {
             "schemas": _schemas(settings),
             "responses": {
@@ -792,6 +821,15 @@ def build_document(settings) -> dict:
                                    "8190 bytes is refused by the HTTP layer itself, in plain text.",
                     "headers": {"X-Request-Id": REQUEST_ID_HEADER},
                     "content": {JSON: {"schema": ref("Error")}, "text/plain": {"schema": STRING}}},
+                "Overloaded": {
+                    "description": "The server process has as many requests in flight as "
+                                   "`MODERATION_MAX_REQUESTS_IN_FLIGHT`, or as many texts waiting to "
+                                   "be scored as `MODERATION_SCORING_QUEUE_MAX` (`overloaded`): "
+                                   "refused at once; try again after `Retry-After`.",
+                    "headers": {"X-Request-Id": REQUEST_ID_HEADER,
+                                "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"},
+                                                "required": True, "description": "Seconds to wait."}},
+                    "content": {JSON: {"schema": ref("Error")}}},
                 "ErrorPage": {"description": "An error, as an HTML page with the same status.",
                               "content": {HTML: {"schema": HTML_PAGE}}},
             },

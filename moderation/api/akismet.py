@@ -36,6 +36,7 @@ from aiohttp import web
 from .. import metrics
 from .common import site_by_key
 from ..domain import Decision, Mode, Reason, Site, Status
+from ..edge import read_form
 from ..guard import GuardPolicy, body_fingerprint
 from ..i18n import LANGUAGES, message, negotiate
 from ..keys import EXECUTOR, SCORER, SETTINGS, SITE, STORE
@@ -170,8 +171,7 @@ async def _form(request: web.Request) -> Mapping[str, str]:
     """The form fields (url-encoded or multipart); empty for any other body."""
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return {}
-    fields = await request.post()
-    return {name: value for name, value in fields.items() if isinstance(value, str)}
+    return dict((await read_form(request)).items())
 
 
 async def _authenticate(request: web.Request, form: Mapping[str, str], *,

@@ -6,6 +6,10 @@ runs in the executor: language detection for each text, then a single
 most ``batch_wait`` seconds for company; while a batch runs, newcomers gather
 for the next one (up to ``batch_max``). Under load, batches grow by themselves;
 alone, a text pays ``batch_wait`` at most.
+
+At most ``queue_max`` texts wait (0: no bound): one more raises
+:class:`~moderation.shedding.Overloaded` at once, so that a burst the thread
+cannot keep up with is refused (503) instead of piling up latency and memory.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 from .. import metrics
 from ..policy import Bands, Scored
+from ..shedding import SCORING_QUEUE, Overloaded
 from .features import ScoringInput, normalize_text
 from .language import detect_normalized_languages
 
@@ -58,20 +63,24 @@ def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
 
 class Scorer:
     def __init__(self, current_bundle: Callable[[], object], executor: Executor, *,
-                 batch_max: int = 64, batch_wait: float = 0.002) -> None:
+                 batch_max: int = 64, batch_wait: float = 0.002, queue_max: int = 0) -> None:
         self._current_bundle = current_bundle
         self._executor = executor
         self._batch_max = max(1, batch_max)
         self._batch_wait = max(0.0, batch_wait)
+        self._queue_max = max(0, queue_max)
         self._queue: list[tuple[ScoreRequest, asyncio.Future]] = []
         self._running = False
         self._timer: asyncio.TimerHandle | None = None
         self.batch_sizes: list[int] = []   # recent batch sizes, for metrics and benchmarks
 
     async def score(self, request: ScoreRequest) -> Scored:
+        if self._queue_max and len(self._queue) >= self._queue_max:
+            raise Overloaded(SCORING_QUEUE)
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.append((request, future))
+        metrics.SCORING_WAITING.inc()
         if not self._running:
             if len(self._queue) >= self._batch_max or self._batch_wait == 0:
                 self._launch()
@@ -86,6 +95,7 @@ class Scorer:
         if self._running or not self._queue:
             return
         batch, self._queue = self._queue[:self._batch_max], self._queue[self._batch_max:]
+        metrics.SCORING_WAITING.dec(len(batch))
         self._running = True
         self.batch_sizes = (self.batch_sizes + [len(batch)])[-1000:]
         loop = asyncio.get_running_loop()

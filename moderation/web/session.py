@@ -31,6 +31,7 @@ from aiohttp import web
 
 from ..credentials import hash_secret
 from ..domain import Moderator
+from ..edge import request_cookie
 from ..keys import SETTINGS, STORE, WEB_SESSION
 
 SESSION_COOKIE = "moderation_session"
@@ -124,7 +125,7 @@ async def load_session(request: web.Request) -> WebSession | None:
     the request)."""
     if WEB_SESSION in request:
         return request[WEB_SESSION]
-    session_id = request.cookies.get(session_cookie_name(request_is_https(request)), "")
+    session_id = request_cookie(request, session_cookie_name(request_is_https(request))) or ""
     session = None
     if 0 < len(session_id) <= MAX_COOKIE_CHARS:
         record = await request.app[STORE].session_by_hash(session_hash(session_id), now=time.time())

@@ -20,6 +20,7 @@ from ..api.review import (QueuePage, comment_in_scope, decide_many, decide_one, 
                           load_comment_detail, load_queue, model_bands, thresholds_in_effect)
 from ..credentials import hash_secret
 from ..domain import Reason, Status
+from ..edge import read_form, request_cookie
 from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..guard import ip_prefix
 from ..i18n import message
@@ -71,7 +72,7 @@ async def _page_session(request: web.Request) -> WebSession:
 
 async def _checked_form(request: web.Request, session: WebSession):
     """The posted form, once its CSRF token (field or header) matches the session's."""
-    form = await request.post()
+    form = await read_form(request)
     if not tokens_match(session.csrf_token, csrf_given(request, form)):
         raise csrf_failed()
     return form
@@ -110,8 +111,8 @@ async def signin(request: web.Request) -> web.Response:
     moderator was going). Failures are counted per IP prefix in the database,
     so the limit holds across workers and hosts; every attempt counts until it
     succeeds, so parallel guesses cannot all pass the check first."""
-    form = await request.post()
-    if not tokens_match(request.cookies.get(SIGNIN_COOKIE), form.get(CSRF_FIELD)):
+    form = await read_form(request)
+    if not tokens_match(request_cookie(request, SIGNIN_COOKIE), form.get(CSRF_FIELD)):
         raise csrf_failed()
     next_path = safe_next(form.get("next"))
     settings, store, now = request.app[SETTINGS], request.app[STORE], time.time()
