@@ -106,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
         "erase", help="anonymise every comment written with an address (the audit trail stays)")
     perase.add_argument("email")
 
+    backup = commands.add_parser(
+        "backup", help="SQLite: copy the database to PATH, safely while the service runs "
+                       "(PostgreSQL: prints the pg_dump command)")
+    backup.add_argument("path", metavar="PATH", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    restore = commands.add_parser(
+        "restore", help="SQLite: replace the database's content with the backup PATH, the "
+                        "service running or not (PostgreSQL: prints the pg_restore command)")
+    restore.add_argument("path", metavar="PATH", help="a file `moderation backup` wrote")
+    restore.add_argument("--yes", action="store_true",
+                         help="replace a database that holds sites or comments")
+
     commands.add_parser("init", help="create the database (SQLite: the file) and its schema; "
                                      "an existing one is only brought up to date")
     commands.add_parser("migrate", help="bring an existing database's schema up to date "
@@ -130,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings, args)
+        if args.command in ("backup", "restore"):
+            return _backup_command(settings, args)
         if args.command == "settings":
             print(settings_markdown() if args.markdown else "\n".join(
                 f"{name}={getattr(settings, name)!r}" for name in settings.__dataclass_fields__), end="")
@@ -150,6 +164,48 @@ def _serve(settings, args) -> int:
           f"(database {database_label(settings.database_url)}, models {model_dir(settings)})",
           flush=True)
     return serve(settings, host, port, workers)
+
+
+def _backup_command(settings, args) -> int:
+    """``backup`` and ``restore``: the database file itself, never through the
+    store (which would migrate the database it opens)."""
+    from .backup import BackupError, DatabaseBusy, backup_sqlite, postgres_advice, restore_sqlite
+    url = settings.database_url
+    if url.startswith(("postgresql:", "postgres:")):
+        advice = postgres_advice(args.command, url, args.path)
+        print(f"moderation: {advice.message}", file=sys.stderr)
+        print(advice.command)
+        return 2
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is None:
+        print(f"moderation: {args.command} works on sqlite:///PATH and postgresql:// database "
+              f"URLs, not {url!r}", file=sys.stderr)
+        return 2
+    if not sqlite_file.is_file():
+        print(_missing_database(settings, DatabaseMissing(str(sqlite_file.absolute()))),
+              file=sys.stderr)
+        return 1
+    label = database_label(url)
+    print(f"database: {label}", file=sys.stderr, flush=True)
+    try:
+        if args.command == "backup":
+            summary = backup_sqlite(sqlite_file, Path(args.path), force=args.force)
+            print(f"backup {summary.path}: {summary.size} bytes, schema version "
+                  f"{summary.schema_version}, {summary.describe()}; PRAGMA quick_check: ok")
+            return 0
+        restored = restore_sqlite(Path(args.path), sqlite_file, replace=args.yes)
+    except DatabaseMissing as missing:
+        print(_missing_database(settings, missing), file=sys.stderr)
+        return 1
+    except DatabaseBusy as busy:
+        print(f"moderation: {busy}", file=sys.stderr)
+        return 3
+    except BackupError as exc:
+        print(f"moderation: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {restored.backup.path} into {label}: {restored.after.describe()}; "
+          f"replaced {restored.before.describe()}. Running servers serve it now.")
+    return 0
 
 
 def database_label(url: str) -> str:

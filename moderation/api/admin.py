@@ -163,6 +163,15 @@ class ModelSync:
         generation = await self.store.model_generation()
         if generation > self.applied:
             await self.apply(generation)
+        elif generation < self.applied:
+            # The counter went back: the database was restored from a backup (or
+            # replaced). Follow it, so that the next reload, numbered from it,
+            # is applied rather than taken for one already done.
+            async with self._lock:
+                log.warning("model generation went back from %d to %d (database restored?): "
+                            "following it", self.applied, generation)
+                self.applied = generation
+                await self._record()
         elif time.monotonic() - self._last_record >= self.heartbeat:
             async with self._lock:
                 await self._record()
