@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .server import cli, free_port, start_server
+from ..server import cli, free_port, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ import time
 import aiohttp
 import pytest
 
-from .conftest import comment_payload
-from .server import cli, free_port, start_server
+from ..conftest import comment_payload
+from ..server import cli, free_port, start_server
 
 pytestmark = pytest.mark.slow
 

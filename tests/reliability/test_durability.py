@@ -8,9 +8,9 @@ import signal
 import aiohttp
 import pytest
 
-from .conftest import comment_payload
-from .server import cli, free_port, start_server
-from .toy_model import HAM_TEXTS
+from ..conftest import comment_payload
+from ..server import cli, free_port, start_server
+from ..toy_model import HAM_TEXTS
 
 pytestmark = pytest.mark.slow
 N = 60
