@@ -2,6 +2,14 @@
 -- threads, authors and IPs). The site key comes from the KEY environment variable.
 local key = os.getenv("KEY")
 local counter = 0
+-- Each run (START) and each wrk thread numbers its comments apart, so that no
+-- e-mail or IP prefix repeats within a minute (runs with the rate limits on).
+local start = tonumber(os.getenv("START") or "0")
+local threads = 0
+setup = function(thread)
+  thread:set("thread_offset", threads * 10000000)
+  threads = threads + 1
+end
 local bodies = {
   "Merci pour cet article très clair sur le marché de Noël, j'y serai samedi avec mes enfants.",
   "Je ne suis pas d'accord avec la conclusion : le budget des écoles mérite plus d'attention.",
@@ -20,14 +28,14 @@ end
 
 request = function()
   counter = counter + 1
-  local n = counter
+  local n = start + (thread_offset or 0) + counter
   local body = bodies[(n % #bodies) + 1] .. " (" .. n .. ")"
   local payload = string.format(
     '{"thread": {"id": "article-%d", "url": "https://journal.example/a/%d", "title": "Article %d"},'
     .. '"author": {"name": "%s", "email": "reader%d@example.fr"}, "body": "%s",'
-    .. '"client": {"ip": "10.%d.%d.%d", "user_agent": "Mozilla/5.0 bench"}}',
+    .. '"client": {"ip": "%d.%d.%d.7", "user_agent": "Mozilla/5.0 bench"}}',
     n % 500, n % 500, n % 500, names[(n % #names) + 1], n, json_escape(body),
-    math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+    10 + math.floor(n / 65536) % 200, math.floor(n / 256) % 256, n % 256)   -- its own /24 per request
   return wrk.format("POST", "/v1/comments",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, payload)
 end

@@ -107,6 +107,7 @@ def main() -> int:
                MODERATION_RATE_LIMIT_PER_IP="0", MODERATION_RATE_LIMIT_PER_EMAIL="0",
                MODERATION_DUPLICATE_WINDOW_SECONDS="0", MODERATION_AUDIT_SHARE="0",
                MODERATION_LOG_LEVEL="WARNING")
+    cli(env, "init")   # the CLI creates a database only on init (or serve)
     keys = {}
     for _, language in args.post:
         if language not in keys:

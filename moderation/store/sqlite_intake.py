@@ -19,7 +19,9 @@ Contract:
   before the insert they guard: since every writer of the file takes that
   transaction in turn (``BEGIN IMMEDIATE``), the count and the insert are one
   atomic step across processes, and a comment past a limit fails alone with
-  ``RateLimitExceeded``.
+  ``RateLimitExceeded``. The batch reads the recent times of all its keys in
+  one query per kind (:class:`RecentTimes`), then counts in memory, adding
+  each comment it writes: a check costs no statement per comment.
 """
 from __future__ import annotations
 
@@ -123,10 +125,14 @@ class IntakeWriter:
             try:
                 db.execute("BEGIN IMMEDIATE")   # may fail (busy, unwritable): answered, not lost
                 outcomes: list[InsertResult | Exception] = []
+                recent = RecentTimes.read(db, batch)
                 for comment, idempotency, limits in batch:
                     db.execute("SAVEPOINT one_insert")
                     try:
-                        outcomes.append(_insert_one(db, comment, idempotency, limits))
+                        outcome = _insert_one(db, comment, idempotency, limits, recent)
+                        if outcome.replay is None:
+                            recent.add(comment)
+                        outcomes.append(outcome)
                     except Exception as exc:   # this insert only: the batch goes on
                         db.execute("ROLLBACK TO one_insert")
                         outcomes.append(exc)
@@ -160,28 +166,73 @@ def answer_from_row(row) -> StoredAnswer | None:
     return StoredAnswer(request_hash=row[0], status_code=row[1], answer=answer)
 
 
-def check_limits(db: sqlite3.Connection, c: NewComment, email_key: str, limits: RateLimits) -> None:
-    """Raise RateLimitExceeded when *c* would exceed *limits*; inside the write transaction."""
-    since = c.created_at - limits.window_seconds
-    waits = []
+_LIMITED_COLUMNS = {"ip": "ip_prefix", "email": "email_key"}
+
+
+class RecentTimes:
+    """Inside a batch's write transaction: the creation times of the comments
+    of each (site, kind, key) the batch's limits count, read once for the
+    batch, then kept current as the batch writes (:meth:`add`)."""
+
+    def __init__(self, times: dict[tuple[int, str, str], list[float]]) -> None:
+        self._times = times
+
+    @classmethod
+    def read(cls, db: sqlite3.Connection, batch: list[_Work]) -> "RecentTimes":
+        wanted: dict[tuple[int, str], set[str]] = {}
+        since: dict[tuple[int, str], float] = {}
+        for comment, _, limits in batch:
+            if not limits:
+                continue
+            for kind, key in _limited_keys(comment, limits):
+                wanted.setdefault((comment.site_id, kind), set()).add(key)
+                start = comment.created_at - limits.window_seconds
+                since[(comment.site_id, kind)] = min(start, since.get((comment.site_id, kind), start))
+        times: dict[tuple[int, str, str], list[float]] = {
+            (site_id, kind, key): [] for (site_id, kind), keys in wanted.items() for key in keys}
+        for (site_id, kind), keys in wanted.items():
+            column, keys = _LIMITED_COLUMNS[kind], sorted(keys)
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                rows = db.execute(
+                    f"SELECT {column}, created_at FROM comments WHERE site_id = ? AND {column} IN "
+                    f"({', '.join('?' * len(chunk))}) AND created_at >= ?",
+                    (site_id, *chunk, since[(site_id, kind)])).fetchall()
+                for key, created_at in rows:
+                    times[(site_id, kind, key)].append(created_at)
+        return cls(times)
+
+    def check(self, c: NewComment, limits: RateLimits) -> None:
+        """Raise RateLimitExceeded when *c* would exceed *limits*."""
+        since, waits = c.created_at - limits.window_seconds, []
+        for kind, key in _limited_keys(c, limits):
+            inside = [t for t in self._times.get((c.site_id, kind, key), ()) if t >= since]
+            if len(inside) >= (limits.per_ip if kind == "ip" else limits.per_email):
+                waits.append(limits.retry_after(min(inside), c.created_at))
+        if waits:
+            raise RateLimitExceeded(max(waits))
+
+    def add(self, c: NewComment) -> None:
+        for kind, key in (("ip", c.ip_prefix), ("email", canonical_email(c.author_email))):
+            times = self._times.get((c.site_id, kind, key))
+            if times is not None:
+                times.append(c.created_at)
+
+
+def _limited_keys(c: NewComment, limits: RateLimits) -> list[tuple[str, str]]:
+    """The (kind, key) pairs *limits* counts for *c*: no key, no count."""
+    keys = []
     if limits.per_ip and c.ip_prefix:
-        count, oldest = db.execute(
-            "SELECT COUNT(*), MIN(created_at) FROM comments WHERE site_id = ? AND ip_prefix = ? "
-            "AND created_at >= ?", (c.site_id, c.ip_prefix, since)).fetchone()
-        if count >= limits.per_ip:
-            waits.append(limits.retry_after(oldest, c.created_at))
-    if limits.per_email and email_key:
-        count, oldest = db.execute(
-            "SELECT COUNT(*), MIN(created_at) FROM comments WHERE site_id = ? AND email_key = ? "
-            "AND created_at >= ?", (c.site_id, email_key, since)).fetchone()
-        if count >= limits.per_email:
-            waits.append(limits.retry_after(oldest, c.created_at))
-    if waits:
-        raise RateLimitExceeded(max(waits))
+        keys.append(("ip", c.ip_prefix))
+    if limits.per_email:
+        email_key = canonical_email(c.author_email)
+        if email_key:
+            keys.append(("email", email_key))
+    return keys
 
 
 def _insert_one(db: sqlite3.Connection, c: NewComment, idempotency: IdempotencyRecord | None,
-                limits: RateLimits | None = None) -> InsertResult:
+                limits: RateLimits | None = None, recent: RecentTimes | None = None) -> InsertResult:
     if idempotency is not None:
         previous = answer_from_row(db.execute(
             "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
@@ -190,7 +241,7 @@ def _insert_one(db: sqlite3.Connection, c: NewComment, idempotency: IdempotencyR
             return InsertResult(comment_id=previous.answer["id"], replay=previous)
     email_key = canonical_email(c.author_email)
     if limits:
-        check_limits(db, c, email_key, limits)
+        (recent or RecentTimes.read(db, [(c, idempotency, limits)])).check(c, limits)
     (thread_id,) = db.execute(
         """INSERT INTO threads (site_id, ext_id, url, title, created_at)
            VALUES (?, ?, ?, ?, ?)

@@ -112,3 +112,14 @@ async def test_parallel_signin_attempts_from_several_instances_are_bounded(store
         stores[i % 4].begin_signin_attempt("192.0.2.0/24", now=T0, window_seconds=60, max_failures=5)
         for i in range(24)))
     assert sum(a.attempt_id is not None for a in attempts) == 5
+
+
+async def test_a_limit_holds_within_one_group_commit(store, site):
+    """On SQLite, concurrent inserts of one instance share a transaction: the
+    comments written earlier in it count for the later ones."""
+    results = await asyncio.gather(*(
+        store.insert_comment(new_comment(site.id, email="batch@example.org", body=f"b{i}",
+                                         created_at=T0 + i / 1000), limits=PER_EMAIL)
+        for i in range(8)), return_exceptions=True)
+    assert sum(not isinstance(r, Exception) for r in results) == 5
+    assert all(isinstance(r, RateLimitExceeded) for r in results if isinstance(r, Exception))
