@@ -56,7 +56,8 @@ async def _scoring_context(app: web.Application):
     app[keys.EXECUTOR] = executor
     app[keys.MODELS] = holder
     app[keys.MODEL_SYNC] = sync
-    app[keys.SCORER] = Scorer(lambda: holder.bundle, executor, batch_max=settings.scoring_batch_max,
+    app[keys.SCORER] = Scorer(lambda: holder.bundle, executor, current_shadow=lambda: holder.shadow,
+                              batch_max=settings.scoring_batch_max,
                               batch_wait=settings.scoring_batch_wait_ms / 1000,
                               queue_max=settings.scoring_queue_max)
     yield

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .config import SettingsError, load_settings, model_dir, settings_markdown
 from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
 from .domain import WEBHOOK_EVENTS, Mode, Role
+from .cli_model import add_model_parser, model_command
 from .logs import configure_logging
 from .store.base import DatabaseMissing, ModeratorExists, SiteExists, StoreError, open_store
 
@@ -117,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("path", metavar="PATH", help="a file `moderation backup` wrote")
     restore.add_argument("--yes", action="store_true",
                          help="replace a database that holds sites or comments")
+
+    add_model_parser(commands)
 
     commands.add_parser("init", help="create the database (SQLite: the file) and its schema; "
                                      "an existing one is only brought up to date")
@@ -293,6 +296,8 @@ async def _run_store_command(store, settings, args) -> int:
         return await _people_command(store, args)
     if args.command == "webhook":
         return await _webhook_command(store, args)
+    if args.command == "model":
+        return await model_command(store, settings, args)
     raise AssertionError(args.command)
 
 

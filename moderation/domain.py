@@ -198,6 +198,11 @@ class NewComment:
     user_agent: str
     referrer: str
     created_at: float
+    #: The shadowed candidate model's opinion, when one is shadowed: its version,
+    #: score and band (``publish``, ``review`` or ``spam`` at its own thresholds).
+    shadow_version: str | None = None
+    shadow_score: float | None = None
+    shadow_band: str | None = None
 
 
 class PublicComment(NamedTuple):

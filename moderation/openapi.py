@@ -607,7 +607,12 @@ def _paths(settings) -> dict:
                                                        "description": "The model it serves now."},
                                      "loaded_at": {"type": ["number", "null"], "description": "Unix time."},
                                      "error": {"type": ["string", "null"],
-                                               "description": "Why it refused the model."}}))}})),
+                                               "description": "Why it refused the model."},
+                                     "shadow_version": {"type": ["string", "null"], "description":
+                                                        "The candidate it scores beside the live "
+                                                        "model (moderation model shadow)."},
+                                     "shadow_error": {"type": ["string", "null"], "description":
+                                                      "Why it could not load that candidate."}}))}})),
              **errors(401, 403),
              **{str(status): response(text, obj({"error": obj({
                  "code": {"type": "string", "const": code}, "message": STRING,
@@ -628,6 +633,33 @@ def _paths(settings) -> dict:
                         "(those with a heartbeat in the last 15 s) has reloaded `models/CURRENT`. "
                         "`kill -HUP` reloads only the processes signalled.",
             security=MODERATOR, parameters=[CSRF])},
+        "/v1/admin/model/compare": {"get": operation(
+            "compare_models", "A shadowed candidate model against the live one", "admins",
+            {"200": response("The comparison on the comments both models scored.", obj({
+                "candidate": STRING,
+                "since": {"type": "number", "description": "Unix time: the first comment compared."},
+                "shadowing": {"type": "boolean", "description": "Whether it is shadowed now."},
+                "comments": {"type": "integer", "minimum": 0},
+                "agreement": (rate := obj({"count": {"type": "integer", "minimum": 0},
+                                           "total": {"type": "integer", "minimum": 0},
+                                           "share": {"type": ["number", "null"]}})),
+                "bands": {"type": "array", "items": obj({
+                    "live": (band := {"type": "string", "enum": ["publish", "review", "spam"]}),
+                    "candidate": band, "count": {"type": "integer", "minimum": 0}})},
+                "labelled": obj({"ham": {"type": "integer", "minimum": 0},
+                                 "spam": {"type": "integer", "minimum": 0}}),
+                "live": (rates := {"type": ["object", "null"], "properties": {
+                    "version": STRING, "ham_held_as_spam": rate, "spam_published": rate,
+                    "review": rate}, "additionalProperties": False}),
+                "candidate_rates": rates})),
+             **errors(400, 401, 403, 404)},
+            description="Admin role. Each model at its own thresholds: agreement and the bands "
+                        "of both on every comment the candidate scored since shadowing began "
+                        "(or `since`), and each model's error rates on those moderators have "
+                        "decided. 404 when no model has been shadowed.",
+            security=MODERATOR, parameters=[
+                query_param("site", STRING, "Only this site's comments (its name)."),
+                query_param("since", STRING, "Only comments from this ISO date or date-time (UTC).")])},
         "/v1/admin/people/export": {"post": operation(
             "export_person", "Everything held about an e-mail address", "admins",
             {"200": response("The export.", ref("PersonExport"),

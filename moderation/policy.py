@@ -34,6 +34,28 @@ class Scored:
     text_empty: bool = False
     language_supported: bool = True
     bands: Bands | None = None   # the model's own thresholds
+    #: The shadowed candidate's opinion (None without one): it never decides.
+    shadow: "ShadowScore | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowScore:
+    """A candidate model's score of a text and the band its own thresholds put
+    it in: ``publish``, ``review`` (also a language it does not decide, or an
+    empty text) or ``spam``."""
+
+    version: str
+    score: float | None
+    band: str
+
+
+def band_of(score: float | None, bands: Bands | None, *, decides: bool = True) -> str:
+    """``publish`` below approve_below, ``spam`` from reject_above, else ``review``."""
+    if score is None or bands is None or not decides:
+        return "review"
+    if score >= bands.reject_above:
+        return "spam"
+    return "publish" if score < bands.approve_below else "review"
 
 
 def site_bands(site: Site, model_bands: Bands) -> Bands:

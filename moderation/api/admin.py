@@ -57,7 +57,7 @@ import logging
 import os
 import socket
 import time
-from typing import Any
+from datetime import datetime, timezone
 
 from aiohttp import web
 
@@ -66,19 +66,20 @@ from ..domain import Role
 from ..errors import ApiError, FieldError
 from ..keys import MODEL_SYNC, MODELS, SETTINGS, STORE
 from ..scoring.model import ModelError
-from ..store.base import ModelWorker, Store, StoreError
+from ..config import model_dir
+from ..services import model_changes
+from ..services.model_changes import (FAILED, NO_ANSWER, wait_for_workers,
+                                      worker_entry)
+from ..store.base import Store, StoreError
 from .auth import require_moderator
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5            # how often each worker reads the generation
 HEARTBEAT_SECONDS = 5.0       # each worker rewrites its row at least this often
-STALE_SECONDS = 15.0          # a row older than this is a worker gone: not waited for
 FORGET_AFTER_SECONDS = 3600.0  # rows older than this are deleted when a worker starts
-WAIT_POLL_SECONDS = 0.1       # how often the reload request reads the workers' rows
 STOP_GRACE_SECONDS = 5.0
 
-LOADED, FAILED, NO_ANSWER = "loaded", "failed", "no_answer"
 
 _APPS_IN_THIS_PROCESS = itertools.count(1)
 
@@ -110,15 +111,33 @@ class ModelSync:
     async def _reload(self):
         return await asyncio.get_running_loop().run_in_executor(self.executor, self.holder.reload)
 
+    async def _follow_shadow(self) -> None:
+        """Shadow the candidate the model changes log names now (or none): a
+        candidate that fails verification is logged and recorded, never fatal."""
+        changes = await self.store.model_changes(limit=1)
+        wanted = changes[0].version if changes and changes[0].action == "shadow" else None
+        current = self.holder.shadow.version if self.holder.shadow is not None else None
+        if wanted == current and (wanted is None or self.holder.shadow_error is None):
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.executor, self.holder.set_shadow, wanted)
+            if wanted is not None:
+                log.info("shadowing model %s beside the live one", wanted)
+        except ModelError as exc:
+            log.error("cannot shadow model %s: %s", wanted, exc)
+
     async def _record(self) -> None:
         """Write this worker's row (under ``_lock``: a heartbeat must not land
         after, and undo, the record of a reload)."""
         bundle = self.holder.bundle
+        shadow = self.holder.shadow
         await self.store.record_model_worker(
             self.worker, generation=self.applied,
             model_version=bundle.version if bundle else None,
             loaded_at=bundle.loaded_at if bundle else None,
-            error=self.holder.last_error, now=time.time())
+            error=self.holder.last_error, now=time.time(),
+            shadow_version=shadow.version if shadow is not None else None,
+            shadow_error=self.holder.shadow_error)
         self._last_record = time.monotonic()
 
     async def load_at_start(self) -> None:
@@ -131,6 +150,7 @@ class ModelSync:
             log.info("model %s loaded", bundle.version)
         except ModelError as exc:
             log.error("no usable model, every comment goes to review: %s", exc)
+        await self._follow_shadow()
 
     async def apply(self, generation: int) -> None:
         """Reload once for *generation* (nothing when already applied) and
@@ -144,6 +164,7 @@ class ModelSync:
             except ModelError as exc:
                 log.error("model generation %d: reload failed, keeping the previous model: %s",
                           generation, exc)
+            await self._follow_shadow()   # a shadow, promote or rollback starts a generation too
             self.applied = generation
             await self._record()
 
@@ -247,28 +268,6 @@ async def reload_current_model(app: web.Application):
     return await app[MODEL_SYNC].reload_here()
 
 
-def _status(row: ModelWorker, generation: int) -> str:
-    if row.generation < generation:
-        return NO_ANSWER
-    return FAILED if row.error else LOADED
-
-
-def _entry(row: ModelWorker, generation: int) -> dict[str, Any]:
-    status = _status(row, generation)
-    return {"worker": row.worker, "status": status, "model_version": row.model_version,
-            "loaded_at": row.loaded_at, "error": row.error if status == FAILED else None}
-
-
-async def _wait_for_workers(store: Store, generation: int, wait: float) -> list[ModelWorker]:
-    """The live workers' rows once all have applied *generation*, or when *wait* is over."""
-    deadline = time.monotonic() + wait
-    while True:
-        rows = await store.model_workers(alive_since=time.time() - STALE_SECONDS)
-        if all(r.generation >= generation for r in rows) or time.monotonic() >= deadline:
-            return rows
-        await asyncio.sleep(WAIT_POLL_SECONDS)
-
-
 async def reload_model(request: web.Request) -> web.Response:
     """Reload every worker sharing the database (see the module docstring)."""
     admin = await require_moderator(request, role=Role.ADMIN)
@@ -276,8 +275,8 @@ async def reload_model(request: web.Request) -> web.Response:
     store, sync, wait = app[STORE], app[MODEL_SYNC], app[SETTINGS].model_reload_wait_seconds
     generation = await store.request_model_reload(requested_by=admin.name, now=time.time())
     await sync.apply(generation)
-    rows = await _wait_for_workers(store, generation, wait)
-    workers = [_entry(r, generation) for r in rows]
+    rows = await wait_for_workers(store, generation, wait)
+    workers = [worker_entry(r, generation) for r in rows]
     failed = [w for w in workers if w["status"] == FAILED]
     silent = [w for w in workers if w["status"] == NO_ANSWER]
     if failed or silent:
@@ -293,3 +292,27 @@ async def reload_model(request: web.Request) -> web.Response:
     return json_response({"model_version": bundle.version if bundle else None,
                               "loaded_at": bundle.loaded_at if bundle else None,
                               "generation": generation, "workers": workers})
+
+
+async def compare_models(request: web.Request) -> web.Response:
+    """``GET /v1/admin/model/compare[?site=NAME][&since=ISO]``: the shadowed (or
+    last shadowed) candidate against the live model (moderation.services.model_changes)."""
+    await require_moderator(request, role=Role.ADMIN)
+    store, settings = request.app[STORE], request.app[SETTINGS]
+    site_id = since = None
+    if "site" in request.query:
+        site = await store.site_by_name(request.query["site"])
+        if site is None:
+            raise ApiError(400, "invalid_parameter", fields=[FieldError("site", "invalid_value")])
+        site_id = site.id
+    if "since" in request.query:
+        try:
+            moment = datetime.fromisoformat(request.query["since"])
+        except ValueError:
+            raise ApiError(400, "invalid_parameter", fields=[FieldError("since", "invalid_value")]) from None
+        since = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    try:
+        report = await model_changes.compare(store, model_dir(settings), site_id=site_id, since=since)
+    except model_changes.ModelChangeRefused:
+        raise ApiError(404, "not_found") from None
+    return json_response(report.as_dict())

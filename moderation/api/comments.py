@@ -132,7 +132,7 @@ async def post_comment(request: web.Request) -> web.Response:
             body_hash=body_hash, language=scored.language, spam_score=scored.score,
             model_version=scored.model_version, status=decision.status, reasons=decision.reasons,
             ip_prefix=prefix, ip_full=client_ip, user_agent=comment.client.user_agent, referrer=comment.client.referrer,
-            created_at=now),
+            created_at=now, **shadow_fields(scored)),
             IdempotencyRecord(key, request_hash, status_code, answer) if key is not None else None,
             limits=policy.limits(comment))
     except RateLimitExceeded as exceeded:   # another submission took the last place meanwhile
@@ -145,6 +145,14 @@ async def post_comment(request: web.Request) -> web.Response:
         await store.release_replies(comment.parent_id, now=time.time())
     metrics.count_intake_decision(decision)
     return _answer(status_code, {"id": result.comment_id, **answer})
+
+
+def shadow_fields(scored) -> dict:
+    """What the store keeps of a shadowed candidate's opinion (nothing without one)."""
+    if scored.shadow is None:
+        return {}
+    return {"shadow_version": scored.shadow.version, "shadow_score": scored.shadow.score,
+            "shadow_band": scored.shadow.band}
 
 
 def rate_limited(exceeded: RateLimitExceeded) -> ApiError:

@@ -35,6 +35,7 @@ def add_routes(app: web.Application) -> None:
         web.post("/v1/review/decisions", review.decide_bulk, name="decide_bulk"),
         # operations (admin token)
         web.post("/v1/admin/model/reload", admin.reload_model, name="reload_model"),
+        web.get("/v1/admin/model/compare", admin.compare_models, name="compare_models"),
         web.post("/v1/admin/people/export", privacy.export_person, name="export_person"),
         web.post("/v1/admin/people/erase", privacy.erase_person, name="erase_person"),
         # moderators' pages (session cookie; decisions through the review API above)

@@ -141,6 +141,13 @@ def current_manifest_path(models_dir: Path) -> Path:
     return Path(models_dir) / f"{version}.json"
 
 
+def manifest_path_for(models_dir: Path, version: str) -> Path:
+    """``models_dir/<version>.json``; ManifestError for a string that is no version."""
+    if not VERSION_PATTERN.match(version):
+        raise ManifestError(f"not a model version: {version[:80]!r}")
+    return Path(models_dir) / f"{version}.json"
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -332,14 +339,38 @@ def load_bundle(manifest_path: Path, hmac_key: bytes | None = None) -> ModelBund
 
 
 class ModelHolder:
-    """Holds the current good ``ModelBundle``; a failed ``reload`` keeps the old one."""
+    """Holds the current good ``ModelBundle``; a failed ``reload`` keeps the old one.
+
+    Also the shadowed candidate, when one is (``shadow``): verified and loaded
+    like the live model, scored beside it, never deciding."""
 
     def __init__(self, models_dir: Path, hmac_key: bytes | None = None):
         self.models_dir = Path(models_dir)
         self.hmac_key = hmac_key
         self.bundle: ModelBundle | None = None
         self.last_error: str | None = None
+        self.shadow: ModelBundle | None = None
+        self.shadow_error: str | None = None
         self._lock = threading.Lock()
+
+    def set_shadow(self, version: str | None) -> ModelBundle | None:
+        """Shadow the model *version* of the models directory (None: stop
+        shadowing); the same one already loaded is kept. A candidate that fails
+        verification is not shadowed (``shadow_error`` says why) and the error is
+        raised; the live model is never touched."""
+        with self._lock:
+            if version is None:
+                self.shadow, self.shadow_error = None, None
+                return None
+            if self.shadow is not None and self.shadow.version == version:
+                return self.shadow
+            try:
+                self.shadow = load_bundle(manifest_path_for(self.models_dir, version), self.hmac_key)
+            except ModelError as error:
+                self.shadow, self.shadow_error = None, str(error)
+                raise
+            self.shadow_error = None
+            return self.shadow
 
     def reload(self) -> ModelBundle:
         """Load the model ``models/CURRENT`` points to; raise ``ModelError`` on failure."""

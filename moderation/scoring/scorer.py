@@ -22,7 +22,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from .. import metrics
-from ..policy import Bands, Scored
+from ..policy import Bands, Scored, ShadowScore, band_of
 from ..shedding import SCORING_QUEUE, Overloaded
 from .features import ScoringInput, normalize_text
 from .language import detect_normalized_languages
@@ -38,10 +38,13 @@ class ScoreRequest:
     site_language: str = ""   # the language the site expects: used where detection is unsure
 
 
-def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
+def score_batch(bundle, requests: Sequence[ScoreRequest], shadow=None) -> list[Scored]:
     """Blocking: detect each text's language (the site's language where detection
     is unsure) and score the batch with *bundle* (a ModelBundle, or None when no
-    model is usable). Each result carries the thresholds of its own language."""
+    model is usable). Each result carries the thresholds of its own language.
+    With a *shadow* bundle (a candidate), each result also carries its score and
+    band at its own thresholds, on the same inputs; a failing candidate is
+    logged and leaves no shadow score, never failing the batch."""
     normalized = [normalize_text(request.body) for request in requests]
     empty = [not any(ch.isalnum() for ch in text) for text in normalized]
     candidates = bundle.languages if bundle is not None else ()
@@ -56,15 +59,35 @@ def score_batch(bundle, requests: Sequence[ScoreRequest]) -> list[Scored]:
     scores = bundle.predict_proba(inputs)
     bands = {lang: Bands(t.approve_below, t.reject_above)
              for lang in set(languages) for t in [bundle.thresholds_for(lang)]}
+    shadows = shadow_scores(shadow, inputs, [e for _, _, e in prepared]) if shadow else None
     return [Scored(language=lang, score=float(score), model_version=bundle.version,
-                   text_empty=empty, language_supported=bundle.supports(lang), bands=bands[lang])
-            for (_, lang, empty), score in zip(prepared, scores)]
+                   text_empty=empty, language_supported=bundle.supports(lang), bands=bands[lang],
+                   shadow=shadows[i] if shadows else None)
+            for i, ((_, lang, empty), score) in enumerate(zip(prepared, scores))]
+
+
+def shadow_scores(shadow, inputs: Sequence[ScoringInput], empty: Sequence[bool]) -> list[ShadowScore] | None:
+    """The candidate's score and band of each input, or None when it fails."""
+    try:
+        scores = shadow.predict_proba(inputs)
+    except Exception:   # noqa: BLE001: a candidate must never cost a comment
+        log.exception("the shadowed model %s failed to score a batch", shadow.version)
+        return None
+    results = []
+    for item, is_empty, score in zip(inputs, empty, scores):
+        t = shadow.thresholds_for(item.language)
+        band = band_of(float(score), Bands(t.approve_below, t.reject_above),
+                       decides=not is_empty and shadow.supports(item.language))
+        results.append(ShadowScore(version=shadow.version, score=float(score), band=band))
+    return results
 
 
 class Scorer:
     def __init__(self, current_bundle: Callable[[], object], executor: Executor, *,
-                 batch_max: int = 64, batch_wait: float = 0.002, queue_max: int = 0) -> None:
+                 batch_max: int = 64, batch_wait: float = 0.002, queue_max: int = 0,
+                 current_shadow: Callable[[], object] = lambda: None) -> None:
         self._current_bundle = current_bundle
+        self._current_shadow = current_shadow
         self._executor = executor
         self._batch_max = max(1, batch_max)
         self._batch_wait = max(0.0, batch_wait)
@@ -101,7 +124,7 @@ class Scorer:
         loop = asyncio.get_running_loop()
         bundle = self._current_bundle()
         started = time.perf_counter()
-        work = self._executor.submit(score_batch, bundle, [r for r, _ in batch])
+        work = self._executor.submit(score_batch, bundle, [r for r, _ in batch], self._current_shadow())
         # Straight back to the loop from the worker thread: one wake-up per batch.
         work.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finish, batch, done, started))
 

@@ -304,6 +304,47 @@ class ModelWorker:
     loaded_at: float | None      # when that model was loaded
     error: str | None            # why its last reload failed; None when it loaded
     heartbeat_at: float
+    shadow_version: str | None = None   # the candidate it shadows (None: none)
+    shadow_error: str | None = None     # why it could not load the candidate asked for
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChange:
+    """One row of the model changes log (see :meth:`Store.record_model_change`)."""
+
+    id: int
+    action: str                  # shadow, unshadow, promote or rollback
+    version: str | None          # the candidate, or the version made live
+    previous_version: str | None  # the live version it replaced (promote, rollback)
+    actor: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowRow:
+    """A comment scored by both the live model and a shadowed candidate, with
+    the moderators' standing verdict on it when there is one."""
+
+    comment_id: int
+    site_id: int
+    language: str
+    live_version: str | None
+    live_score: float | None
+    shadow_version: str
+    shadow_score: float | None
+    shadow_band: str
+    created_at: float
+    label: str | None            # ham (approved), spam (marked spam), None (no verdict)
+
+
+def shadow_row(row: Any) -> ShadowRow:
+    """A row of :meth:`Store.shadow_rows`' query (both backends) as a ShadowRow."""
+    status, decision = row[9], row[10]
+    label = ("ham" if decision == "approve" and status == "published" else
+             "spam" if decision == "spam" and status == "spam" else None)
+    return ShadowRow(comment_id=row[0], site_id=row[1], language=row[2], live_version=row[3],
+                     live_score=row[4], shadow_version=row[5], shadow_score=row[6],
+                     shadow_band=row[7], created_at=row[8], label=label)
 
 
 class Store(abc.ABC):
@@ -732,7 +773,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
-                                  loaded_at: float | None, error: str | None, now: float) -> None:
+                                  loaded_at: float | None, error: str | None, now: float,
+                                  shadow_version: str | None = None,
+                                  shadow_error: str | None = None) -> None:
         """Insert or replace *worker*'s row, its heartbeat set to *now*; also
         the worker's heartbeat when nothing else changed."""
 
@@ -748,6 +791,24 @@ class Store(abc.ABC):
     async def forget_model_workers(self, *, before: float) -> int:
         """Delete the rows whose heartbeat is before *before* (workers gone
         without a word); how many."""
+
+    # -- model changes: shadow, promote, rollback (moderation.services.model_changes)
+    @abc.abstractmethod
+    async def record_model_change(self, *, action: str, version: str | None,
+                                  previous_version: str | None, actor: str, now: float) -> ModelChange:
+        """Append a change to the log and return it (ids grow with time)."""
+
+    @abc.abstractmethod
+    async def model_changes(self, *, limit: int = 20) -> list[ModelChange]:
+        """The latest changes, newest first."""
+
+    @abc.abstractmethod
+    async def shadow_rows(self, *, shadow_version: str, since: float,
+                          site_id: int | None = None) -> list[ShadowRow]:
+        """Comments (not erased) created at or after *since* that *shadow_version*
+        scored, oldest first, with their standing verdict: ``ham`` when the
+        latest moderator decision approved it and it is still published, ``spam``
+        when it marked it spam and it still is, else None."""
 
 
 def open_store(database_url: str, *, create: bool = True) -> Store:

@@ -40,7 +40,7 @@ from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, RateL
 from ..guard import RecentActivity
 from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, ModeratorExists,
                    SessionRecord, SigninAttempt, SiteExists, Store, StoredAnswer, StoreError)
-from .base import KEPT_MODEL_RELOADS, ModelWorker
+from .base import KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ShadowRow, shadow_row
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
 from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_from, execute,
@@ -94,10 +94,12 @@ WITH found AS (
 ), new_comment AS (
   INSERT INTO comments (site_id, thread_id, parent_id, status, author_name, author_email,
     email_key, body, body_hash, language, spam_score, model_version, reasons, ip_prefix,
-    user_agent, referrer, created_at, updated_at, published_at)
+    user_agent, referrer, created_at, updated_at, published_at, shadow_version, shadow_score,
+    shadow_band)
   VALUES (:site, (SELECT id FROM found UNION ALL SELECT id FROM upserted), :parent, :status,
     :name, :email, :email_key, :body, :body_hash, :language, :score, :model, :reasons, :ip_prefix,
-    :user_agent, :referrer, :now, :now, :published_at::float8)
+    :user_agent, :referrer, :now, :now, :published_at::float8, :shadow_version::text,
+    :shadow_score::float8, :shadow_band::text)
   RETURNING id
 ), audit AS (
   INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
@@ -154,7 +156,8 @@ def _insert_params(c: NewComment) -> dict[str, Any]:
         "language": c.language, "score": c.spam_score, "model": c.model_version,
         "reasons": reasons, "reason": ",".join(reasons), "ip_prefix": c.ip_prefix,
         "ip": c.ip_full, "user_agent": c.user_agent, "referrer": c.referrer,
-        "now": c.created_at,
+        "now": c.created_at, "shadow_version": c.shadow_version, "shadow_score": c.shadow_score,
+        "shadow_band": c.shadow_band,
         "published_at": c.created_at if c.status is Status.PUBLISHED else None}
 
 
@@ -527,20 +530,26 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
         return await self._fetchval("SELECT COALESCE(MAX(id), 0) FROM model_reloads", {})
 
     async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
-                                  loaded_at: float | None, error: str | None, now: float) -> None:
+                                  loaded_at: float | None, error: str | None, now: float,
+                                  shadow_version: str | None = None,
+                                  shadow_error: str | None = None) -> None:
         await self._fetchval(
             """INSERT INTO model_workers (worker, generation, model_version, loaded_at, error,
-                 heartbeat_at) VALUES (:worker, :generation, :version::text, :loaded_at::float8,
-                 :error::text, :now)
+                 heartbeat_at, shadow_version, shadow_error) VALUES (:worker, :generation,
+                 :version::text, :loaded_at::float8, :error::text, :now, :shadow::text,
+                 :shadow_error::text)
                ON CONFLICT (worker) DO UPDATE SET generation = excluded.generation,
                  model_version = excluded.model_version, loaded_at = excluded.loaded_at,
-                 error = excluded.error, heartbeat_at = excluded.heartbeat_at""",
+                 error = excluded.error, heartbeat_at = excluded.heartbeat_at,
+                 shadow_version = excluded.shadow_version, shadow_error = excluded.shadow_error""",
             {"worker": worker, "generation": generation, "version": model_version,
-             "loaded_at": loaded_at, "error": error, "now": now})
+             "loaded_at": loaded_at, "error": error, "now": now, "shadow": shadow_version,
+             "shadow_error": shadow_error})
 
     async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
         rows = await self._fetch(
-            '''SELECT worker, generation, model_version, loaded_at, error, heartbeat_at
+            '''SELECT worker, generation, model_version, loaded_at, error, heartbeat_at,
+                 shadow_version, shadow_error
                FROM model_workers WHERE heartbeat_at >= :since ORDER BY worker COLLATE "C"''',
             {"since": alive_since})
         return [ModelWorker(*row) for row in rows]
@@ -552,3 +561,33 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
         async with self._transaction() as db:
             return await execute(db, "DELETE FROM model_workers WHERE heartbeat_at < :before",
                                  {"before": before})
+
+    # -- model changes
+    async def record_model_change(self, *, action: str, version: str | None,
+                                  previous_version: str | None, actor: str, now: float) -> ModelChange:
+        row = await self._fetchrow(
+            "INSERT INTO model_changes (action, version, previous_version, actor, at) "
+            "VALUES (:action, :version::text, :previous::text, :actor, :now) RETURNING id",
+            {"action": action, "version": version, "previous": previous_version, "actor": actor,
+             "now": now})
+        return ModelChange(row[0], action, version, previous_version, actor, now)
+
+    async def model_changes(self, *, limit: int = 20) -> list[ModelChange]:
+        rows = await self._fetch(
+            "SELECT id, action, version, previous_version, actor, at FROM model_changes "
+            "ORDER BY id DESC LIMIT :limit", {"limit": limit})
+        return [ModelChange(*row) for row in rows]
+
+    async def shadow_rows(self, *, shadow_version: str, since: float,
+                          site_id: int | None = None) -> list[ShadowRow]:
+        rows = await self._fetch(
+            """SELECT c.id, c.site_id, c.language, c.model_version, c.spam_score, c.shadow_version,
+                     c.shadow_score, c.shadow_band, c.created_at, c.status,
+                     (SELECT e.action FROM audit_events e WHERE e.comment_id = c.id
+                        AND e.action IN ('approve', 'reject', 'spam') ORDER BY e.id DESC LIMIT 1)
+              FROM comments c
+              WHERE c.shadow_version = :version AND c.created_at >= :since::float8
+                AND c.erased_at IS NULL AND (:site_id::bigint IS NULL OR c.site_id = :site_id)
+              ORDER BY c.id""",
+            {"version": shadow_version, "since": since, "site_id": site_id})
+        return [shadow_row(row) for row in rows]

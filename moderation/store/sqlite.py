@@ -38,7 +38,7 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, 
                    SiteExists, Store,
                    StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
-from .base import KEPT_MODEL_RELOADS, ModelWorker
+from .base import KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ShadowRow, shadow_row
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
 
@@ -1078,19 +1078,23 @@ class SQLiteStore(Store):
         return row[0]
 
     async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
-                                  loaded_at: float | None, error: str | None, now: float) -> None:
+                                  loaded_at: float | None, error: str | None, now: float,
+                                  shadow_version: str | None = None,
+                                  shadow_error: str | None = None) -> None:
         async with self._transaction() as db:
             await db.execute(
                 """INSERT INTO model_workers (worker, generation, model_version, loaded_at, error,
-                     heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+                     heartbeat_at, shadow_version, shadow_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (worker) DO UPDATE SET generation = excluded.generation,
                      model_version = excluded.model_version, loaded_at = excluded.loaded_at,
-                     error = excluded.error, heartbeat_at = excluded.heartbeat_at""",
-                (worker, generation, model_version, loaded_at, error, now))
+                     error = excluded.error, heartbeat_at = excluded.heartbeat_at,
+                     shadow_version = excluded.shadow_version, shadow_error = excluded.shadow_error""",
+                (worker, generation, model_version, loaded_at, error, now, shadow_version, shadow_error))
 
     async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
         rows = await self._fetchall(
-            """SELECT worker, generation, model_version, loaded_at, error, heartbeat_at
+            """SELECT worker, generation, model_version, loaded_at, error, heartbeat_at,
+                 shadow_version, shadow_error
                FROM model_workers WHERE heartbeat_at >= ? ORDER BY worker""", (alive_since,))
         return [ModelWorker(*row) for row in rows]
 
@@ -1102,3 +1106,32 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             cursor = await db.execute("DELETE FROM model_workers WHERE heartbeat_at < ?", (before,))
             return cursor.rowcount
+
+    # -- model changes
+    async def record_model_change(self, *, action: str, version: str | None,
+                                  previous_version: str | None, actor: str, now: float) -> ModelChange:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO model_changes (action, version, previous_version, actor, at) "
+                "VALUES (?, ?, ?, ?, ?)", (action, version, previous_version, actor, now))
+            return ModelChange(cursor.lastrowid, action, version, previous_version, actor, now)
+
+    async def model_changes(self, *, limit: int = 20) -> list[ModelChange]:
+        rows = await self._fetchall(
+            "SELECT id, action, version, previous_version, actor, at FROM model_changes "
+            "ORDER BY id DESC LIMIT ?", (limit,))
+        return [ModelChange(*row) for row in rows]
+
+    async def shadow_rows(self, *, shadow_version: str, since: float,
+                          site_id: int | None = None) -> list[ShadowRow]:
+        rows = await self._fetchall(
+            """SELECT c.id, c.site_id, c.language, c.model_version, c.spam_score, c.shadow_version,
+                     c.shadow_score, c.shadow_band, c.created_at, c.status,
+                     (SELECT e.action FROM audit_events e WHERE e.comment_id = c.id
+                        AND e.action IN ('approve', 'reject', 'spam') ORDER BY e.id DESC LIMIT 1)
+              FROM comments c
+              WHERE c.shadow_version = :version AND c.created_at >= :since
+                AND c.erased_at IS NULL AND (:site_id IS NULL OR c.site_id = :site_id)
+              ORDER BY c.id""",
+            {"version": shadow_version, "since": since, "site_id": site_id})
+        return [shadow_row(row) for row in rows]

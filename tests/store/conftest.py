@@ -70,7 +70,7 @@ def postgres_url(postgres_server):
 # Every table of the schema, children before parents (the order rows are deleted in).
 TABLES = ("outbox", "webhooks", "training_labels", "sessions", "idempotency_keys", "audit_events",
           "client_ips", "comments", "threads", "moderators", "sites", "model_reloads", "model_workers",
-          "signin_attempts")
+          "signin_attempts", "model_changes")
 
 
 async def _migrate(url: str) -> None:
