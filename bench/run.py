@@ -130,6 +130,21 @@ async def seed_thread(port: int, key: str, token: str, n: int) -> None:
         raise SystemExit(f"seeding left {published} of {n} comments published")
 
 
+CANDIDATE = "bench-candidate"
+
+
+def candidate_beside_shipped(folder: Path) -> Path:
+    """A models folder with the shipped model, live, and the same model under the
+    version ``bench-candidate`` (its manifest copied, the model file shared): a
+    candidate exactly as costly to score as the live model."""
+    shutil.copytree(HERE.parent / "models", folder)
+    live = (folder / "CURRENT").read_text().strip()
+    manifest = json.loads((folder / f"{live}.json").read_text())
+    manifest["version"] = CANDIDATE
+    (folder / f"{CANDIDATE}.json").write_text(json.dumps(manifest))
+    return folder
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each scenario")
@@ -143,6 +158,9 @@ def main() -> int:
                              "minute per IP prefix, 5 per e-mail), counted in the insert's "
                              "transaction; bench/comments.lua sends one e-mail and IP per request, "
                              "so this measures their cost, not refusals")
+    parser.add_argument("--shadow", action="store_true",
+                        help="shadow a candidate (a copy of the shipped model under another "
+                             "version) while measuring: every comment is scored by both models")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -154,6 +172,8 @@ def main() -> int:
                    MODERATION_DUPLICATE_WINDOW_SECONDS="0")
     if args.public_cache_seconds is not None:
         env["MODERATION_PUBLIC_CACHE_SECONDS"] = str(args.public_cache_seconds)
+    if args.shadow:
+        env["MODERATION_MODEL_DIR"] = str(candidate_beside_shipped(workdir / "models"))
     cli(env, "init")   # the CLI creates a database only on init (or serve)
     key_fr = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
                  "--lang", "fr", "--mode", "auto")
@@ -173,6 +193,8 @@ def main() -> int:
     try:
         wait_for_port(hello_port, hello)
         wait_for_port(port, server)
+        if args.shadow:
+            print(cli(env, "model", "shadow", CANDIDATE), file=sys.stderr)
         asyncio.run(seed_thread(port, key_en, token, 50))
         base = f"http://127.0.0.1:{port}"
         s = args.seconds

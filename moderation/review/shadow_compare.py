@@ -139,9 +139,9 @@ def format_report(report: ShadowReport, *, site: str | None = None) -> str:
     for live in BANDS:
         lines.append(f"{live:>10}" + "".join(f"{report.bands.get((live, cand), 0):>10}" for cand in BANDS))
     lines += ["", f"decided by moderators since: {report.labelled_ham} ham (approved), "
-                  f"{report.labelled_spam} spam", f"{'':<32}{'ham held as spam':>24}{'spam published':>24}"
-                  f"{'sent to review':>24}"]
+                  f"{report.labelled_spam} spam", f"{'':<46}{'ham held as spam':>20}{'spam published':>20}"
+                  f"{'sent to review':>20}"]
     for label, rates in (("live", report.live), ("candidate", report.candidate_rates)):
-        lines.append(f"{label + ' ' + rates.version:<32}{_share(rates.ham_held):>24}"
-                     f"{_share(rates.spam_published):>24}{_share(rates.review):>24}")
+        lines.append(f"{label + ' ' + rates.version:<46}{_share(rates.ham_held):>20}"
+                     f"{_share(rates.spam_published):>20}{_share(rates.review):>20}")
     return "\n".join(lines)
