@@ -32,6 +32,7 @@ import threading
 import time
 
 from aiohttp import web
+from aiohttp.web_runner import GracefulExit
 
 from .logs import AccessLogger, configure_logging
 
@@ -61,10 +62,32 @@ def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
     configure_logging(settings.log_level, settings.log_format)
     # keepalive_timeout bounds the wait for a request's headers too: aiohttp closes a
     # connection still waiting for its next (first) request when it runs out.
-    web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
-                reuse_port=reuse_port or None, access_log_class=AccessLogger,
-                keepalive_timeout=settings.header_timeout_seconds,
-                shutdown_timeout=settings.shutdown_timeout_seconds)
+    try:
+        web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
+                    reuse_port=reuse_port or None, access_log_class=AccessLogger,
+                    keepalive_timeout=settings.header_timeout_seconds,
+                    shutdown_timeout=settings.shutdown_timeout_seconds)
+    except GracefulExit:   # escapes run_app when the stop signal cuts its start-up short
+        exit_despite_stray_threads()
+        raise
+    exit_despite_stray_threads()
+
+
+def exit_despite_stray_threads() -> None:
+    """End the process now (status 0) if the app stopped with non-daemon threads
+    still running. When a stop signal cuts aiohttp's start-up short (a worker
+    whose supervisor is killed while it starts gets SIGTERM then), the app's
+    cleanup is skipped and a database connection's thread outlives it; Python
+    would wait for that thread forever, and the process would neither serve nor
+    exit. Nothing is lost by not waiting: a comment is committed before it is
+    acknowledged."""
+    stray = [thread.name for thread in threading.enumerate()
+             if thread is not threading.main_thread() and not thread.daemon]
+    if stray:
+        log.warning("stopped with %d thread(s) still running (%s): exiting without them",
+                    len(stray), ", ".join(stray))
+        logging.shutdown()
+        os._exit(0)
 
 
 PR_SET_PDEATHSIG = 1
