@@ -80,3 +80,21 @@ def test_cached_words_give_the_same_answers_as_fresh_ones(fitted):
     scorer = LinearScorer.from_pipeline(pipeline)
     for _ in range(2):   # cold, then every word cached
         np.testing.assert_allclose(scorer.predict_proba(batch), expected, rtol=0, atol=1e-9)
+
+
+def test_a_replaced_scorer_is_freed_without_waiting_for_the_garbage_collector(fitted):
+    # A model reload drops the old scorer: it must go with its last reference
+    # (no reference cycle), or each reload would keep a model's memory until a
+    # full collection.
+    import gc
+    import weakref
+    pipeline, inputs = fitted
+    scorer = LinearScorer.from_pipeline(pipeline)
+    scorer.predict_proba(inputs[:5])   # fills the per-word caches
+    blocks = [weakref.ref(scorer._word), weakref.ref(scorer._char)]   # the n-gram blocks
+    gc.disable()
+    try:
+        del scorer
+        assert all(block() is None for block in blocks)
+    finally:
+        gc.enable()
