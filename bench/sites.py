@@ -106,6 +106,8 @@ def main() -> int:
                MODERATION_MODEL_DIR=str(args.models.resolve()),
                MODERATION_RATE_LIMIT_PER_IP="0", MODERATION_RATE_LIMIT_PER_EMAIL="0",
                MODERATION_DUPLICATE_WINDOW_SECONDS="0", MODERATION_AUDIT_SHARE="0",
+               # a corpus replayed in minutes would make every thread surge: the model alone is measured
+               MODERATION_SURGE_FACTOR="0",
                MODERATION_LOG_LEVEL="WARNING")
     cli(env, "init")   # the CLI creates a database only on init (or serve)
     keys = {}

@@ -2,8 +2,8 @@
 synchronously, with no I/O. The database, the model and the scoring executor
 are opened when the app starts and closed when it stops (``cleanup_ctx``), as
 are the background tasks: the model reload poller (:mod:`moderation.api.admin`:
-a reload through the API reaches every worker sharing the database) and the
-webhook deliverer."""
+a reload through the API reaches every worker sharing the database), the
+webhook deliverer and the drift monitor (:mod:`moderation.services.drift_monitor`)."""
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +26,8 @@ from .shedding import IN_FLIGHT, SCORING_QUEUE, InFlightLimit
 from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
+from .services.drift_monitor import drift_context
+from .services.surges import surge_context
 from .sitecache import SiteCache
 from .store.base import open_store
 from .webhooks.deliverer import webhook_context
@@ -213,9 +215,11 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app[keys.SITES] = SiteCache(settings.site_cache_seconds)
     app[keys.PUBLIC_ANSWERS] = TTLCache(settings.public_cache_seconds)
     app.cleanup_ctx.append(_store_context)
+    app.cleanup_ctx.append(surge_context)   # sites' baselines; records the end of surges
     app.cleanup_ctx.append(_scoring_context)
     app.cleanup_ctx.append(model_sync_context)   # applies reloads asked through any worker
     app.cleanup_ctx.append(webhook_context)   # delivers the outbox; never on a request's path
+    app.cleanup_ctx.append(drift_context)   # measures each site's drift from the database
     app.cleanup_ctx.append(count_moderator_decisions)
     if reload_on_sighup:
         app.on_startup.append(_install_sighup)

@@ -77,6 +77,32 @@ SETTINGS: tuple[Setting, ...] = (
             "the model's: moderators' verdicts on them measure how often the model publishes spam "
             "and holds ham (`GET /v1/review/stats`). 0 switches the audit off.",
             bounds=(0.0, 1.0)),
+    Setting("surge_factor", 5.0, float,
+            "Surge mode: a thread surges when its comments within `MODERATION_SURGE_WINDOW_SECONDS` "
+            "reach this many times its site's baseline (the 90th percentile of the comments one "
+            "thread got in one such window over `MODERATION_SURGE_BASELINE_DAYS`, windows without "
+            "comments left out), and at least `MODERATION_SURGE_MIN_COMMENTS`. For "
+            "`MODERATION_SURGE_SECONDS` its new authors' comments and those the model is unsure of "
+            "then wait for a moderator (reason `surge`). 0 switches surge mode off.",
+            bounds=(0.0, 1000.0)),
+    Setting("surge_window_seconds", 600.0, float,
+            "Surge mode: the sliding window a thread's comments are counted over (and the length of "
+            "the windows its site's baseline is measured in).", bounds=(1.0, 86400.0)),
+    Setting("surge_min_comments", 30, int,
+            "Surge mode: a thread never surges with fewer comments than this within the window; "
+            "alone the threshold while its site has no baseline.", bounds=(1, 1_000_000)),
+    Setting("surge_baseline_days", 7.0, float,
+            "Surge mode: how far back a site's baseline is measured (each worker measures it again "
+            "every 5 minutes).", bounds=(0.01, 365.0)),
+    Setting("surge_baseline_min_windows", 20, int,
+            "Surge mode: a site has a baseline only once this many (thread, window) pairs held "
+            "comments in the baseline's days; before, `MODERATION_SURGE_MIN_COMMENTS` alone is the "
+            "threshold.", bounds=(1, 1_000_000)),
+    Setting("surge_seconds", 1800.0, float,
+            "Surge mode: how long a thread stays in surge mode once it starts; each comment that "
+            "still finds it at or above the threshold pushes the end back to this long after itself "
+            "(to within a tenth). Then its decisions are the usual ones again by themselves.",
+            bounds=(1.0, 7 * 86400.0)),
     Setting("model_reload_wait_seconds", 10.0, float,
             "How long `POST /v1/admin/model/reload` waits for every worker process (of every "
             "instance sharing the database) to load the model before it answers which did not "
@@ -99,6 +125,30 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest wait between two attempts at a webhook delivery."),
     Setting("webhook_retention_days", 7, int,
             "`moderation purge` deletes webhook deliveries delivered or dead for longer than this."),
+    Setting("drift_poll_seconds", 60.0, float,
+            "Drift alarm: how often each worker process measures, from the database, the population "
+            "stability index (PSI) of each site's spam scores and detected languages over the drift "
+            "window against a reference (README, *Drift alarm*). 0 stops measuring in this process.",
+            bounds=(0.0, 86400.0)),
+    Setting("drift_window_hours", 24.0, float,
+            "Drift alarm: the window of a site's latest comments that is compared with the reference.",
+            bounds=(0.0001, 8760.0)),
+    Setting("drift_reference", "auto", str,
+            "Drift alarm: `auto` compares with the model's held-out predictions when its manifest "
+            "holds them (models trained from now on), else with the site's earlier traffic; "
+            "`traffic` always with the site's earlier traffic."),
+    Setting("drift_reference_days", 7.0, float,
+            "Drift alarm: the site's earlier traffic is its comments of this many days before the "
+            "window, drift episodes left out (all of them when that leaves too few).",
+            bounds=(0.0001, 365.0)),
+    Setting("drift_min_comments", 200, int,
+            "Drift alarm: a site's PSI is judged only with this many comments in the window and in "
+            "its earlier traffic (for scores: comments the model in service scored).",
+            bounds=(1, 1_000_000_000)),
+    Setting("drift_threshold", 0.25, float,
+            "Drift alarm: a PSI above this starts a site's drift episode: `/readyz` names the site "
+            "(and stays 200) and a `model.drift` webhook event is sent once; the episode ends when "
+            "every PSI is below 0.8 times this.", bounds=(0.001, 100.0)),
     Setting("spam_retention_days", 30, int, "`moderation purge` deletes spam older than this."),
     Setting("ip_retention_days", 7, int, "`moderation purge` deletes full IP addresses older than this."),
     Setting("session_hours", 12.0, float,

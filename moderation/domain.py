@@ -55,6 +55,12 @@ class Reason(str, enum.Enum):
     #: still pending: it waits for its parent, and a moderator publishing the
     #: parent publishes it too (a reply is never shown before its parent).
     PARENT_PENDING = "parent_pending"
+    #: Its thread was in surge mode (``moderation.surge``): comments far faster
+    #: than the site's threads usually get them. It waits for a moderator
+    #: because the model was unsure of it or its author had no published
+    #: comment on the site yet (clear spam stays ``spam``; clear ham from a
+    #: known author is published as usual).
+    SURGE = "surge"
 
 
 class Role(str, enum.Enum):
@@ -244,8 +250,9 @@ class Comment:
 
 
 #: Webhook events: ``comment.<status>``, sent when a comment gets that status
-#: (on intake, by a decision, a rescore or an erasure).
-WEBHOOK_EVENTS: tuple[str, ...] = tuple(f"comment.{s.value}" for s in Status)
+#: (on intake, by a decision, a rescore or an erasure); ``model.drift``, sent once
+#: when a drift episode of the site starts (moderation.services.drift_monitor).
+WEBHOOK_EVENTS: tuple[str, ...] = (*(f"comment.{s.value}" for s in Status), "model.drift")
 
 
 #: What an erased comment's author name becomes (its e-mail, body, IP and

@@ -56,6 +56,12 @@ class RecentActivity:
     email_count: int = 0
     email_oldest_at: float | None = None
     duplicate: bool = False
+    # Surge mode (moderation.surge), when the read named a thread: its comments
+    # since the window's start (counted up to the cap asked for), the end of its
+    # surge on record (None: none), and whether the e-mail has a published comment.
+    thread_count: int = 0
+    surge_until: float | None = None
+    author_published: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ TEMPLATES = web.AppKey("templates", Any)    # jinja2.Environment of the /moderat
 SITES = web.AppKey("sites", Any)            # sitecache.SiteCache: sites by key hash
 PUBLIC_ANSWERS = web.AppKey("public_answers", Any)  # ttlcache.TTLCache of public answer bodies
 MODEL_SYNC = web.AppKey("model_sync", Any)  # api.admin.ModelSync: reloads every worker and host
+SURGES = web.AppKey("surges", Any)          # services.surges.SurgeBaselines: sites' surge baselines
+DRIFT = web.AppKey("drift", Any)            # services.drift_monitor.DriftMonitor: sites' drift measures
 
 # per-request values
 REQUEST_ID = web.RequestKey("request_id", str)

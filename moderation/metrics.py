@@ -28,6 +28,13 @@
                                                     ``scoring_queue``) per worker; 0: none
 ``moderation_requests_shed_total``                  requests answered 503 ``overloaded``,
                                                     by the ``queue`` that was full
+``moderation_score_drift_psi``                      PSI of each ``site``'s spam scores over the
+                                                    drift window against the ``reference``
+                                                    (``model`` or ``traffic``); computed at
+                                                    scrape time from the answering worker's
+                                                    last measure (every worker measures the
+                                                    same rows): no per-process series
+``moderation_language_drift_psi``                   the same for detected languages
 ==================================================  ==========================================
 
 Several worker processes (``moderation serve --workers N``): the parent sets
@@ -59,6 +66,7 @@ from .credentials import bearer_token
 from .domain import Reason
 from .errors import unauthorized
 from .keys import MODELS, SETTINGS, STORE
+from .services.drift_monitor import drift_families
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -268,6 +276,7 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     else:
         process_wide = REGISTRY
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collected(process_wide, _Families(await _queue_families(request.app))))
+    registry.register(_Collected(process_wide, _Families(await _queue_families(request.app)
+                                                         + drift_families(request.app))))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(registry), headers={"Content-Type": content_type, "Cache-Control": "no-store"})

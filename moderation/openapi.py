@@ -298,8 +298,30 @@ def _schemas(settings) -> dict:
                     "description": "For experts: the model's own features (`word:free`, "
                                    "`char:\" fr\"`, `signal:has_link`, `lang:en`) and how much each "
                                    "moved the score (positive: towards spam)."},
+                "surge": nullable(obj({
+                    "reason": {"type": "string", "const": "surge"},
+                    "text": obj({"fr": STRING, "en": STRING}),
+                }, description="For a comment with reason `surge`: why it waits (the thread's "
+                               "surge it came during, its figures), in a sentence.")),
             }),
             "history": {"type": "array", "items": ref("AuditEvent")},
+            "surges": {"type": "array", "items": ref("Surge"),
+                       "description": "The thread's surges, newest first (at most 20): when surge "
+                                      "mode began and ended, and on what figures."},
+        }),
+        "SurgeBadge": obj({"started_at": TIME, "until": TIME}, description=(
+            "The thread is in surge mode now: its new authors' comments and those the model is "
+            "unsure of wait for a moderator until `until` (pushed back while the surge lasts).")),
+        "Surge": obj({
+            "started_at": TIME, "until": TIME, "ended_at": nullable(TIME), "active": BOOLEAN,
+            "comments": {"type": "integer", "minimum": 1,
+                         "description": "Comments in the window when it started."},
+            "threshold": {"type": "integer", "minimum": 1},
+            "baseline": {"type": ["number", "null"],
+                         "description": "The site's baseline then; null: too little history."},
+            "window_seconds": NUMBER,
+            "extensions": {"type": "integer", "minimum": 0},
+            "text": obj({"fr": STRING, "en": STRING}),
         }),
         "DecisionIn": obj({
             "action": {"type": "string", "enum": ACTIONS},
@@ -393,7 +415,16 @@ def _schemas(settings) -> dict:
         "ModelReloaded": obj({"model_version": STRING, "loaded_at": {"type": "number",
                                                                      "description": "Unix time."}}),
         "Health": obj({"status": {"type": "string", "const": "ok"}}),
-        "Ready": obj({"status": {"type": "string", "const": "ready"}, "model_version": STRING}),
+        "Ready": obj({"status": {"type": "string", "const": "ready"}, "model_version": STRING,
+                      "drift": {"type": "object", "description": (
+                          "Only while some site drifts (README, *Drift alarm*): by site name, its "
+                          "latest PSIs (null: not judged), the reference (`model` or `traffic`), "
+                          "the threshold and since when."),
+                          "additionalProperties": obj({
+                              "score_psi": nullable(NUMBER), "language_psi": nullable(NUMBER),
+                              "reference": {"type": "string", "enum": ["model", "traffic"]},
+                              "threshold": NUMBER, "since": TIME, "episode": INTEGER})}},
+                     required=["status", "model_version"]),
         "SigninForm": obj({
             "token": {"type": "string", "description": "The moderator's token."},
             "csrf_token": {"type": "string", "description": "The value of the sign-in page's cookie."},
@@ -425,6 +456,7 @@ def _queue_item() -> dict:
         "language": STRING, "spam_score": SCORE, "reasons": {"type": "array", "items": STRING},
         "model_version": {"type": ["string", "null"]}, "created_at": TIME,
         "age_seconds": {"type": "integer", "minimum": 0},
+        "surge": nullable(ref("SurgeBadge")),
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .domain import Decision, Mode, Reason, Site, Status
+from .surge import SurgeInput, stricter
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +79,21 @@ def auditable(decision: Decision) -> bool:
 
 
 def decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...] = (),
-           audit_draw: float | None = None, audit_share: float = 0.0) -> Decision:
+           audit_draw: float | None = None, audit_share: float = 0.0,
+           surge: SurgeInput | None = None) -> Decision:
     """The status and reasons of a new comment.
 
     *audit_draw* is a uniform random number in [0, 1) drawn by the caller for
     this comment (None: no audit, as for a rescore or an Akismet check); when it
     falls below *audit_share* and the decision is :func:`auditable`, the comment
-    goes to review with ``audit`` added after the model's reason."""
+    goes to review with ``audit`` added after the model's reason.
+
+    *surge*: whether the comment's thread is in surge mode, and whether its
+    author is trusted; then :func:`moderation.surge.stricter` applies (before
+    the audit draw: a comment held for the surge is no longer auditable)."""
     decision = _decide(site, scored, guard_reasons)
+    if surge is not None and surge.active:
+        decision = stricter(decision, surge.trusted_author)
     if audit_draw is not None and audit_draw < audit_share and auditable(decision):
         return Decision(Status.PENDING, decision.reasons + (Reason.AUDIT,))
     return decision

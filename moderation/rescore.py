@@ -32,7 +32,10 @@ async def rescore_pending(store: Store, settings, *, apply: bool) -> tuple[int, 
             decision = decide(sites[comment.site_id], result, guard)   # no audit draw here
             # An audited comment waits for its moderator whatever the new score:
             # the audit measures the model only if every comment drawn is judged.
-            audited = Reason.AUDIT.value in comment.reasons
+            # So does one held for a surge (moderation.surge): a new score does
+            # not make its author known, nor the surge any calmer.
+            audited = (Reason.AUDIT.value in comment.reasons
+                       or Reason.SURGE.value in comment.reasons)
             new_status = (decision.status.value
                           if apply and not audited and decision.status is not Status.PENDING else None)
             if await store.rescore(comment.id, spam_score=result.score,

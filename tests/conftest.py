@@ -28,9 +28,10 @@ def toy_models_dir(tmp_path_factory) -> Path:
 def settings_for(tmp_path, toy_models_dir):
     def make(**overrides):
         # No audit draws unless a test asks for them: decisions stay deterministic.
+        # No surge mode either (tests post dozens of comments to one thread in a second).
         values = {"database_url": f"sqlite:///{tmp_path / 'moderation.db'}",
                   "model_dir": str(toy_models_dir), "scoring_batch_wait_ms": 0.0,
-                  "audit_share": 0.0}
+                  "audit_share": 0.0, "surge_factor": 0.0}
         values.update(overrides)
         return load_settings({}, **values)
     return make
@@ -89,6 +90,7 @@ def server_env(tmp_path, toy_models_dir):
         "MODERATION_RATE_LIMIT_PER_EMAIL": "0",
         "MODERATION_DUPLICATE_WINDOW_SECONDS": "0",
         "MODERATION_AUDIT_SHARE": "0",
+        "MODERATION_SURGE_FACTOR": "0",
         "MODERATION_LOG_LEVEL": "WARNING",
         "MODERATION_WORKERS": "1",
     })

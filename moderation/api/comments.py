@@ -14,9 +14,10 @@ from ..errors import ApiError, FieldError, not_found, validation_failed
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge, RecentActivity
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json
-from ..keys import SCORER, SETTINGS, STORE
+from ..keys import SCORER, SETTINGS, STORE, SURGES
 from ..policy import decide
 from ..scoring.scorer import ScoreRequest
+from ..services.surges import SurgeCheck
 from ..store.base import IdempotencyRecord
 from ..validation import Limits, ValidationFailed, validate_comment
 from .common import authenticate_site, iso, path_id, public_comment
@@ -97,11 +98,16 @@ async def post_comment(request: web.Request) -> web.Response:
         client_ip, prefix = "", ""
     body_hash = body_fingerprint(comment.body)
     policy = GuardPolicy.from_settings(settings)
+    # Surge mode (moderation.surge): the thread's count, surge and the author's
+    # history come with the guard's read; None when switched off.
+    surge_check = await SurgeCheck.for_site(request.app[SURGES], store, site.id, now)
     recent = RecentActivity()
-    if policy.needs_history:
+    if policy.needs_history or surge_check is not None:
         recent = await store.recent_activity(
             site_id=site.id, ip_prefix=prefix, email=comment.author_email, body_hash=body_hash,
-            rate_since=now - RATE_WINDOW_SECONDS, duplicate_since=now - policy.duplicate_window_seconds)
+            rate_since=now - RATE_WINDOW_SECONDS, duplicate_since=now - policy.duplicate_window_seconds,
+            guard=policy.needs_history,
+            **(surge_check.read(comment.thread.id, now) if surge_check is not None else {}))
     try:
         guard_reasons = judge(comment, recent, policy, now)
     except RateLimitExceeded as exceeded:
@@ -110,9 +116,11 @@ async def post_comment(request: web.Request) -> web.Response:
     scored = await request.app[SCORER].score(ScoreRequest(
         body=comment.body, author_name=comment.author_name, author_email=comment.author_email,
         site_language=site.lang))
+    surge = None if surge_check is None else await surge_check.judge(
+        store, recent, site_id=site.id, thread_id=comment.thread.id, now=now)
     # A draw per comment: a share of the model's own decisions goes to review (reason audit).
     decision = hold_for_parent(decide(site, scored, guard_reasons, audit_draw=random.random(),
-                                      audit_share=settings.audit_share), parent_status)
+                                      audit_share=settings.audit_share, surge=surge), parent_status)
     status_code = 201 if decision.status is Status.PUBLISHED else 202
     language = negotiate(request.headers.get("Accept-Language"), site.lang)
     thanks = ("thanks_published" if status_code == 201 else

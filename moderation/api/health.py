@@ -6,6 +6,7 @@ from aiohttp import web
 from ..jsonanswer import json_response
 from ..errors import ApiError, FieldError
 from ..keys import MODELS, STORE
+from ..services.drift_monitor import drift_report
 from ..store.base import DatabaseUnavailable, StoreError
 
 
@@ -16,7 +17,9 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """200 when the database takes writes and a model is loaded; else 503 naming
     each problem: ``database_unavailable`` (the server is out of reach: down,
-    restarting), ``database_unwritable`` (it refuses writes), ``model_not_loaded``."""
+    restarting), ``database_unwritable`` (it refuses writes), ``model_not_loaded``.
+    A site drifting (:mod:`moderation.services.drift_monitor`) leaves it ready:
+    the answer names it under ``drift``."""
     problems = []
     try:
         await request.app[STORE].check_writable()
@@ -28,4 +31,8 @@ async def readyz(request: web.Request) -> web.Response:
         problems.append(FieldError("model", "model_not_loaded", detail=holder.last_error or ""))
     if problems:
         raise ApiError(503, "not_ready", fields=problems)
-    return json_response({"status": "ready", "model_version": holder.bundle.version})
+    answer = {"status": "ready", "model_version": holder.bundle.version}
+    drift = drift_report(request.app)
+    if drift:
+        answer["drift"] = drift
+    return json_response(answer)

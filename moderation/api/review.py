@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from aiohttp import web
 
@@ -26,6 +26,7 @@ from ..review.explanations import (FEATURES_TOP, RAW_TOP, READABLE_TOP, readable
 from ..review.queue import NO_MODEL_BANDS, Order, QueueQuery, encode_cursor, parse_queue_query
 from ..review.stats import DEFAULT_DAYS, MAX_DAYS, SPAM_LEANING_AT, stats_answer
 from ..review.views import comment_detail, current_view, decided_view, queue_item
+from ..review.surge_views import active_by_thread, comment_surge_explanation, surge_badge, surge_view
 from ..scoring.features import ScoringInput
 from ..store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionOutcome, DecisionRequest, QueueRow
 from ..validation import ValidationFailed
@@ -91,6 +92,7 @@ class QueuePage:
     counts: dict[str, int]
     order: Order
     next: str | None
+    surges: dict = field(default_factory=dict)   # (site id, thread id) -> its surge, when on now
 
 
 async def load_queue(request: web.Request, moderator: Moderator, query: QueueQuery,
@@ -106,10 +108,13 @@ async def load_queue(request: web.Request, moderator: Moderator, query: QueueQue
                                     model_bands=model_bands(request) or NO_MODEL_BANDS)
     page = rows[:query.limit]
     last = page[-1] if page else None
+    surges = {} if not page else active_by_thread(await store.active_surges(
+        now=now, site_ids=sorted({r.comment.site_id for r in page}),
+        thread_ids=[r.comment.thread_id for r in page]))
     return QueuePage(
         rows=page, sites=sites, counts=await store.queue_counts(query_filter), order=query.order,
         next=(encode_cursor(query.order, last.sort_key, last.comment.id)
-              if last is not None and len(rows) > query.limit else None))
+              if last is not None and len(rows) > query.limit else None), surges=surges)
 
 
 async def review_queue(request: web.Request) -> web.Response:
@@ -120,7 +125,8 @@ async def review_queue(request: web.Request) -> web.Response:
     page = await load_queue(request, moderator, parse_queue_query(request.query, now, counts=repeats),
                             now)
     return json_response({
-        "items": [queue_item(r.comment, page.sites[r.comment.site_id].name, now=now)
+        "items": [{**queue_item(r.comment, page.sites[r.comment.site_id].name, now=now),
+                   "surge": surge_badge(page.surges.get((r.comment.site_id, r.comment.thread_id)))}
                   for r in page.rows],
         "counts": page.counts,
         "order": page.order.value,
@@ -202,9 +208,17 @@ async def load_comment_detail(request: web.Request, comment: Comment) -> dict:
     parent = await store.get_comment(comment.parent_id) if comment.parent_id else None
     in_effect, source = thresholds_in_effect(site, model_bands(request, site.lang))
     explanation = (await explain_comments(request, [comment]))[comment.id]
-    return comment_detail(
+    now = time.time()
+    # Surge mode: the thread's surges (its history: when each began and ended), the
+    # one on now (the badge), and why the comment waits when it was held for one.
+    surges = await store.thread_surges(comment.site_id, comment.thread_id)
+    explanation["surge"] = comment_surge_explanation(comment, surges, now=now)
+    detail = comment_detail(
         comment, site=site.name, parent=parent, bands=in_effect, bands_source=source,
-        explanation=explanation, history=await store.audit_trail(comment.id), now=time.time())
+        explanation=explanation, history=await store.audit_trail(comment.id), now=now)
+    detail["surge"] = surge_badge(next((s for s in surges if s.active(now)), None))
+    detail["surges"] = [surge_view(s, now=now) for s in surges]
+    return detail
 
 
 async def review_comment(request: web.Request) -> web.Response:

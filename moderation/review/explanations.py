@@ -28,6 +28,7 @@ first. Words come from the comment: show them as text, never as markup.
 """
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -451,3 +452,67 @@ def signal_measures(pipeline: Any, item: Any) -> dict[str, Measure]:
         return {}
     return {str(name): Measure(float(value), None if mean is None else float(mean))
             for name, value, mean in zip(names, values, usual)}
+
+
+# -- surge mode (moderation.surge) ----------------------------------------------------
+
+SURGE = "surge"
+"""The reason code of a comment held because its thread was in surge mode."""
+
+
+def _utc(at: float) -> str:
+    return datetime.datetime.fromtimestamp(at, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def _span(seconds: float) -> tuple[str, str]:
+    """A window's length, (fr, en): ``10 min``, ``45 s``, ``2 h``."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        value = f"{seconds / 3600:g} h"
+    elif seconds >= 60 and seconds % 60 == 0:
+        value = f"{seconds / 60:g} min"
+    else:
+        value = f"{seconds:g} s"
+    return value, value
+
+
+def surge_explanation(surge: Any, *, now: float) -> dict[str, Any]:
+    """Why a comment with reason ``surge`` waits, in French and English:
+    ``{"reason": "surge", "text": {"fr": ..., "en": ...}}``. *surge* is the
+    thread's :class:`~moderation.surge.ThreadSurge` the comment came in (or one
+    of its rows, for a thread's history); None when it is no longer known."""
+    if surge is None:
+        return {"reason": SURGE, "text": {
+            "fr": "Ce fil était en afflux à l'arrivée de ce commentaire : les commentaires dont le "
+                  "modèle n'est pas sûr et ceux des auteurs sans commentaire publié sur le site "
+                  "attendent un modérateur.",
+            "en": "This thread was in surge mode when this comment came: comments the model is "
+                  "unsure of and comments from authors with no published comment on the site wait "
+                  "for a moderator."}}
+    window_fr, window_en = _span(surge.window_seconds)
+    if surge.baseline is None:
+        usual_fr = (f"seuil {surge.threshold} ; le site n'avait pas encore assez d'historique "
+                    "pour un rythme habituel")
+        usual_en = (f"threshold {surge.threshold}; the site had too little history yet for a "
+                    "usual rate")
+    else:
+        usual_fr = (f"les fils animés du site en reçoivent d'habitude {surge.baseline:g} ; "
+                    f"seuil {surge.threshold}")
+        usual_en = f"the site's busy threads usually get {surge.baseline:g}; threshold {surge.threshold}"
+    figures_fr = f"{surge.comments} commentaires en {window_fr} ({usual_fr})"
+    figures_en = f"{surge.comments} comments in {window_en} ({usual_en})"
+    ended = surge.ended(now)
+    if ended is None:
+        fr = (f"Afflux sur ce fil : {figures_fr}. Jusqu'à {_utc(surge.until)} UTC, les commentaires "
+              "dont le modèle n'est pas sûr et ceux des auteurs sans commentaire publié sur le site "
+              "attendent un modérateur.")
+        en = (f"Surge on this thread: {figures_en}. Until {_utc(surge.until)} UTC, comments the "
+              "model is unsure of and comments from authors with no published comment on the site "
+              "wait for a moderator.")
+    else:
+        fr = (f"Afflux sur ce fil du {_utc(surge.started_at)} au {_utc(ended)} UTC : {figures_fr}. "
+              "Pendant ce temps, les commentaires dont le modèle n'était pas sûr et ceux des auteurs "
+              "sans commentaire publié sur le site ont attendu un modérateur.")
+        en = (f"Surge on this thread from {_utc(surge.started_at)} to {_utc(ended)} UTC: "
+              f"{figures_en}. Meanwhile, comments the model was unsure of and comments from authors "
+              "with no published comment on the site waited for a moderator.")
+    return {"reason": SURGE, "text": {"fr": fr, "en": en}}

@@ -16,6 +16,7 @@ from ..domain import (AuditEvent, Comment, Moderator, NewComment, PublicComment,
 from ..guard import RecentActivity
 from ..policy import Bands
 from ..review.queue import Cursor, Order, QueueFilter
+from ..surge import ThreadSurge
 
 
 class StoreError(Exception):
@@ -274,6 +275,7 @@ class Delivery:
     attempts: int                 # attempts made before this one
     site: str
     comment: Comment | None
+    drift: DriftEpisode | None = None   # the episode of a model.drift event (comment None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +289,56 @@ class TrainingLabel:
     language: str
     source: str                   # "akismet"
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DriftCount:
+    """Comments of one site counted by :meth:`Store.drift_counts`: in the
+    window (``current``) or before it, in a left-out interval (``excluded``) or
+    not, by score bin (-1: not scored by the model version asked for) and
+    detected language."""
+
+    current: bool
+    excluded: bool
+    score_bin: int
+    language: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DriftEpisode:
+    """A site's drift episode (moderation.services.drift_monitor): from the
+    measure that found a PSI above the threshold to the one that found every
+    PSI back below the lower bound (``ended_at`` None while it lasts). The
+    figures are those of the measure that started it."""
+
+    id: int
+    site_id: int
+    site: str                     # the site's name
+    started_at: float
+    ended_at: float | None
+    reference: str                # "model" (held-out predictions) or "traffic" (the site's earlier comments)
+    model_version: str | None
+    threshold: float
+    score_psi: float | None
+    language_psi: float | None
+    comments: int                 # comments in the window
+    reference_comments: int       # comments of the reference (held-out rows for "model")
+
+
+#: The columns :func:`drift_episode_from` reads, of ``drift_episodes d`` (both backends).
+DRIFT_EPISODE_COLUMNS = """d.id, d.site_id, d.started_at, d.ended_at, d.reference, d.model_version,
+    d.threshold, d.score_psi, d.language_psi, d.comments, d.reference_comments"""
+DRIFT_EPISODE_WIDTH = 11
+
+
+def drift_episode_from(row: Any, site: str) -> DriftEpisode | None:
+    """A row of :data:`DRIFT_EPISODE_COLUMNS` as an episode (None when ``d.id`` is NULL)."""
+    if row[0] is None:
+        return None
+    return DriftEpisode(id=row[0], site_id=row[1], site=site, started_at=row[2], ended_at=row[3],
+                        reference=row[4], model_version=row[5], threshold=row[6], score_psi=row[7],
+                        language_psi=row[8], comments=row[9], reference_comments=row[10])
 
 
 #: Model reload requests kept (``model_reloads`` rows); older ones are deleted.
@@ -362,7 +414,9 @@ class Store(abc.ABC):
     comments`` and ``AFTER UPDATE OF status ... WHEN NEW.status IS NOT
     OLD.status``); a backend may use triggers or explicit inserts, as long as
     the row commits or rolls back with the change. Outbox rows go when their
-    webhook or comment is deleted (``ON DELETE CASCADE``).
+    webhook or comment is deleted (``ON DELETE CASCADE``). A ``model.drift``
+    row has no comment: it names a drift episode instead (``drift_episode_id``,
+    migration 0011; see :meth:`start_drift_episode`).
     """
 
     @abc.abstractmethod
@@ -435,11 +489,58 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
                               body_hash: str, rate_since: float,
-                              duplicate_since: float) -> RecentActivity:
+                              duplicate_since: float, thread_ext_id: str | None = None,
+                              thread_since: float = 0.0, thread_cap: int = 0,
+                              guard: bool = True) -> RecentActivity:
         """Comments on the site since *rate_since* from the IP prefix and from the
         e-mail (count and oldest time), and whether the same e-mail posted the
         same body since *duplicate_since*. E-mails are compared by
-        :func:`~moderation.domain.canonical_email`."""
+        :func:`~moderation.domain.canonical_email`.
+
+        With *thread_ext_id* (surge mode), in the same read: ``thread_count``,
+        the thread's comments (any status) created at or after *thread_since*,
+        counted up to *thread_cap* at most (an index range of at most that many
+        entries); ``surge_until``, the ``until`` of the thread's open surge
+        (:meth:`record_surge`; None: none, passed or not); ``author_published``,
+        whether the site has a published comment from the e-mail. With *guard*
+        False (no rate limit nor duplicate check to judge), the guard's counts
+        are not read: zero, None and False."""
+
+    # -- surge mode (moderation.surge): one row per surge of a thread, shared by every worker and host
+    @abc.abstractmethod
+    async def surge_baseline(self, site_id: int, *, since: float, until: float,
+                             window_seconds: float) -> dict[int, int]:
+        """The site's comments created in [*since*, *until*), cut per thread into
+        windows ``floor(created_at / window_seconds)``: ``{n: how many (thread,
+        window) pairs held n comments}`` (pairs without comments left out)."""
+
+    @abc.abstractmethod
+    async def record_surge(self, *, site_id: int, thread_ext_id: str, now: float, until: float,
+                           comments: int, threshold: int, baseline: float | None,
+                           window_seconds: float) -> tuple[ThreadSurge, bool]:
+        """In one transaction: record the end (``ended_at = until``) of the
+        thread's open surge if its ``until`` is not after *now*; then, when the
+        thread has an open surge, push its ``until`` back to *until* if that is
+        later (``extensions`` + 1), else start one (``started_at = now``, the
+        figures given). Returns the surge and whether it started. At most one
+        open surge (``ended_at`` NULL) per thread, across processes and hosts."""
+
+    @abc.abstractmethod
+    async def end_surges(self, *, now: float) -> list[ThreadSurge]:
+        """Record the end (``ended_at = until``) of every open surge whose
+        ``until`` is not after *now*, and return them; each is ended once, across
+        processes and hosts. When none is due it costs one indexed read."""
+
+    @abc.abstractmethod
+    async def thread_surges(self, site_id: int, thread_ext_id: str, *,
+                            limit: int = 20) -> list[ThreadSurge]:
+        """The thread's surges, newest first, at most *limit*."""
+
+    @abc.abstractmethod
+    async def active_surges(self, *, now: float, site_ids: list[int] | None = None,
+                            thread_ids: list[str] | None = None) -> list[ThreadSurge]:
+        """The open surges whose ``until`` is after *now*, of those sites and
+        threads (the sites' own thread ids; all when None), by id."""
 
     @abc.abstractmethod
     async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
@@ -809,6 +910,42 @@ class Store(abc.ABC):
         scored, oldest first, with their standing verdict: ``ham`` when the
         latest moderator decision approved it and it is still published, ``spam``
         when it marked it spam and it still is, else None."""
+
+    # -- drift alarm (moderation.services.drift_monitor), shared by every worker and host
+    @abc.abstractmethod
+    async def drift_counts(self, site_id: int, *, since: float, split: float, until: float,
+                           score_edges: tuple[float, ...], model_version: str | None,
+                           excluded: list[tuple[float, float]] = ()) -> list[DriftCount]:
+        """The site's comments (every status, erased ones too) created in
+        [*since*, *until*), counted by: ``current`` (created at or after
+        *split*), ``excluded`` (before *split* and in one of the [start, end)
+        intervals of *excluded*), score bin and language. The bin of a comment
+        whose ``model_version`` is *model_version* is ``i`` for
+        ``score_edges[i] <= spam_score < score_edges[i + 1]`` (the last bin also
+        holds the last edge), -1 for every other comment. One aggregate query,
+        along an index on (site, ..., created_at)."""
+
+    @abc.abstractmethod
+    async def start_drift_episode(self, *, site_id: int, started_at: float, quiet_since: float,
+                                  reference: str, model_version: str | None, threshold: float,
+                                  score_psi: float | None, language_psi: float | None,
+                                  comments: int, reference_comments: int) -> DriftEpisode | None:
+        """Open a drift episode of the site and, in the same transaction, enqueue
+        one ``model.drift`` outbox row (``comment_id`` NULL, ``drift_episode_id``
+        the episode, status ``started``, ``occurred_at = next_attempt_at =
+        started_at``) per webhook of the site subscribed to ``model.drift``.
+        Nothing is written, and None returned, when the site has an open episode
+        or one that ended after *quiet_since*: at most one open per site, across
+        processes and hosts."""
+
+    @abc.abstractmethod
+    async def end_drift_episode(self, episode_id: int, *, ended_at: float) -> bool:
+        """Set ``ended_at`` of the episode if it is open; whether this call did."""
+
+    @abc.abstractmethod
+    async def drift_episodes(self, *, since: float, site_id: int | None = None) -> list[DriftEpisode]:
+        """Episodes (of the site; all when None) open, or ended at or after
+        *since*, by id."""
 
 
 def open_store(database_url: str, *, create: bool = True) -> Store:

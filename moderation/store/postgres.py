@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -43,9 +44,13 @@ from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, Moderat
 from .base import KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ShadowRow, shadow_row
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
+from .postgres_drift import PostgresDriftQueries
 from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_from, execute,
                            fetchrow, site_from)
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
+from .surge_sql import (ACTIVE_SURGES, END_SURGES, NO_GUARD, ONE_THREAD, POSTGRES_BUCKET, SURGE_ACTIVITY,
+                        SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
+from ..surge import ThreadSurge
 
 WRITABLE_PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -175,7 +180,7 @@ _TOP_THREADS = """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.publishe
     GROUP BY t.id ORDER BY n DESC, latest DESC LIMIT :limit"""
 
 
-class PostgresStore(ReviewQueries, WebhookQueries, Store):
+class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, Store):
     """The store on PostgreSQL. Review, statistics, privacy and retention queries
     live in :class:`~.postgres_review.ReviewQueries`; webhooks and training
     labels in :class:`~.postgres_webhooks.WebhookQueries`."""
@@ -315,9 +320,15 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
     # -- intake
     async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
                               body_hash: str, rate_since: float,
-                              duplicate_since: float) -> RecentActivity:
+                              duplicate_since: float, thread_ext_id: str | None = None,
+                              thread_since: float = 0.0, thread_cap: int = 0,
+                              guard: bool = True) -> RecentActivity:
+        params = {"site": site_id, "ip": ip_prefix, "email": canonical_email(email),
+                  "rate": rate_since, "dup": duplicate_since, "hash": body_hash}
+        if thread_ext_id is not None:
+            params.update(thread=thread_ext_id, thread_since=thread_since, thread_cap=thread_cap)
         row = await self._fetchrow(
-            """SELECT
+            ("""SELECT
                  (SELECT COUNT(*) FROM comments WHERE site_id = :site AND ip_prefix = :ip
                     AND ip_prefix <> '' AND created_at >= :rate),
                  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
@@ -327,11 +338,59 @@ class PostgresStore(ReviewQueries, WebhookQueries, Store):
                  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :rate),
                  EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :dup AND body_hash = :hash)""",
-            {"site": site_id, "ip": ip_prefix, "email": canonical_email(email), "rate": rate_since,
-             "dup": duplicate_since, "hash": body_hash})
-        return RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
-                              email_oldest_at=row[3], duplicate=bool(row[4]))
+                    AND created_at >= :dup AND body_hash = :hash)""" if guard else NO_GUARD)
+            + (SURGE_ACTIVITY if thread_ext_id is not None else ""), params)
+        activity = RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
+                                  email_oldest_at=row[3], duplicate=bool(row[4]))
+        if thread_ext_id is None:
+            return activity
+        return replace(activity, thread_count=row[5], surge_until=row[6], author_published=bool(row[7]))
+
+    # -- surge mode
+    async def surge_baseline(self, site_id: int, *, since: float, until: float,
+                             window_seconds: float) -> dict[int, int]:
+        return histogram_from(await self._fetch(
+            SURGE_BASELINE.format(bucket=POSTGRES_BUCKET),
+            {"site": site_id, "since": since, "until": until, "window": float(window_seconds)}))
+
+    async def record_surge(self, *, site_id: int, thread_ext_id: str, now: float, until: float,
+                           comments: int, threshold: int, baseline: float | None,
+                           window_seconds: float) -> tuple[ThreadSurge, bool]:
+        """The open surge's row is locked by the first statement (or its insert
+        waits on the unique index of open surges): concurrent callers on one
+        thread run one after the other, and one of them starts it."""
+        params = {"site": site_id, "thread": thread_ext_id, "now": now, "until": until,
+                  "comments": comments, "threshold": threshold, "baseline": baseline,
+                  "window": float(window_seconds)}
+        async with self._transaction() as db:
+            await execute(db, END_SURGES.format(thread=ONE_THREAD), params)
+            row = await fetchrow(db, UPSERT_SURGE, params)
+        return surge_from(row), bool(row[-1])
+
+    async def end_surges(self, *, now: float) -> list[ThreadSurge]:
+        if await self._fetchval("SELECT 1 FROM thread_surges WHERE ended_at IS NULL "
+                                "AND until <= :now LIMIT 1", {"now": now}) is None:
+            return []
+        rows = await self._fetch(END_SURGES.format(thread=""), {"now": now})
+        return sorted((surge_from(r) for r in rows), key=lambda s: s.id)
+
+    async def thread_surges(self, site_id: int, thread_ext_id: str, *,
+                            limit: int = 20) -> list[ThreadSurge]:
+        rows = await self._fetch(THREAD_SURGES, {"site": site_id, "thread": thread_ext_id,
+                                                 "limit": limit})
+        return [surge_from(r) for r in rows]
+
+    async def active_surges(self, *, now: float, site_ids: list[int] | None = None,
+                            thread_ids: list[str] | None = None) -> list[ThreadSurge]:
+        params: dict[str, Any] = {"now": now}
+        where = ""
+        if site_ids is not None:
+            where, params["sites"] = "AND site_id = ANY(:sites::bigint[])", list(site_ids)
+        if thread_ids is not None:
+            where += " AND thread_ext_id = ANY(:threads::text[])"
+            params["threads"] = sorted(set(thread_ids))
+        rows = await self._fetch(ACTIVE_SURGES.format(where=where), params)
+        return [surge_from(r) for r in rows]
 
     async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
         return _answer(await self._fetchrow(f"{_ANSWER_SQL} AND created_at >= :not_before",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
 from .postgres_sql import COMMENT_COLUMNS, PostgresConnection, comment_from, execute, fetch, fetchrow
 
@@ -82,15 +83,19 @@ class WebhookQueries(PostgresConnection):
             return []
         rows = await self._fetch(
             f"""SELECT o.id, o.webhook_id, w.url, w.secret, o.event, o.status, o.occurred_at,
-                  o.attempts, s.name, c.id IS NOT NULL, {COMMENT_COLUMNS}
+                  o.attempts, s.name, c.id IS NOT NULL, {COMMENT_COLUMNS},
+                  {DRIFT_EPISODE_COLUMNS}
                 FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
                 JOIN sites s ON s.id = w.site_id
                 LEFT JOIN comments c ON c.id = o.comment_id LEFT JOIN threads t ON t.id = c.thread_id
+                LEFT JOIN drift_episodes d ON d.id = o.drift_episode_id
                 WHERE o.id = ANY(:ids::bigint[]) AND o.lease_token = :token
                 ORDER BY o.next_attempt_at, o.id""", {"ids": claimed, "token": lease_token})
         return [Delivery(id=r[0], webhook_id=r[1], url=r[2], secret=r[3], event=r[4], status=r[5],
                          occurred_at=r[6], attempts=r[7], site=r[8],
-                         comment=comment_from(tuple(r)[10:]) if r[9] else None) for r in rows]
+                         comment=comment_from(tuple(r)[10:]) if r[9] else None,
+                         drift=drift_episode_from(tuple(r)[-DRIFT_EPISODE_WIDTH:], r[8]))
+                for r in rows]
 
     async def finish_delivery(self, delivery_id: int, *, lease_token: str, now: float,
                               delivered: bool, next_attempt_at: float | None,

@@ -39,8 +39,14 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, 
                    StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
 from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
 from .base import KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ShadowRow, shadow_row
+from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
+from .sqlite_drift import SQLiteDriftQueries
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
+from .sqlite_reads import BatchedReader
+from .surge_sql import (ACTIVE_SURGES, END_SURGES, NO_GUARD, ONE_THREAD, SQLITE_BUCKET, SURGE_ACTIVITY,
+                        SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
+from ..surge import ThreadSurge
 
 # How long a write waits for another process's SQLite write lock before it is
 # answered 503 database_busy; MODERATION_SQLITE_BUSY_TIMEOUT_MS overrides it (tests).
@@ -201,7 +207,7 @@ def quick_check(path: str) -> None:
                               f"{'; '.join(problems[:5])}); not serving it and not writing to it")
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteDriftQueries, Store):
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
         self.create = create   # False: opening a file that does not exist raises DatabaseMissing
@@ -210,6 +216,7 @@ class SQLiteStore(Store):
         self._write_lock = asyncio.Lock()
         self._writer_lock_file = None
         self._intake: IntakeWriter | None = None
+        self._intake_reads: BatchedReader | None = None   # recent_activity, batched
         # Why the last write failed for the database's state (disk full, read-only),
         # until a write succeeds again: /readyz reports not ready meanwhile.
         self.write_failure: str | None = None
@@ -251,6 +258,8 @@ class SQLiteStore(Store):
             self._intake = IntakeWriter(self.path, self._write_lock, self._writer_lock_file.fileno(),
                                         CONNECTION_PRAGMAS, on_write=self.note_write)
             await self._intake.open()
+            self._intake_reads = BatchedReader(self.path, CONNECTION_PRAGMAS)
+            await self._intake_reads.open()
         except BaseException:
             # An open connection's thread would keep the process alive, neither
             # serving nor exiting: close what was opened, then fail.
@@ -275,6 +284,9 @@ class SQLiteStore(Store):
         if self._intake is not None:
             await self._intake.close()
             self._intake = None
+        if self._intake_reads is not None:
+            await self._intake_reads.close()
+            self._intake_reads = None
         for connection in (self._reader, self._writer):
             if connection is not None:
                 await connection.close()
@@ -415,9 +427,16 @@ class SQLiteStore(Store):
     # -- intake
     async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
                               body_hash: str, rate_since: float,
-                              duplicate_since: float) -> RecentActivity:
-        row = await self._fetchone(
-            """SELECT
+                              duplicate_since: float, thread_ext_id: str | None = None,
+                              thread_since: float = 0.0, thread_cap: int = 0,
+                              guard: bool = True) -> RecentActivity:
+        params = {"site": site_id, "ip": ip_prefix, "email": canonical_email(email),
+                  "rate": rate_since, "dup": duplicate_since, "hash": body_hash}
+        if thread_ext_id is not None:
+            params.update(thread=thread_ext_id, thread_since=thread_since, thread_cap=thread_cap)
+        assert self._intake_reads is not None, "store is not open"
+        row = await self._intake_reads.fetchone(
+            ("""SELECT
                  (SELECT COUNT(*) FROM comments WHERE site_id = :site AND ip_prefix = :ip
                     AND ip_prefix != '' AND created_at >= :rate),
                  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
@@ -427,11 +446,61 @@ class SQLiteStore(Store):
                  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND email_key = :email
                     AND created_at >= :rate),
                  EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :dup AND body_hash = :hash)""",
-            {"site": site_id, "ip": ip_prefix, "email": canonical_email(email), "rate": rate_since,
-             "dup": duplicate_since, "hash": body_hash})
-        return RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
-                              email_oldest_at=row[3], duplicate=bool(row[4]))
+                    AND created_at >= :dup AND body_hash = :hash)""" if guard else NO_GUARD)
+            + (SURGE_ACTIVITY if thread_ext_id is not None else ""), params)
+        activity = RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
+                                  email_oldest_at=row[3], duplicate=bool(row[4]))
+        if thread_ext_id is None:
+            return activity
+        return replace(activity, thread_count=row[5], surge_until=row[6], author_published=bool(row[7]))
+
+    # -- surge mode
+    async def surge_baseline(self, site_id: int, *, since: float, until: float,
+                             window_seconds: float) -> dict[int, int]:
+        return histogram_from(await self._fetchall(
+            SURGE_BASELINE.format(bucket=SQLITE_BUCKET),
+            {"site": site_id, "since": since, "until": until, "window": window_seconds}))
+
+    async def record_surge(self, *, site_id: int, thread_ext_id: str, now: float, until: float,
+                           comments: int, threshold: int, baseline: float | None,
+                           window_seconds: float) -> tuple[ThreadSurge, bool]:
+        params = {"site": site_id, "thread": thread_ext_id, "now": now, "until": until,
+                  "comments": comments, "threshold": threshold, "baseline": baseline,
+                  "window": window_seconds}
+        async with self._transaction() as db:
+            await (await db.execute(END_SURGES.format(thread=ONE_THREAD), params)).close()
+            cursor = await db.execute(UPSERT_SURGE, params)
+            row = await cursor.fetchone()
+            await cursor.close()
+        return surge_from(row), bool(row[-1])
+
+    async def end_surges(self, *, now: float) -> list[ThreadSurge]:
+        if await self._fetchone("SELECT 1 FROM thread_surges WHERE ended_at IS NULL AND until <= ? "
+                                "LIMIT 1", (now,)) is None:
+            return []    # the usual case: one indexed read, no write transaction
+        async with self._transaction() as db:
+            cursor = await db.execute(END_SURGES.format(thread=""), {"now": now})
+            rows = await cursor.fetchall()
+            await cursor.close()
+        return sorted((surge_from(r) for r in rows), key=lambda s: s.id)
+
+    async def thread_surges(self, site_id: int, thread_ext_id: str, *,
+                            limit: int = 20) -> list[ThreadSurge]:
+        rows = await self._fetchall(THREAD_SURGES, {"site": site_id, "thread": thread_ext_id,
+                                                    "limit": limit})
+        return [surge_from(r) for r in rows]
+
+    async def active_surges(self, *, now: float, site_ids: list[int] | None = None,
+                            thread_ids: list[str] | None = None) -> list[ThreadSurge]:
+        params: dict[str, Any] = {"now": now}
+        where = ""
+        for column, values, prefix in (("site_id", site_ids, "site"),
+                                       ("thread_ext_id", thread_ids, "thread")):
+            if values is not None:
+                where += (f" AND {column} IN ({_in_list(prefix, sorted(set(values)), params)})"
+                          if values else " AND 1 = 0")
+        rows = await self._fetchall(ACTIVE_SURGES.format(where=where), params)
+        return [surge_from(r) for r in rows]
 
     async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
         row = await self._fetchone(
@@ -998,17 +1067,20 @@ class SQLiteStore(Store):
             marks = _in_list("id", claimed, params)
             cursor = await db.execute(
                 f"""SELECT o.id, o.webhook_id, w.url, w.secret, o.event, o.status, o.occurred_at,
-                      o.attempts, s.name, c.id IS NOT NULL, {COMMENT_COLUMNS}
+                      o.attempts, s.name, c.id IS NOT NULL, {COMMENT_COLUMNS},
+                      {DRIFT_EPISODE_COLUMNS}
                     FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
                     JOIN sites s ON s.id = w.site_id
                     LEFT JOIN comments c ON c.id = o.comment_id LEFT JOIN threads t ON t.id = c.thread_id
+                    LEFT JOIN drift_episodes d ON d.id = o.drift_episode_id
                     WHERE o.id IN ({marks}) AND o.lease_token = :token
                     ORDER BY o.next_attempt_at, o.id""", params)
             rows = await cursor.fetchall()
             await cursor.close()
         return [Delivery(id=r[0], webhook_id=r[1], url=r[2], secret=r[3], event=r[4], status=r[5],
                          occurred_at=r[6], attempts=r[7], site=r[8],
-                         comment=_comment(r[10:]) if r[9] else None) for r in rows]
+                         comment=_comment(r[10:]) if r[9] else None,
+                         drift=drift_episode_from(r[-DRIFT_EPISODE_WIDTH:], r[8])) for r in rows]
 
     async def finish_delivery(self, delivery_id: int, *, lease_token: str, now: float,
                               delivered: bool, next_attempt_at: float | None,

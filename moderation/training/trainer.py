@@ -11,7 +11,9 @@ Contract of ``train(options, progress)``:
    chosen on that language's held-out scores and the decision whether the
    model supports it (``languages.evaluate_languages``); metrics per held-out
    group and pooled, plus how thresholds chosen without a group fare on it
-   ("transfer");
+   ("transfer"); the ``reference`` of the drift alarm: shares of the held-out
+   scores per bin and of their languages, on the original rows (no machine
+   translation nor link copy: ``moderation.scoring.drift.reference_entry``);
 4. the final pipeline fitted on all rows, with that calibration;
 5. plots, ``<version>.npz`` (``portable-1``, no pickle) + ``<version>.json`` +
    ``<version>.md``; the artifact is loaded back through ``load_bundle``
@@ -32,6 +34,7 @@ import numpy as np
 from scipy.special import expit
 
 from moderation.scoring.classifier import fit_platt
+from moderation.scoring.drift import reference_entry
 from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, build_pipeline, describe_pipeline
 from moderation.scoring.model import ModelBundle, Thresholds, load_bundle
 from moderation.training.artifact import new_version, set_current, write_model, write_text_atomically
@@ -281,6 +284,8 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
     evaluation = _evaluate_holdout(scores, labels, folds, thresholds, options)
     evaluation["method"] = holdout.method
     evaluation["calibration"] = {"slope": round(slope, 6), "intercept": round(intercept, 6)}
+    original = dataset.kinds[evaluated] == ORIGINAL
+    reference = reference_entry(scores[original], row_languages[original])
     progress.done()
 
     progress.step("fitting the final model on all rows")
@@ -313,6 +318,7 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
         "pipeline": describe_pipeline(pipeline),
         "metrics": evaluation["pooled"],
         "evaluation": evaluation,
+        "reference": reference,
         "data": _data_summary(dataset, weights, options, sources),
         "training": {
             "command": options.command,

@@ -54,6 +54,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "reason.pre_moderation": {"fr": "site pré-modéré", "en": "pre-moderated site"},
     "reason.audit": {"fr": "contrôle par échantillon", "en": "audit sample"},
     "reason.parent_pending": {"fr": "attend le commentaire parent", "en": "waits for its parent comment"},
+    "reason.surge": {"fr": "afflux sur le fil", "en": "thread surge"},
+
+    # surge mode (moderation.surge)
+    "surge.badge": {"fr": "Fil en afflux", "en": "Thread surging"},
+    "surge.until": {"fr": "Afflux de commentaires : décisions plus strictes jusqu'à {until} UTC",
+                    "en": "Comment surge: stricter decisions until {until} UTC"},
+    "surge.history": {"fr": "Afflux sur ce fil", "en": "Surges on this thread"},
+    "surge.on": {"fr": "en cours", "en": "on now"},
 
     # queue
     "queue.title": {"fr": "File d'attente", "en": "Review queue"},

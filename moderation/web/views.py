@@ -29,6 +29,7 @@ from ..policy import Bands
 from ..review.decisions import Action, parse_decision, target_status
 from ..review.queue import DEFAULT_LIMIT, QUEUE_STATUSES, Order, parse_queue_query
 from ..review.views import current_view, iso
+from ..review.surge_views import surge_badge
 from ..store.base import CONFLICT, NOT_FOUND
 from ..validation import ValidationFailed
 from .present import ago, query_url, score_bar, score_text, thread_rows, web_link
@@ -183,7 +184,8 @@ async def _queue_items(request: web.Request, page: QueuePage, now: float) -> lis
             "bar": score_bar(comment.spam_score, in_effect), "score": score_text(comment.spam_score),
             "ago": ago(now - comment.created_at, language), "iso": iso(comment.created_at),
             "thread_link": web_link(comment.thread_url),
-            "why": explanations[comment.id]["readable"], "actions": _actions(comment.status.value)})
+            "why": explanations[comment.id]["readable"], "actions": _actions(comment.status.value),
+            "surge": surge_badge(page.surges.get((comment.site_id, comment.thread_id)))})
     return items
 
 

@@ -2,7 +2,9 @@
 
 - Events are ``comment.pending``, ``comment.published``, ``comment.rejected``
   and ``comment.spam``: a comment got that status (on intake, by a moderator's
-  decision, a rescore or an erasure).
+  decision, a rescore or an erasure); and ``model.drift``: a drift episode of
+  the site started (:mod:`moderation.services.drift_monitor`; its outbox row is
+  written with the episode, in one transaction).
 - The store writes each event to its ``outbox`` table in the transaction that
   made the change (see :class:`moderation.store.base.Store`), so an event exists
   exactly when its change was committed, and the intake never waits for a

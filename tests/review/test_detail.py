@@ -98,7 +98,8 @@ async def test_without_a_model_the_page_still_answers(app_client, tmp_path):
     assert status == 200
     assert body["reasons"] == ["no_model"]
     assert body["explanation"] == {"model_version": None, "comment_model_version": None,
-                                   "same_model": False, "readable": [], "features": []}
+                                   "same_model": False, "readable": [], "features": [],
+                                   "surge": None}   # not held for a thread's surge
     assert body["thresholds"] is None
     status, page = await get_json(client, "/v1/review/queue", token)
     assert [item["id"] for item in page["items"]] == [comment_id]

@@ -68,9 +68,10 @@ def postgres_url(postgres_server):
 
 
 # Every table of the schema, children before parents (the order rows are deleted in).
-TABLES = ("outbox", "webhooks", "training_labels", "sessions", "idempotency_keys", "audit_events",
-          "client_ips", "comments", "threads", "moderators", "sites", "model_reloads", "model_workers",
-          "signin_attempts", "model_changes")
+TABLES = ("outbox", "drift_episodes", "webhooks", "training_labels", "sessions", "idempotency_keys",
+          "audit_events",
+          "client_ips", "comments", "threads", "moderators", "thread_surges", "sites", "model_reloads",
+          "model_workers", "signin_attempts", "model_changes")
 
 
 async def _migrate(url: str) -> None:
