@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 RESTART_BACKOFF_SECONDS = 1.0
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+STRAY_THREAD_GRACE_SECONDS = 2.0
 
 
 def default_workers() -> int:
@@ -73,19 +74,25 @@ def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
     exit_despite_stray_threads()
 
 
-def exit_despite_stray_threads() -> None:
-    """End the process now (status 0) if the app stopped with non-daemon threads
+def exit_despite_stray_threads(grace: float = STRAY_THREAD_GRACE_SECONDS) -> None:
+    """Once the app has stopped, give its remaining non-daemon threads *grace*
+    seconds to end (a closed database connection's thread and the executors'
+    end by themselves just after), then end the process (status 0) if some are
     still running. When a stop signal cuts aiohttp's start-up short (a worker
     whose supervisor is killed while it starts gets SIGTERM then), the app's
     cleanup is skipped and a database connection's thread outlives it; Python
     would wait for that thread forever, and the process would neither serve nor
     exit. Nothing is lost by not waiting: a comment is committed before it is
     acknowledged."""
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
     stray = [thread.name for thread in threading.enumerate()
-             if thread is not threading.main_thread() and not thread.daemon]
+             if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()]
     if stray:
-        log.warning("stopped with %d thread(s) still running (%s): exiting without them",
-                    len(stray), ", ".join(stray))
+        log.warning("stopped with %d thread(s) still running after %.0f s (%s): exiting without them",
+                    len(stray), grace, ", ".join(stray))
         logging.shutdown()
         os._exit(0)
 
