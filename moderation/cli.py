@@ -21,6 +21,8 @@ from .config import SettingsError, load_settings, model_dir, settings_markdown
 from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
 from .domain import WEBHOOK_EVENTS, Mode, Role
 from .cli_model import add_model_parser, model_command
+from .cli_thresholds import (DEFAULT_MAX_HAM_TO_SPAM, DEFAULT_MAX_SPAM_PUBLISHED,
+                             add_thresholds_parser, site_labels, thresholds_command)
 from .logs import configure_logging
 from .store.base import DatabaseMissing, ModeratorExists, SiteExists, StoreError, open_store
 
@@ -120,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="replace a database that holds sites or comments")
 
     add_model_parser(commands)
+    add_thresholds_parser(commands)
 
     commands.add_parser("init", help="create the database (SQLite: the file) and its schema; "
                                      "an existing one is only brought up to date")
@@ -298,6 +301,8 @@ async def _run_store_command(store, settings, args) -> int:
         return await _webhook_command(store, args)
     if args.command == "model":
         return await model_command(store, settings, args)
+    if args.command == "thresholds":
+        return await thresholds_command(store, settings, args)
     raise AssertionError(args.command)
 
 
@@ -343,29 +348,7 @@ async def _site_command(store, args, settings) -> int:
     return 0
 
 
-DEFAULT_MAX_HAM_TO_SPAM = 0.005
-DEFAULT_MAX_SPAM_PUBLISHED = 0.02
-
-
-def _current_model(settings) -> dict:
-    """The manifest of the model ``CURRENT`` names (the version servers load):
-    read, not loaded, so neither the model file nor scikit-learn is needed."""
-    from .scoring.model import ManifestError, Thresholds, current_manifest_path
-    path = current_manifest_path(model_dir(settings))
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        Thresholds(**manifest["thresholds"])
-        for entry in manifest.get("per_language", {}).values():
-            Thresholds(**entry["thresholds"])
-        if not isinstance(manifest["version"], str) or not isinstance(manifest["languages"], list):
-            raise TypeError("version or languages")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ManifestError(f"model manifest {path} is not usable: {error}") from None
-    return manifest
-
-
 async def _thresholds_from_labels(store, settings, site, args) -> int:
-    from .policy import Bands, site_bands
     from .review.site_thresholds import MIN_HAM_LABELS, MIN_SPAM_LABELS, NotEnoughLabels, propose
     from .scoring.model import ModelError
     if args.approve_below is not None or args.reject_above is not None:
@@ -379,23 +362,11 @@ async def _thresholds_from_labels(store, settings, site, args) -> int:
         print("moderation: the budgets are shares in [0, 1)", file=sys.stderr)
         return 2
     try:
-        manifest = _current_model(settings)
+        found = await site_labels(store, settings, site)
     except ModelError as error:
         print(f"moderation: {error}", file=sys.stderr)
         return 1
-    version, languages = manifest["version"], set(manifest["languages"])
-    per_language = manifest.get("per_language", {})
-
-    def model_bands(language: str) -> Bands:
-        thresholds = per_language.get(language, manifest)["thresholds"]
-        return Bands(thresholds["approve_below"], thresholds["reject_above"])
-
-    def in_effect(language: str) -> Bands:
-        return site_bands(site, model_bands(language))
-
-    every = await store.scored_labels(site.id, model_version=version)
-    labels = [row for row in every if row.language in languages]
-    left_out = len(every) - len(labels)
+    version, in_effect, labels, left_out = found.version, found.in_effect, found.labels, found.left_out
     try:
         proposal = propose(labels, in_effect, max_ham_to_spam=max_ham, max_spam_published=max_spam)
     except NotEnoughLabels as short:
@@ -404,7 +375,7 @@ async def _thresholds_from_labels(store, settings, site, args) -> int:
               f"{MIN_SPAM_LABELS} spam (with fewer, a single comment would set a threshold). "
               "Keep deciding its comments, or set thresholds by hand.", file=sys.stderr)
         return 1
-    source = "site" if site.approve_below is not None or site.reject_above is not None else "model"
+    source = found.source
     print(f"site {site.name}: {proposal.ham} ham and {proposal.spam} spam labels scored by model "
           f"{version}" + (f" ({left_out} more in languages the model does not decide, left out)"
                           if left_out else ""))

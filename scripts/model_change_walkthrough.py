@@ -61,6 +61,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidate-dir", type=Path, required=True)
     parser.add_argument("--traffic", type=Path, required=True)
+    parser.add_argument("--plot", type=Path, help="where the what-if writes its PNG")
+    parser.add_argument("--approve-below", default="0.2", help="the threshold the what-if proposes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="moderation-walkthrough-"))
     models = work / "models"
@@ -105,7 +107,8 @@ def main() -> int:
             decided += status == 200
         print(f"moderators decided the {decided} comments waiting for review (as the file labels them)\n")
         moderation(env, "model", "compare")
-        moderation(env, "thresholds", "what-if", "--site", "journal")
+        what_if = ["thresholds", "what-if", "--site", "journal", "--approve-below", args.approve_below]
+        moderation(env, *what_if, *(["--plot", str(args.plot)] if args.plot else []))
         moderation(env, "model", "promote")
         moderation(env, "model", "status")
         moderation(env, "model", "rollback")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ..policy import Bands
 from ..training.thresholds import choose_thresholds
+from .what_if import replay
 
 MIN_HAM_LABELS = 200
 """Ham labels a site needs before its thresholds come from them: with fewer
@@ -64,21 +65,9 @@ class Proposal:
 def measure(labels: Sequence, bands_for: Callable[[str], Bands]) -> Rates:
     """The rates of the thresholds ``bands_for(language)`` on *labels*, each
     label judged by the bands of its language (as the policy judges comments)."""
-    ham = spam = ham_held = spam_published = review = 0
-    for row in labels:
-        bands = bands_for(row.language)
-        in_spam_band = row.score >= bands.reject_above
-        in_ham_band = row.score < bands.approve_below
-        review += not in_spam_band and not in_ham_band
-        if row.label == "ham":
-            ham += 1
-            ham_held += in_spam_band
-        else:
-            spam += 1
-            spam_published += in_ham_band
-    return Rates(ham_held=ham_held / ham if ham else 0.0,
-                 spam_published=spam_published / spam if spam else 0.0,
-                 review=review / len(labels) if labels else 0.0)
+    outcome = replay(labels, bands_for)
+    return Rates(ham_held=outcome.ham_held.rate, spam_published=outcome.spam_published.rate,
+                 review=outcome.review.rate)
 
 
 def propose(labels: Iterable, current_bands: Callable[[str], Bands], *,

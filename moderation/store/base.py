@@ -190,12 +190,15 @@ class AuditCount:
 class ScoredLabel:
     """A moderator's standing verdict on a scored comment: ``label`` ``ham``
     (approved) or ``spam``, with the score (and the comment's language) that
-    the model version asked for gave it."""
+    the model version asked for gave it. ``audited``: the comment came to the
+    moderator through the audit sample (reason ``audit``), a uniform draw among
+    the model's automatic decisions, not because the model was unsure."""
 
     comment_id: int
     score: float
     label: str
     language: str
+    audited: bool = False
 
 
 @dataclass(frozen=True, slots=True)

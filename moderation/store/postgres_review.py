@@ -233,7 +233,7 @@ class ReviewQueries(PostgresConnection):
 
     async def scored_labels(self, site_id: int, *, model_version: str) -> list[ScoredLabel]:
         rows = await self._fetch(
-            """SELECT c.id, e.spam_score, e.action, c.language
+            """SELECT c.id, e.spam_score, e.action, c.language, c.reasons ? 'audit'
                FROM comments c JOIN audit_events e ON e.comment_id = c.id
                 AND e.id = (SELECT MAX(l.id) FROM audit_events l
                             WHERE l.comment_id = c.id AND l.action = ANY(:actions::text[]))
@@ -243,7 +243,7 @@ class ReviewQueries(PostgresConnection):
                ORDER BY c.id""",
             {"site": site_id, "version": model_version, "actions": list(DECISION_ACTIONS)})
         return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
-                            language=r[3]) for r in rows]
+                            language=r[3], audited=bool(r[4])) for r in rows]
 
     # -- privacy
     async def person_data(self, email: str) -> PersonData:

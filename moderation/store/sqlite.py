@@ -849,7 +849,7 @@ class SQLiteStore(SQLiteDriftQueries, Store):
         params: dict[str, Any] = {"site": site_id, "version": model_version}
         inner = _in_list("action", DECISION_ACTIONS, params)
         rows = await self._fetchall(
-            f"""SELECT c.id, e.spam_score, e.action, c.language
+            f"""SELECT c.id, e.spam_score, e.action, c.language, c.reasons LIKE '%"audit"%'
                 FROM comments c JOIN audit_events e ON e.comment_id = c.id
                  AND e.id = (SELECT MAX(l.id) FROM audit_events l
                              WHERE l.comment_id = c.id AND l.action IN ({inner}))
@@ -858,7 +858,7 @@ class SQLiteStore(SQLiteDriftQueries, Store):
                   AND e.model_version = :version
                 ORDER BY c.id""", params)
         return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
-                            language=r[3]) for r in rows]
+                            language=r[3], audited=bool(r[4])) for r in rows]
 
     # -- privacy
     _PERSON = "email_key = :email AND email_key != '' AND erased_at IS NULL"

@@ -12,8 +12,10 @@ from moderation import cli
 from moderation.domain import NewComment, Reason, Status, ThreadIn
 from moderation.guard import body_fingerprint
 from moderation.keys import STORE
+from moderation.store.base import DecisionRequest
 
 from ..conftest import add_moderator, add_site, auth
+from ..toy_model import TOY_VERSION
 
 
 @dataclass
@@ -86,3 +88,18 @@ async def decide(client, token, comment_id, action, expected="pending", **extra)
     response = await client.post(f"/v1/review/comments/{comment_id}/decision", headers=auth(token),
                                  json={"action": action, "expected_status": expected, **extra})
     return response.status, await response.json()
+
+
+async def decided(store, site_id, scores, action, *, audited=False, language="en",
+                  version=TOY_VERSION):
+    """Comments with those scores, decided *action* by a moderator; *audited*:
+    they came through the audit sample (a published-band decision audited)."""
+    reasons = (Reason.MODEL_HAM, Reason.AUDIT) if audited else (Reason.MODEL_UNCERTAIN,)
+    ids = [await seed(store, site_id, score=score, language=language, model_version=version,
+                      reasons=reasons, body=f"what-if {action} {audited} {n} {score}")
+           for n, score in enumerate(scores)]
+    new = Status.PUBLISHED.value if action == "approve" else Status.SPAM.value
+    outcomes = await store.apply_decisions(
+        [DecisionRequest(comment_id=i, expected_status="pending", new_status=new, actor="claire",
+                         action=action) for i in ids], now=time.time())
+    assert {o.outcome for o in outcomes} == {"decided"}

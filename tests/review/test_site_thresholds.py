@@ -1,30 +1,20 @@
 """``moderation site thresholds NAME --from-labels``: a site's thresholds chosen
 on its own moderators' labels, scored by the model in service."""
 import random
-import time
 
 import pytest
 
-from moderation.domain import Reason, Status
 from moderation.policy import Bands
 from moderation.review.site_thresholds import MIN_HAM_LABELS, MIN_SPAM_LABELS, measure
-from moderation.store.base import DecisionRequest
 from moderation.training.thresholds import choose_thresholds
 
 from ..toy_model import TOY_VERSION
-from .conftest import seed
+from .conftest import decided
 
 
 async def label(store, site_id, scores, action, *, version=TOY_VERSION, language="en"):
     """Comments with those scores, decided *action* (approve or spam) by a moderator."""
-    ids = [await seed(store, site_id, score=score, language=language, model_version=version,
-                      reasons=(Reason.MODEL_UNCERTAIN,), body=f"labelled {action} {n} {score}")
-           for n, score in enumerate(scores)]
-    new = Status.PUBLISHED.value if action == "approve" else Status.SPAM.value
-    outcomes = await store.apply_decisions(
-        [DecisionRequest(comment_id=i, expected_status="pending", new_status=new, actor="claire",
-                         action=action) for i in ids], now=time.time())
-    assert {o.outcome for o in outcomes} == {"decided"}
+    await decided(store, site_id, scores, action, version=version, language=language)
 
 
 @pytest.fixture

@@ -320,11 +320,16 @@ async def test_scored_labels_of_one_site_and_model_version(store, site):
     await store.rescore(rescored, spam_score=0.7, model_version="toy-1", new_status=None, reasons=[],
                         now=T0 + 5)
     await store.apply_decisions([request(rescored)], now=T0 + 10)
+    # The audit sample: an automatic decision sent to a moderator all the same.
+    audited = await add(store, site.id, score=0.05, model_version="toy-1",
+                        reasons=(Reason.MODEL_HAM, Reason.AUDIT))
+    await store.apply_decisions([request(audited, "approve", TO_STATUS["approve"])], now=T0 + 10)
 
     rows = await store.scored_labels(site.id, model_version="toy-1")
-    assert [(r.comment_id, r.score, r.label, r.language) for r in rows] == [
-        (ham, 0.1, "ham", "en"), (spam, 0.9, "spam", "fr"), (corrected, 0.3, "ham", "en"),
-        (rescored, 0.7, "spam", "en")]
+    assert [(r.comment_id, r.score, r.label, r.language, r.audited) for r in rows] == [
+        (ham, 0.1, "ham", "en", False), (spam, 0.9, "spam", "fr", False),
+        (corrected, 0.3, "ham", "en", False), (rescored, 0.7, "spam", "en", False),
+        (audited, 0.05, "ham", "en", True)]
     assert withdrawn not in [r.comment_id for r in rows] and erased not in [r.comment_id for r in rows]
     assert [r.label for r in await store.scored_labels(blog.id, model_version="toy-1")] == ["ham"]
     assert await store.scored_labels(site.id, model_version="no-such-version") == []
