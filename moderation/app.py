@@ -7,6 +7,7 @@ webhook deliverer and the drift monitor (:mod:`moderation.services.drift_monitor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
@@ -27,8 +28,9 @@ from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
 from .services.drift_monitor import drift_context
-from .services.surges import surge_context
+from .services.surges import SurgeBaselines, sweep_ended_surges
 from .sitecache import SiteCache
+from .surge import SurgePolicy
 from .store.base import open_store
 from .webhooks.deliverer import webhook_context
 from .web.render import build_templates
@@ -44,6 +46,18 @@ async def _store_context(app: web.Application):
         yield
     finally:   # also when start-up is interrupted: an open store would keep the process alive
         await store.close()
+
+
+async def surge_context(app: web.Application):
+    """Surge mode's baselines cache, and the task recording surges' ends, for the app's life."""
+    policy = SurgePolicy.from_settings(app[keys.SETTINGS])
+    app[keys.SURGES] = SurgeBaselines(policy)
+    task = asyncio.create_task(sweep_ended_surges(app[keys.STORE])) if policy.enabled else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _scoring_context(app: web.Application):

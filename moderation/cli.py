@@ -287,8 +287,8 @@ async def _run_store_command(store, settings, args) -> int:
     if args.command == "moderator":
         return await _moderator_command(store, args)
     if args.command == "rescore":
-        from .rescore import rescore_pending
-        moved, total = await rescore_pending(store, settings, apply=args.apply)
+        from .services.intake import rescore
+        moved, total = await rescore(store, settings, apply=args.apply)
         print(f"rescored {total} pending comments; {moved} moved")
         return 0
     if args.command == "export-labels":

@@ -177,6 +177,14 @@ class RateLimitExceeded(Exception):
         self.retry_after = retry_after
 
 
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key sent again with another request than the one it was
+    first used for."""
+
+    def __init__(self) -> None:
+        super().__init__("idempotency key reused for another request")
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     status: Status

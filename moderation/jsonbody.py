@@ -67,3 +67,11 @@ def parse_json(raw: bytes) -> Any:
         raise bad_request("too_deep", max=MAX_DEPTH)
     return value
 
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """:func:`parse_json` for a body that must be a JSON object (400 ``not_an_object``)."""
+    value = parse_json(raw)
+    if not isinstance(value, dict):
+        raise bad_request("not_an_object")
+    return value

@@ -26,12 +26,14 @@ from aiohttp.http_exceptions import HttpProcessingError
 from . import metrics
 from .edge import request_id as given_request_id
 from .jsonanswer import json_response
-from .errors import ApiError, error_body
+from .domain import IdempotencyKeyReused, RateLimitExceeded
+from .errors import ApiError, FieldError, error_body, validation_failed
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
 from .logs import REQUEST_ID as LOG_REQUEST_ID
 from .shedding import IN_FLIGHT, RETRY_AFTER_SECONDS as SHED_RETRY_AFTER, InFlightLimit, Overloaded
 from .store.sqlite_intake import is_unwritable
+from .validation import ValidationFailed
 from .web.render import error_page
 
 log = logging.getLogger(__name__)
@@ -141,12 +143,32 @@ async def page_headers_middleware(request: web.Request, handler):
     return response
 
 
+DOMAIN_ERRORS = (ValidationFailed, RateLimitExceeded, IdempotencyKeyReused)
+"""What the services raise that an answer must explain (see :func:`domain_error`)."""
+
+
+def domain_error(exc: Exception) -> ApiError:
+    """The one HTTP translation of the services' domain errors: invalid fields
+    422, a rate limit 429 with Retry-After, an Idempotency-Key reused 422."""
+    if isinstance(exc, ValidationFailed):
+        return validation_failed(exc.errors)
+    if isinstance(exc, RateLimitExceeded):
+        return ApiError(429, "rate_limited", headers={"Retry-After": str(exc.retry_after)},
+                        retry_after=exc.retry_after)
+    if isinstance(exc, IdempotencyKeyReused):
+        return ApiError(422, "idempotency_key_reused",
+                        fields=[FieldError("Idempotency-Key", "invalid_value")])
+    raise TypeError(f"not a domain error: {exc!r}")
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler):
     try:
         return await handler(request)
     except ApiError as error:
         return error_response(request, error)
+    except DOMAIN_ERRORS as exc:
+        return error_response(request, domain_error(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

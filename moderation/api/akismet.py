@@ -10,9 +10,11 @@ of the API:
   ``blog`` must be the site's URL, loosely (:func:`blog_matches`); otherwise
   the answer is ``invalid`` with an ``X-akismet-debug-help`` header saying why;
 - a missing ``user_ip`` or ``blog`` is answered ``Missing required field: ...``;
-- ``comment-check`` scores the text and answers ``true`` (hold it) or
-  ``false`` (ham); see :func:`check_answer` for the three bands. It stores
-  nothing: the site keeps its own copy of the comment;
+- ``comment-check`` decides the comment by the intake's rules
+  (:func:`moderation.services.intake.check`: the guard, scoring, the policy)
+  and answers ``true`` (hold it) or ``false`` (ham); see :func:`check_answer`
+  for the three bands. It stores nothing: the site keeps its own copy of the
+  comment;
 - ``submit-spam`` / ``submit-ham`` store a training label (text, label and
   language: no name, e-mail or IP) for ``moderation export-labels``, unless
   ``is_test`` is set, and answer ``Thanks for making the web a better place.``
@@ -23,7 +25,6 @@ Transport errors (405 for a GET, 413 for a body over
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import logging
 import time
@@ -35,15 +36,14 @@ from aiohttp import web
 
 from .. import metrics
 from .common import site_by_key
-from ..domain import Decision, Mode, Reason, Site, Status
+from ..domain import Decision, RateLimitExceeded, Site, Status
 from ..edge import read_form
-from ..guard import GuardPolicy, body_fingerprint
+from ..guard import body_fingerprint
 from ..i18n import LANGUAGES, message, negotiate
 from ..keys import EXECUTOR, SCORER, SETTINGS, SITE, STORE
-from ..policy import decide
 from ..scoring.features import normalize_text
 from ..scoring.language import detect_language
-from ..scoring.scorer import ScoreRequest
+from ..services import intake
 
 log = logging.getLogger(__name__)
 
@@ -203,38 +203,54 @@ async def verify_key(request: web.Request) -> web.Response:
     return akismet_text("valid")
 
 
-@_akismet_endpoint
-async def comment_check(request: web.Request) -> web.Response:
-    """Score a comment without storing it: ``true`` hold it, ``false`` ham."""
-    form = await _form(request)
-    site = await _authenticate(request, form, key_fields=("api_key", "key"), need_user_ip=True)
+def _forced_answer(form: Mapping[str, str]) -> web.Response | None:
+    """Akismet's documented test values and the never-spam role, answered as Akismet does."""
     author, email = _text(form, "comment_author"), _text(form, "comment_author_email")
-    if form.get("recheck_reason"):
-        log.debug("comment-check for site %s rechecked: %s", site.name, form["recheck_reason"][:100])
     if form.get("user_role", "").strip().lower() == NEVER_SPAM_ROLE:
         return akismet_text("false", {"X-Moderation-Reasons": "user_role"})
     if author in (GUARANTEED_SPAM_AUTHOR, LEGACY_SPAM_AUTHOR) or email.lower() == GUARANTEED_SPAM_EMAIL:
         return akismet_text("true", {"X-Moderation-Reasons": "akismet_test"})
+    return None
 
-    guard_reasons: tuple[Reason, ...] = ()
+
+def _honeypot(form: Mapping[str, str]) -> str:
+    """The value of the field ``honeypot_field_name`` names (\"\" without one)."""
     trap = form.get("honeypot_field_name", "").strip()
-    if (trap and GuardPolicy.from_settings(request.app[SETTINGS]).honeypot_check
-            and form.get(trap, "").strip()):
-        guard_reasons = (Reason.HONEYPOT,)
-    scored = await request.app[SCORER].score(ScoreRequest(
-        body=_text(form, "comment_content"), author_name=author, author_email=email,
-        site_language=site.lang))
-    # The site runs its own moderation with Akismet: our pre-moderation mode is not its business.
-    decision = decide(dataclasses.replace(site, mode=Mode.AUTO), scored, guard_reasons)
-    metrics.count_intake_decision(decision, source="akismet")
-    answer, discard = check_answer(decision)
-    headers = {"X-Moderation-Status": decision.status.value,
-               "X-Moderation-Reasons": ",".join(r.value for r in decision.reasons)}
-    if scored.score is not None:
-        headers["X-Moderation-Score"] = f"{scored.score:.4f}"
+    return form.get(trap, "") if trap else ""
+
+
+def _check_answer(checked: intake.Checked) -> web.Response:
+    answer, discard = check_answer(checked.decision)
+    headers = {"X-Moderation-Status": checked.decision.status.value,
+               "X-Moderation-Reasons": ",".join(r.value for r in checked.decision.reasons)}
+    if checked.scored.score is not None:
+        headers["X-Moderation-Score"] = f"{checked.scored.score:.4f}"
     if discard:
         headers[PRO_TIP_HEADER] = "discard"
     return akismet_text(answer, headers)
+
+
+@_akismet_endpoint
+async def comment_check(request: web.Request) -> web.Response:
+    """Decide a comment without storing it (:func:`moderation.services.intake.check`):
+    ``true`` hold it, ``false`` ham; a rate limit reached is ``true`` (hold it),
+    reason ``rate_limited``, with ``Retry-After``."""
+    form = await _form(request)
+    site = await _authenticate(request, form, key_fields=("api_key", "key"), need_user_ip=True)
+    if form.get("recheck_reason"):
+        log.debug("comment-check for site %s rechecked: %s", site.name, form["recheck_reason"][:100])
+    forced, app = _forced_answer(form), request.app
+    if forced is not None:
+        return forced
+    try:
+        checked = await intake.check(
+            app[STORE], app[SCORER], app[SETTINGS], site=site, body=_text(form, "comment_content"),
+            author_name=_text(form, "comment_author"), author_email=_text(form, "comment_author_email"),
+            client_ip=form["user_ip"].strip(), honeypot=_honeypot(form), observe=metrics.count_intake_decision)
+    except RateLimitExceeded as exceeded:
+        return akismet_text("true", {"X-Moderation-Reasons": "rate_limited",
+                                     "Retry-After": str(exceeded.retry_after)})
+    return _check_answer(checked)
 
 
 async def _submit(request: web.Request, label: str) -> web.Response:

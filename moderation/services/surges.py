@@ -1,7 +1,8 @@
 """Surge mode's moving parts around the pure rules of :mod:`moderation.surge`:
 each worker's cache of its sites' baselines, the intake's step (record a surge
 starting or lasting), and the background task that records the end of the
-surges whose time is over.
+surges whose time is over (run for the app's life by
+:func:`moderation.app.surge_context`).
 
 Cost on the intake: the thread's count, its surge and the author's history come
 with the guard's own read (:meth:`Store.recent_activity`), one query per
@@ -12,14 +13,10 @@ surge). The baseline is one grouped read per site and worker every
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
 
-from aiohttp import web
-
-from .. import keys
 from ..store.base import Store
 from ..surge import SurgeInput, SurgePolicy, SurgeStep, ThreadSurge, baseline_from_counts
 
@@ -138,19 +135,8 @@ async def end_due_surges(store: Store, now: float) -> list[ThreadSurge]:
     return ended
 
 
-async def surge_context(app: web.Application):
-    """The baselines cache, and the task recording surges' ends, for the app's life."""
-    policy = SurgePolicy.from_settings(app[keys.SETTINGS])
-    app[keys.SURGES] = SurgeBaselines(policy)
-    task = asyncio.create_task(_sweep(app[keys.STORE])) if policy.enabled else None
-    yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _sweep(store: Store) -> None:
+async def sweep_ended_surges(store: Store) -> None:
+    """Forever: every :data:`SWEEP_SECONDS`, record the end of the surges whose time is over."""
     while True:
         await asyncio.sleep(SWEEP_SECONDS)
         try:

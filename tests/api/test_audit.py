@@ -6,7 +6,7 @@ from collections import Counter
 
 from moderation.domain import Reason
 from moderation.keys import STORE
-from moderation.rescore import rescore_pending
+from moderation.services.intake import rescore
 
 from ..conftest import add_site, auth, comment_payload
 from ..integrations.conftest import separate_toy_bands
@@ -95,7 +95,7 @@ async def test_a_rescore_neither_audits_nor_moves_an_audited_comment(app_client,
     audited = await seed(store, site.id, score=0.01, body=HAM_TEXT,
                          reasons=(Reason.MODEL_HAM, Reason.AUDIT))
     unjudged = await seed(store, site.id, score=None, body=HAM_TEXT + " too", reasons=(Reason.NO_MODEL,))
-    moved, total = await rescore_pending(store, settings_for(audit_share=1.0), apply=True)
+    moved, total = await rescore(store, settings_for(audit_share=1.0), apply=True)
     assert (moved, total) == (1, 2)
     assert (await store.get_comment(unjudged)).reasons == ("model_ham",)
     kept = await store.get_comment(audited)

@@ -8,7 +8,7 @@ import time
 from moderation.domain import Reason, Status
 from moderation.keys import SETTINGS, STORE
 from moderation.openapi import build_document
-from moderation.rescore import rescore_pending
+from moderation.services.intake import rescore
 
 from ..conftest import add_moderator, add_site, auth, comment_payload
 from .test_openapi import validator
@@ -152,7 +152,7 @@ async def test_a_comment_held_for_a_surge_waits_for_a_moderator_after_a_rescore(
     client = await app_client(**SURGE)
     key = await add_site(client, mode="auto", lang="en")
     held = (await burst(client, key))[4]["id"]
-    moved, total = await rescore_pending(client.app[STORE], settings_for(), apply=True)
+    moved, total = await rescore(client.app[STORE], settings_for(), apply=True)
     assert (moved, total) == (0, 2)
     assert (await client.app[STORE].get_comment(held)).status is Status.PENDING
 
