@@ -1,6 +1,13 @@
 """``moderation thresholds what-if``: what other thresholds would have done to a
 site's labelled history, before anyone changes them (read-only; the numbers
-come from :mod:`moderation.review.what_if`)."""
+come from :mod:`moderation.review.what_if`).
+
+Exit codes: 0 with the table (or JSON) and a suggestion; 2 for bad arguments,
+for labels lacking a class (nothing printed but one line on stderr), and for
+too few labels to suggest thresholds (:data:`MIN_HAM_LABELS` ham,
+:data:`MIN_SPAM_LABELS` spam: the table is printed, the suggestion refused on
+stderr); 1 for no such site, an unusable model manifest or an unwritable plot.
+"""
 from __future__ import annotations
 
 import argparse
@@ -115,10 +122,14 @@ async def thresholds_command(store, settings, args: argparse.Namespace) -> int:
     if problem:
         print(f"moderation: {problem}", file=sys.stderr)
         return 2
-    if not labels:
-        print(f"moderation: site {site.name} has no moderator labels scored by model {version} "
-              "in a language it decides: decide comments in the queue first", file=sys.stderr)
-        return 1
+    ham = sum(row.label == "ham" for row in labels)
+    spam = len(labels) - ham
+    if not ham or not spam:
+        print(f"moderation: site {site.name} has {ham} ham and {spam} spam labels scored by model "
+              f"{version} in the languages it decides; the what-if needs at least 1 of each "
+              f"({MIN_HAM_LABELS} ham and {MIN_SPAM_LABELS} spam to suggest thresholds): decide "
+              "comments in the queue first", file=sys.stderr)
+        return 2
     proposing = args.approve_below is not None or args.reject_above is not None
     rows: list[tuple[str, Callable[[str], Bands], Outcome]] = [
         (f"in effect ({found.source})", in_effect, replay(labels, in_effect))]
@@ -135,12 +146,12 @@ async def thresholds_command(store, settings, args: argparse.Namespace) -> int:
         pass
     audited = [row for row in labels if row.audited]
     audit_rows = [(name, replay(audited, bands_for)) for name, bands_for, _ in rows] if audited else []
-    ham = sum(row.label == "ham" for row in labels)
     summary = {"site": site.name, "model": version, "labels": len(labels), "ham": ham,
-               "spam": len(labels) - ham, "audited": len(audited),
+               "spam": spam, "audited": len(audited), "from_review": len(labels) - len(audited),
                "left_out": found.left_out,
                "budgets": {"max_ham_to_spam": args.max_ham_to_spam,
-                           "max_spam_published": args.max_spam_published}}
+                           "max_spam_published": args.max_spam_published},
+               "suggestion_needs": {"ham": MIN_HAM_LABELS, "spam": MIN_SPAM_LABELS}}
     if args.plot is not None:
         from .review.what_if_plot import PlotUnavailable, write_what_if_plot
         # Thresholds that differ by language are marked at the most common language's.
@@ -148,11 +159,16 @@ async def thresholds_command(store, settings, args: argparse.Namespace) -> int:
         marks = [(name if _single(bands_for, languages) else f"{name} ({main})",
                   _single(bands_for, languages) or bands_for(main), outcome.review.rate)
                  for name, bands_for, outcome in rows]
+        anchor = _single(in_effect, languages) or in_effect(main)
         try:
-            write_what_if_plot(sweep(labels), marks, f"site {site.name}, model {version}: "
-                               f"{ham} ham, {len(labels) - ham} spam labels", args.plot)
+            write_what_if_plot(sweep(labels, anchor), marks, f"site {site.name}, model {version}: "
+                               f"{ham} ham, {spam} spam labels", args.plot)
         except PlotUnavailable as missing:
             print(f"moderation: {missing}", file=sys.stderr)
+            return 1
+        except OSError as error:
+            print(f"moderation: cannot write the plot {args.plot}: {error.strerror or error}",
+                  file=sys.stderr)
             return 1
     if args.json:
         print(json.dumps({**summary, "thresholds": [
@@ -162,9 +178,22 @@ async def thresholds_command(store, settings, args: argparse.Namespace) -> int:
                 "approve_below": suggestion.approve_below, "reject_above": suggestion.reject_above},
             "audit_sample": [{"name": name, **outcome.as_dict()} for name, outcome in audit_rows]},
             indent=1))
-        return 0
-    _print_table(summary, rows, audit_rows, languages, suggestion is not None, args)
+    else:
+        _print_table(summary, rows, audit_rows, languages, suggestion is not None, args)
+    if suggestion is None:
+        sys.stdout.flush()   # the table first, then why it stops short
+        print(f"moderation: no thresholds suggested for site {site.name}: {ham} ham and {spam} "
+              f"spam labels, at least {MIN_HAM_LABELS} ham and {MIN_SPAM_LABELS} spam are needed "
+              f"({_missing(ham, spam)})", file=sys.stderr)
+        return 2
     return 0
+
+
+def _missing(ham: int, spam: int) -> str:
+    """``"197 more ham and 49 more spam"``: what the suggestion still lacks."""
+    short = [f"{need - have} more {kind}" for kind, have, need in
+             (("ham", ham, MIN_HAM_LABELS), ("spam", spam, MIN_SPAM_LABELS)) if have < need]
+    return " and ".join(short)
 
 
 def _single(bands_for: Callable[[str], Bands], languages: list[str]) -> Bands | None:
@@ -181,18 +210,15 @@ def _bands_dict(bands_for, languages) -> dict:
 
 def _print_table(summary: dict, rows, audit_rows, languages, suggested: bool, args) -> None:
     print(f"site {summary['site']}: {summary['labels']} labels scored by model {summary['model']} "
-          f"({summary['ham']} ham, {summary['spam']} spam; {summary['audited']} from the audit sample)"
+          f"({summary['ham']} ham, {summary['spam']} spam; {summary['audited']} from the audit "
+          f"sample, {summary['from_review']} from review)"
           + (f"; {summary['left_out']} in languages the model does not decide, left out"
              if summary["left_out"] else ""))
     print("Most labels are comments the model was unsure of: their rates describe those, not all "
           "traffic; the audit sample (below, when there is one) estimates all automatic decisions.")
     print("rates: share, (count/total), [95 % Wilson interval]\n")
     _table(rows, languages)
-    if not suggested:
-        print(f"\nno thresholds suggested: {summary['ham']} ham and {summary['spam']} spam labels; "
-              f"meeting the budgets (ham held <= {args.max_ham_to_spam:.2%}, spam published <= "
-              f"{args.max_spam_published:.2%}) needs {MIN_HAM_LABELS} ham and {MIN_SPAM_LABELS} spam")
-    else:
+    if suggested:
         print(f"\nbudgets: ham held as spam <= {args.max_ham_to_spam:.2%}, spam published <= "
               f"{args.max_spam_published:.2%}; to apply: moderation site thresholds "
               f"{summary['site']} --from-labels")

@@ -74,7 +74,10 @@ class Share:
                 "ci95": [round(low, 6), round(high, 6)]}
 
     def describe(self) -> str:
-        """``"1.2 % (3/250) [0.4-3.5]"``: the rate, the counts, the 95 % interval in %."""
+        """``"1.2% (3/250) [0.4%-3.5%]"``: the rate, the counts, the 95 % interval;
+        ``"n/a (0/0)"`` when there is nothing to count."""
+        if not self.total:
+            return "n/a (0/0)"
         low, high = self.interval
         return f"{self.rate:.1%} ({self.count}/{self.total}) [{low:.1%}-{high:.1%}]"
 
@@ -131,6 +134,8 @@ def check_thresholds(approve_below: float | None, reject_above: float | None,
     for name, value in (("--approve-below", approve_below), ("--reject-above", reject_above)):
         if value is not None and not 0.0 <= value <= 1.0:
             return f"{name} must lie in [0, 1], not {value}"
+    if approve_below is not None and reject_above is not None and approve_below > reject_above:
+        return f"--approve-below {approve_below:g} is above --reject-above {reject_above:g}"
     bands_for = proposed_bands(current_for, approve_below, reject_above)
     for language in languages:
         bands = bands_for(language)
@@ -142,19 +147,44 @@ def check_thresholds(approve_below: float | None, reject_above: float | None,
 
 @dataclass(frozen=True, slots=True)
 class Sweep:
-    """Each threshold on its own over a grid: the share of ham at or above
-    ``grid[i]`` (held as spam were it ``reject_above``) and of spam below it
-    (published were it ``approve_below``)."""
+    """Each threshold moved over a grid of scores, the other staying at
+    *anchor* (the thresholds in effect), every label judged by those two:
+
+    - ``ham_held[i]``: share of ham at or above ``grid[i]`` (held as spam were
+      it ``reject_above``);
+    - ``spam_published[i]``: share of spam below ``grid[i]`` (published were it
+      ``approve_below``);
+    - ``review_moving_approve[i]``: share of all labels in review were
+      ``approve_below`` = ``grid[i]`` (NaN above ``anchor.reject_above``);
+    - ``review_moving_reject[i]``: the same were ``reject_above`` = ``grid[i]``
+      (NaN below ``anchor.approve_below``).
+    """
 
     grid: np.ndarray
+    anchor: Bands
     ham_held: np.ndarray
     spam_published: np.ndarray
+    review_moving_approve: np.ndarray
+    review_moving_reject: np.ndarray
 
 
-def sweep(labels: Sequence, points: int = 201) -> Sweep:
+def sweep(labels: Sequence, anchor: Bands, points: int = 201) -> Sweep:
+    """The curves of :class:`Sweep` on *labels* over ``points`` evenly spaced
+    scores from 0 to 1."""
     grid = np.linspace(0.0, 1.0, points)
     ham = np.sort(np.array([r.score for r in labels if r.label == "ham"], dtype=np.float64))
     spam = np.sort(np.array([r.score for r in labels if r.label != "ham"], dtype=np.float64))
-    ham_held = (len(ham) - np.searchsorted(ham, grid, side="left")) / max(len(ham), 1)
-    spam_published = np.searchsorted(spam, grid, side="left") / max(len(spam), 1)
-    return Sweep(grid=grid, ham_held=ham_held, spam_published=spam_published)
+    every = np.sort(np.concatenate([ham, spam]))
+
+    def share_below(x):
+        return np.searchsorted(every, x, side="left") / max(len(every), 1)
+
+    below = share_below(grid)
+    return Sweep(
+        grid=grid, anchor=anchor,
+        ham_held=(len(ham) - np.searchsorted(ham, grid, side="left")) / max(len(ham), 1),
+        spam_published=np.searchsorted(spam, grid, side="left") / max(len(spam), 1),
+        review_moving_approve=np.where(grid <= anchor.reject_above,
+                                       share_below(anchor.reject_above) - below, np.nan),
+        review_moving_reject=np.where(grid >= anchor.approve_below,
+                                      below - share_below(anchor.approve_below), np.nan))

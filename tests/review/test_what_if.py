@@ -1,9 +1,13 @@
 """``moderation thresholds what-if``: a site's labelled history replayed through
 its stored scores, for the thresholds in effect, proposed ones and those that
 would meet the budgets."""
+import hashlib
 import json
+import math
 import random
 import sqlite3
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +15,7 @@ import pytest
 from moderation.cli_thresholds import current_model_manifest, model_bands
 from moderation.config import load_settings
 from moderation.policy import Bands
-from moderation.review.site_thresholds import MIN_HAM_LABELS, MIN_SPAM_LABELS
+from moderation.review.site_thresholds import MIN_HAM_LABELS, MIN_SPAM_LABELS, propose
 from moderation.review.what_if import (Share, check_thresholds, proposed_bands, replay, sweep,
                                        wilson_interval)
 from moderation.training.thresholds import choose_thresholds
@@ -48,6 +52,7 @@ def test_replay_counts_each_band_by_the_language_s_thresholds():
     # review: en 0.5 ham, en 0.5 spam (fr 0.5 is published by fr's 0.6)
     assert (outcome.review.count, outcome.review.total) == (2, 7)
     assert Share(1, 4).describe() == "25.0% (1/4) [4.6%-69.9%]"
+    assert Share(0, 0).describe() == "n/a (0/0)"
 
 
 def test_proposed_thresholds_replace_only_what_is_given_and_are_checked():
@@ -58,21 +63,67 @@ def test_proposed_thresholds_replace_only_what_is_given_and_are_checked():
     assert "would be above" in check_thresholds(0.85, None, current, ["en", "fr"])   # fr: 0.85 > 0.8
     assert "[0, 1]" in check_thresholds(None, 1.5, current, ["en"])
     assert "[0, 1]" in check_thresholds(-0.1, None, current, ["en"])
+    assert "[0, 1]" in check_thresholds(float("nan"), None, current, ["en"])
+    # Both given: crossed whatever the languages (even before any label is read).
+    assert "above --reject-above" in check_thresholds(0.6, 0.4, current, [])
+    assert check_thresholds(0.4, 0.4, current, ["en"]) is None   # no review band is allowed
+
+
+def test_the_suggestion_meets_the_budgets_with_the_smallest_review_share():
+    draw = random.Random(5)
+    labels = ([label(round(draw.betavariate(2, 6), 4), "ham") for _ in range(400)]
+              + [label(round(draw.betavariate(6, 2), 4), "spam") for _ in range(100)])
+    chosen = propose(labels, lambda _: Bands(0.1, 0.9), max_ham_to_spam=0.005,
+                     max_spam_published=0.02).chosen
+    outcome = replay(labels, lambda _: chosen)
+    assert outcome.ham_held.count <= 2 and outcome.spam_published.count <= 2   # 0.5 % of 400, 2 % of 100
+    # Any narrower band breaks a budget: a step inwards on either side lets one more error through.
+    scores = sorted({row.score for row in labels})
+    higher_low = min(s for s in scores if s >= chosen.approve_below)
+    lower_high = max(s for s in scores if s < chosen.reject_above)
+    if chosen.approve_below < chosen.reject_above:
+        assert replay(labels, lambda _: Bands(higher_low + 1e-9, chosen.reject_above)
+                      ).spam_published.count > 2
+        assert replay(labels, lambda _: Bands(chosen.approve_below, lower_high)).ham_held.count > 2
 
 
 def test_sweep_matches_replay_at_each_grid_point():
     draw = random.Random(3)
     labels = [label(round(draw.random(), 3), draw.choice(["ham", "spam"])) for _ in range(300)]
-    curves = sweep(labels, points=11)
-    for x, ham_held, spam_published in zip(curves.grid, curves.ham_held, curves.spam_published):
+    anchor = Bands(0.25, 0.65)
+    curves = sweep(labels, anchor, points=11)
+    assert curves.anchor == anchor
+    for i, x in enumerate(curves.grid):
         outcome = replay(labels, lambda _: Bands(x, x))
-        assert ham_held == pytest.approx(outcome.ham_held.rate)
-        assert spam_published == pytest.approx(outcome.spam_published.rate)
+        assert curves.ham_held[i] == pytest.approx(outcome.ham_held.rate)
+        assert curves.spam_published[i] == pytest.approx(outcome.spam_published.rate)
+        if x <= anchor.reject_above:
+            moved = replay(labels, lambda _: Bands(x, anchor.reject_above))
+            assert curves.review_moving_approve[i] == pytest.approx(moved.review.rate)
+        else:
+            assert math.isnan(curves.review_moving_approve[i])
+        if x >= anchor.approve_below:
+            moved = replay(labels, lambda _: Bands(anchor.approve_below, x))
+            assert curves.review_moving_reject[i] == pytest.approx(moved.review.rate)
+        else:
+            assert math.isnan(curves.review_moving_reject[i])
 
 
 def database_dump(url: str) -> list[str]:
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+    connection = sqlite3.connect(f"{Path(url.removeprefix('sqlite:///')).absolute().as_uri()}?mode=ro",
+                                 uri=True)
+    try:
         return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def database_files(url: str) -> dict[str, tuple[str, int]]:
+    """sha256 and mtime (ns) of the database file and its WAL, as they are on disk."""
+    path = Path(url.removeprefix("sqlite:///"))
+    return {candidate.name: (hashlib.sha256(candidate.read_bytes()).hexdigest(),
+                             candidate.stat().st_mtime_ns)
+            for candidate in (path, path.with_name(path.name + "-wal")) if candidate.exists()}
 
 
 async def test_what_if_replays_labels_reads_only_and_draws_the_trade_off(
@@ -89,7 +140,7 @@ async def test_what_if_replays_labels_reads_only_and_draws_the_trade_off(
     settings = settings_for()
     bands = model_bands(current_model_manifest(load_settings(
         {"MODERATION_MODEL_DIR": settings.model_dir})))("en")
-    before = database_dump(settings.database_url)
+    before, files_before = database_dump(settings.database_url), database_files(settings.database_url)
     capsys.readouterr()
 
     plot = tmp_path / "what-if.png"
@@ -126,36 +177,79 @@ async def test_what_if_replays_labels_reads_only_and_draws_the_trade_off(
     assert (audit_proposed["review"]["count"], audit_proposed["review"]["total"]) == (1, 4)
 
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
-    assert database_dump(settings.database_url) == before   # read-only
+    assert database_files(settings.database_url) == files_before   # read-only: not a byte written
+    assert database_dump(settings.database_url) == before
 
     assert await run_cli("thresholds", "what-if", "--site", "journal", "--reject-above", "0.7") == 0
     table = capsys.readouterr().out
-    assert "254 labels scored by model " + TOY_VERSION in table and "4 from the audit sample" in table
+    assert "254 labels scored by model " + TOY_VERSION in table
+    assert "4 from the audit sample, 250 from review" in table
     assert "in effect (model)" in table and "proposed" in table and "meets the budgets" in table
     assert "audit sample alone (4 labels)" in table
     assert f"{expect(bands.approve_below, 0.7)['review'][0]}/254" in table
 
 
-async def test_what_if_with_few_labels_shows_the_table_but_suggests_nothing(desk, run_cli, capsys):
+async def test_what_if_with_few_labels_shows_the_table_but_refuses_a_suggestion(
+        desk, run_cli, capsys):
     await decided(desk.store, desk.site_id, [0.1, 0.2, 0.95], "approve")
     await decided(desk.store, desk.site_id, [0.97], "spam")
     capsys.readouterr()
-    assert await run_cli("thresholds", "what-if", "--site", "journal", "--approve-below", "0.15") == 0
-    shown = capsys.readouterr().out
-    assert "no thresholds suggested: 3 ham and 1 spam labels" in shown
-    assert f"needs {MIN_HAM_LABELS} ham and {MIN_SPAM_LABELS} spam" in shown
-    assert "meets the budgets" not in shown and "proposed" in shown
+    assert await run_cli("thresholds", "what-if", "--site", "journal", "--approve-below", "0.15") == 2
+    shown = capsys.readouterr()
+    assert "meets the budgets" not in shown.out and "proposed" in shown.out
+    assert "0.0% (0/1) [0.0%-79.3%]" in shown.out   # spam published, proposed: the 0.97 is not
+    refusal = [line for line in shown.err.splitlines() if not line.startswith("database: ")]
+    assert refusal == [
+        f"moderation: no thresholds suggested for site journal: 3 ham and 1 spam labels, at least "
+        f"{MIN_HAM_LABELS} ham and {MIN_SPAM_LABELS} spam are needed "
+        f"({MIN_HAM_LABELS - 3} more ham and {MIN_SPAM_LABELS - 1} more spam)"]
+    assert await run_cli("thresholds", "what-if", "--site", "journal", "--json") == 2
+    shown = capsys.readouterr()
+    answer = json.loads(shown.out)
+    assert answer["suggested"] is None and [row["name"] for row in answer["thresholds"]] == [
+        "in effect (model)"]
+    assert answer["suggestion_needs"] == {"ham": MIN_HAM_LABELS, "spam": MIN_SPAM_LABELS}
+    assert "no thresholds suggested" in shown.err
+
+
+async def test_what_if_refuses_labels_of_one_class_only(desk, run_cli, capsys):
+    await decided(desk.store, desk.site_id, [0.1, 0.2], "approve")
+    capsys.readouterr()
+    assert await run_cli("thresholds", "what-if", "--site", "journal", "--json") == 2
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert "has 2 ham and 0 spam labels" in shown.err and "at least 1 of each" in shown.err
+
+
+async def test_what_if_plot_needs_matplotlib_and_a_writable_path(desk, run_cli, capsys, tmp_path,
+                                                                  monkeypatch):
+    await decided(desk.store, desk.site_id, [0.1, 0.2], "approve")
+    await decided(desk.store, desk.site_id, [0.9], "spam")
+    capsys.readouterr()
+    assert await run_cli("thresholds", "what-if", "--site", "journal", "--plot",
+                         str(tmp_path / "no-such-folder" / "out.png")) == 1
+    assert "cannot write the plot" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)   # as if not installed
+    assert await run_cli("thresholds", "what-if", "--site", "journal", "--plot",
+                         str(tmp_path / "out.png")) == 1
+    assert "pip install 'moderation[train]'" in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()
 
 
 async def test_what_if_refuses_bad_arguments_and_no_labels(desk, run_cli, capsys):
     assert await run_cli("thresholds", "what-if", "--site", "nowhere") == 1
     assert "no site named 'nowhere'" in capsys.readouterr().err
-    assert await run_cli("thresholds", "what-if", "--site", "journal") == 1
-    assert "no moderator labels" in capsys.readouterr().err
+    assert await run_cli("thresholds", "what-if", "--site", "journal") == 2
+    assert "has 0 ham and 0 spam labels" in capsys.readouterr().err
     await decided(desk.store, desk.site_id, [0.1], "approve")
     assert await run_cli("thresholds", "what-if", "--site", "journal", "--reject-above", "1.5") == 2
     assert "[0, 1]" in capsys.readouterr().err
     assert await run_cli("thresholds", "what-if", "--site", "journal", "--approve-below", "0.6",
                          "--reject-above", "0.4") == 2
-    assert "would be above" in capsys.readouterr().err
+    assert "is above --reject-above" in capsys.readouterr().err
+    assert await run_cli("thresholds", "what-if", "--site", "journal", "--approve-below", "0.99") == 2
+    assert "would be above" in capsys.readouterr().err   # the toy model's reject_above is lower
+    with pytest.raises(SystemExit) as refused:   # argparse's own refusal
+        await run_cli("thresholds", "what-if", "--site", "journal", "--approve-below", "x")
+    assert refused.value.code == 2 and "invalid float value: 'x'" in capsys.readouterr().err
     assert await run_cli("thresholds", "what-if", "--site", "journal", "--max-ham-to-spam", "1") == 2
