@@ -67,7 +67,7 @@ async def _scoring_context(app: web.Application):
     loop = asyncio.get_running_loop()
     sync = ModelSync(app[keys.STORE], holder, executor)
     await sync.load_at_start()   # reads the model generation, then loads the model
-    # Language profiles load on first use (~0.4 s): pay that before traffic.
+    # Language profiles load on first use: pay that before traffic.
     await loop.run_in_executor(executor, detect_language, "warming up the language profiles")
     app[keys.EXECUTOR] = executor
     app[keys.MODELS] = holder

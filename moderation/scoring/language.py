@@ -15,15 +15,14 @@ Contract:
   99.999 %; here every n-gram counts once, in one naive-Bayes sum of
   ``log(p(n-gram | language) + 0.5 / 10000)`` (langdetect's smoothing). It is
   the value langdetect's sampling converges to, computed exactly: no random
-  numbers, the same answer in any thread or process, at 0.03-0.2 ms per text
-  where langdetect takes 2-4 ms here. The two agree on 98.4 % of the YouTube
-  and SMS comments; where they differ the text is short and ambiguous and
-  langdetect's own answer depends on its seed.
+  numbers, the same answer in any thread or process, and an order of magnitude
+  faster (``bench/RESULTS.md``, "Scoring"). Where the two differ the text is
+  short and ambiguous and langdetect's own answer depends on its seed.
 - A text's score is the sum of its words' scores (no n-gram spans two words),
   and recent words' scores are cached: most words of a comment have been seen
   before, so a text costs a few dictionary lookups and one small sum.
-- Safe to call from worker threads: the one-time profile loading (~0.3 s,
-  ~30 MB) is guarded by a lock.
+- Safe to call from worker threads: the one-time profile loading is guarded by
+  a lock (the server pays it at start-up, before traffic).
 - The text is normalized with ``normalize_text`` first, exactly as the model's
   features see it, so HTML remnants and BOMs never sway the answer.
 """

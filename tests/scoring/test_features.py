@@ -159,12 +159,15 @@ def test_same_data_and_seed_give_the_same_model(fitted):
 
 
 def test_pipeline_never_detects_languages(monkeypatch, fitted):
-    import langdetect.detector_factory
+    from moderation.scoring import language
 
     def forbidden(*args, **kwargs):
-        raise AssertionError("the pipeline must use ScoringInput.language, not run langdetect")
+        raise AssertionError("the pipeline must use ScoringInput.language, not detect it")
 
-    monkeypatch.setattr(langdetect.detector_factory.DetectorFactory, "create", forbidden)
+    # Every detection starts by reading the profiles: the guard is live.
+    monkeypatch.setattr(language, "profiles", forbidden)
+    with pytest.raises(AssertionError, match="not detect it"):
+        language.detect_language("a sentence long enough to be detected for sure")
     pipeline, inputs, labels = fitted
     build_pipeline(seed=0).fit(inputs, labels).predict_proba(inputs)
 
