@@ -20,7 +20,8 @@ from .api.admin import ModelSync, model_sync_context, reload_current_model
 from .ttlcache import TTLCache
 from .api.routes import add_routes
 from .edge import edge_middleware, install as install_edge
-from .metrics import count_moderator_decisions, load_limits, metrics_middleware
+from . import telemetry
+from .metrics import count_moderator_decisions, metrics_middleware
 from .middlewares import (error_middleware, page_headers_middleware, request_id_middleware,
                           shedding_middleware)
 from .shedding import IN_FLIGHT, SCORING_QUEUE, InFlightLimit
@@ -63,7 +64,8 @@ async def surge_context(app: web.Application):
 async def _scoring_context(app: web.Application):
     settings = app[keys.SETTINGS]
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
-    holder = holder_for(settings)
+    holder = holder_for(settings, on_loaded=telemetry.model_loaded,
+                        on_load_failed=telemetry.model_load_failed)
     loop = asyncio.get_running_loop()
     sync = ModelSync(app[keys.STORE], holder, executor)
     await sync.load_at_start()   # reads the model generation, then loads the model
@@ -75,7 +77,8 @@ async def _scoring_context(app: web.Application):
     app[keys.SCORER] = Scorer(lambda: holder.bundle, executor, current_shadow=lambda: holder.shadow,
                               batch_max=settings.scoring_batch_max,
                               batch_wait=settings.scoring_batch_wait_ms / 1000,
-                              queue_max=settings.scoring_queue_max)
+                              queue_max=settings.scoring_queue_max,
+                              on_waiting=telemetry.scoring_waiting, on_batch=telemetry.observe_batch)
     yield
     executor.shutdown(wait=True)
 
@@ -224,7 +227,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
         handler_args={"auto_decompress": False},
     )
     app[keys.SETTINGS] = settings
-    load_limits({IN_FLIGHT: settings.max_requests_in_flight, SCORING_QUEUE: settings.scoring_queue_max})
+    telemetry.load_limits({IN_FLIGHT: settings.max_requests_in_flight, SCORING_QUEUE: settings.scoring_queue_max})
     app[keys.TEMPLATES] = build_templates()
     app[keys.SITES] = SiteCache(settings.site_cache_seconds)
     app[keys.PUBLIC_ANSWERS] = TTLCache(settings.public_cache_seconds)

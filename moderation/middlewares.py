@@ -23,7 +23,7 @@ import uuid
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from . import metrics
+from . import telemetry
 from .edge import request_id as given_request_id
 from .jsonanswer import json_response
 from .domain import IdempotencyKeyReused, RateLimitExceeded
@@ -197,7 +197,7 @@ NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 def overloaded(queue: str) -> ApiError:
     """503 ``overloaded`` for a request refused because *queue* was full; counted."""
-    metrics.SHED.labels(queue).inc()
+    telemetry.SHED.labels(queue).inc()
     return ApiError(503, "overloaded", retry_after=SHED_RETRY_AFTER,
                     headers={"Retry-After": str(SHED_RETRY_AFTER)})
 
@@ -212,12 +212,12 @@ def shedding_middleware(limit: InFlightLimit):
             return await handler(request)
         if not limit.enter():
             raise overloaded(IN_FLIGHT)
-        metrics.IN_FLIGHT.inc()
+        telemetry.IN_FLIGHT.inc()
         try:
             return await handler(request)
         except Overloaded as full:
             raise overloaded(full.queue) from None
         finally:
             limit.leave()
-            metrics.IN_FLIGHT.dec()
+            telemetry.IN_FLIGHT.dec()
     return shedding

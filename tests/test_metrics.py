@@ -5,7 +5,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from moderation.domain import Reason
 from moderation.keys import MODELS
-from moderation.metrics import intake_band, score_band
+from moderation.telemetry import intake_band, score_band
 from moderation.policy import Bands
 
 from .conftest import add_moderator, add_site, auth, comment_payload

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from .. import metrics
+from .. import telemetry
 from .common import site_by_key
 from ..domain import Decision, RateLimitExceeded, Site, Status
 from ..edge import read_form
@@ -246,7 +246,7 @@ async def comment_check(request: web.Request) -> web.Response:
         checked = await intake.check(
             app[STORE], app[SCORER], app[SETTINGS], site=site, body=_text(form, "comment_content"),
             author_name=_text(form, "comment_author"), author_email=_text(form, "comment_author_email"),
-            client_ip=form["user_ip"].strip(), honeypot=_honeypot(form), observe=metrics.count_intake_decision)
+            client_ip=form["user_ip"].strip(), honeypot=_honeypot(form), observe=telemetry.count_intake_decision)
     except RateLimitExceeded as exceeded:
         return akismet_text("true", {"X-Moderation-Reasons": "rate_limited",
                                      "Retry-After": str(exceeded.retry_after)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..jsonanswer import json_response
-from .. import metrics
+from .. import telemetry
 from ..errors import ApiError, FieldError, not_found
 from ..keys import SCORER, SETTINGS, STORE, SURGES
 from ..services import intake
@@ -45,7 +45,7 @@ async def post_comment(request: web.Request) -> web.Response:
         app[STORE], app[SCORER], app[SETTINGS], site=site, raw=await read_json_body(request),
         idempotency_key=_idempotency_key(request), remote=request.remote,
         accept_language=request.headers.get("Accept-Language"), surges=app[SURGES],
-        observe=metrics.count_intake_decision)
+        observe=telemetry.count_intake_decision)
     response = json_response(submitted.answer, status=submitted.status_code)
     response.headers["Location"] = f"/v1/comments/{submitted.comment_id}"
     if submitted.replayed:

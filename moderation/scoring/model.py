@@ -43,7 +43,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import sklearn
 
+from moderation.config import model_dir
 from moderation.scoring.classifier import CalibratedLinearClassifier
 from moderation.scoring.features import FEATURE_VERSION, ScoringInput, feature_baseline, feature_names
 from moderation.scoring.linear import LinearScorer, UnsupportedPipeline
@@ -344,7 +345,13 @@ class ModelHolder:
     Also the shadowed candidate, when one is (``shadow``): verified and loaded
     like the live model, scored beside it, never deciding."""
 
-    def __init__(self, models_dir: Path, hmac_key: bytes | None = None):
+    def __init__(self, models_dir: Path, hmac_key: bytes | None = None, *,
+                 on_loaded: Callable[[str, float, float], None] = lambda version, seconds, at: None,
+                 on_load_failed: Callable[[], None] = lambda: None):
+        """*on_loaded* is told each live model loaded (its version, the seconds
+        loading took, when); *on_load_failed* each one refused."""
+        self._on_loaded = on_loaded
+        self._on_load_failed = on_load_failed
         self.models_dir = Path(models_dir)
         self.hmac_key = hmac_key
         self.bundle: ModelBundle | None = None
@@ -374,24 +381,23 @@ class ModelHolder:
 
     def reload(self) -> ModelBundle:
         """Load the model ``models/CURRENT`` points to; raise ``ModelError`` on failure."""
-        from .. import metrics   # late: training imports this module without the service
         with self._lock:
             started = time.perf_counter()
             try:
                 bundle = load_bundle(current_manifest_path(self.models_dir), self.hmac_key)
             except ModelError as error:
                 self.last_error = str(error)
-                metrics.model_load_failed()
+                self._on_load_failed()
                 raise
             self.bundle = bundle
             self.last_error = None
-            metrics.model_loaded(bundle.version, time.perf_counter() - started, bundle.loaded_at)
+            self._on_loaded(bundle.version, time.perf_counter() - started, bundle.loaded_at)
             return bundle
 
 
-def holder_for(settings) -> ModelHolder:
+def holder_for(settings, **observers) -> ModelHolder:
     """A (not yet loaded) holder for the models directory and HMAC key that the
-    service's settings name: what the server and ``moderation rescore`` load."""
-    from ..config import model_dir
+    service's settings name: what the server and ``moderation rescore`` load.
+    *observers*: :class:`ModelHolder`'s ``on_loaded`` and ``on_load_failed``."""
     key = settings.model_hmac_key
-    return ModelHolder(model_dir(settings), hmac_key=key.encode() if key else None)
+    return ModelHolder(model_dir(settings), hmac_key=key.encode() if key else None, **observers)

@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from .. import metrics
 from ..policy import Bands, Scored, ShadowScore, band_of
 from ..shedding import SCORING_QUEUE, Overloaded
 from .features import ScoringInput, normalize_text
@@ -85,7 +84,14 @@ def shadow_scores(shadow, inputs: Sequence[ScoringInput], empty: Sequence[bool])
 class Scorer:
     def __init__(self, current_bundle: Callable[[], object], executor: Executor, *,
                  batch_max: int = 64, batch_wait: float = 0.002, queue_max: int = 0,
-                 current_shadow: Callable[[], object] = lambda: None) -> None:
+                 current_shadow: Callable[[], object] = lambda: None,
+                 on_waiting: Callable[[int], None] = lambda change: None,
+                 on_batch: Callable[[int, float], None] = lambda size, seconds: None) -> None:
+        """*on_waiting* is told each change of the number of texts waiting
+        (+1 on arrival, minus a batch's size at its start); *on_batch* each
+        batch's size and seconds, once its results are back on the loop."""
+        self._on_waiting = on_waiting
+        self._on_batch = on_batch
         self._current_bundle = current_bundle
         self._current_shadow = current_shadow
         self._executor = executor
@@ -103,7 +109,7 @@ class Scorer:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.append((request, future))
-        metrics.SCORING_WAITING.inc()
+        self._on_waiting(1)
         if not self._running:
             if len(self._queue) >= self._batch_max or self._batch_wait == 0:
                 self._launch()
@@ -118,7 +124,7 @@ class Scorer:
         if self._running or not self._queue:
             return
         batch, self._queue = self._queue[:self._batch_max], self._queue[self._batch_max:]
-        metrics.SCORING_WAITING.dec(len(batch))
+        self._on_waiting(-len(batch))
         self._running = True
         self.batch_sizes = (self.batch_sizes + [len(batch)])[-1000:]
         loop = asyncio.get_running_loop()
@@ -130,7 +136,7 @@ class Scorer:
 
     def _finish(self, batch, done: concurrent.futures.Future, started: float) -> None:
         self._running = False
-        metrics.observe_batch(len(batch), time.perf_counter() - started)
+        self._on_batch(len(batch), time.perf_counter() - started)
         error = done.exception()
         if error is None:
             results = done.result()

@@ -17,7 +17,7 @@ as plain values, never an HTTP request, and raise domain errors
 (:func:`moderation.middlewares.domain_error`) turns them into HTTP answers.
 The body's JSON decoding (:func:`moderation.jsonbody.parse_json_object`) raises
 its own 400 errors, as everywhere else in the service. Decisions are reported
-to an optional *observe* callback (``metrics.count_intake_decision`` on the
+to an optional *observe* callback (``telemetry.count_intake_decision`` on the
 server), so this module imports no metrics.
 """
 from __future__ import annotations
