@@ -29,6 +29,7 @@ from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
 from .services.drift_monitor import drift_context
+from .services.review import ReviewDesk
 from .services.surges import SurgeBaselines, sweep_ended_surges
 from .sitecache import SiteCache
 from .surge import SurgePolicy
@@ -74,6 +75,7 @@ async def _scoring_context(app: web.Application):
     app[keys.EXECUTOR] = executor
     app[keys.MODELS] = holder
     app[keys.MODEL_SYNC] = sync
+    app[keys.REVIEW] = ReviewDesk(app[keys.STORE], holder, executor)
     app[keys.SCORER] = Scorer(lambda: holder.bundle, executor, current_shadow=lambda: holder.shadow,
                               batch_max=settings.scoring_batch_max,
                               batch_wait=settings.scoring_batch_wait_ms / 1000,

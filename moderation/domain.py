@@ -9,7 +9,7 @@ import enum
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import idna
 
@@ -183,6 +183,31 @@ class IdempotencyKeyReused(Exception):
 
     def __init__(self) -> None:
         super().__init__("idempotency key reused for another request")
+
+
+class NotFound(Exception):
+    """What was asked for does not exist (or is not this caller's to know of)."""
+
+
+class OutOfScope(Exception):
+    """A moderator acting on a site that is not theirs, or lacking the role."""
+
+
+class InvalidParameter(Exception):
+    """A query parameter with a value that names nothing (*field*: its name)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"invalid value for {field}")
+        self.field = field
+
+
+class DecisionConflict(Exception):
+    """A moderator's decision on a comment that was no longer in the expected
+    status; *outcome* (a ``store.base.DecisionOutcome``) says its state now."""
+
+    def __init__(self, outcome: Any) -> None:
+        super().__init__(f"comment {outcome.comment_id} is {outcome.status} now")
+        self.outcome = outcome
 
 
 @dataclass(frozen=True, slots=True)

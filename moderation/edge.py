@@ -63,7 +63,7 @@ from aiohttp.multipart import BodyPartReader
 from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from .errors import ApiError, FieldError, unauthorized
+from .errors import ApiError, FieldError, not_found, unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -311,3 +311,15 @@ async def _multipart_pairs(request: web.Request) -> list[tuple[str, str]]:
             raise ApiError(400, "invalid_body_encoding") from None
         raise ApiError(400, "malformed_body") from None   # no boundary, a broken part...
     return pairs
+
+
+MAX_ROW_ID = 2**63 - 1   # the largest id a database row can have
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """A row id from the path: 404 unless it is ASCII digits naming a positive
+    64-bit integer (a larger number would overflow the database driver)."""
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not 0 < int(raw) <= MAX_ROW_ID:
+        raise not_found()
+    return int(raw)

@@ -63,6 +63,11 @@ def forbidden() -> ApiError:
     return ApiError(403, "forbidden")
 
 
+def csrf_failed() -> ApiError:
+    """403 ``csrf_failed``: a state-changing request without the session's CSRF token."""
+    return ApiError(403, "csrf_failed")
+
+
 def not_found() -> ApiError:
     return ApiError(404, "not_found")
 

@@ -20,6 +20,7 @@ PUBLIC_ANSWERS = web.AppKey("public_answers", Any)  # ttlcache.TTLCache of publi
 MODEL_SYNC = web.AppKey("model_sync", Any)  # api.admin.ModelSync: reloads every worker and host
 SURGES = web.AppKey("surges", Any)          # services.surges.SurgeBaselines: sites' surge baselines
 DRIFT = web.AppKey("drift", Any)            # services.drift_monitor.DriftMonitor: sites' drift measures
+REVIEW = web.AppKey("review", Any)          # services.review.ReviewDesk: the moderators' use cases
 
 # per-request values
 REQUEST_ID = web.RequestKey("request_id", str)

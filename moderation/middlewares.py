@@ -26,13 +26,15 @@ from aiohttp.http_exceptions import HttpProcessingError
 from . import telemetry
 from .edge import request_id as given_request_id
 from .jsonanswer import json_response
-from .domain import IdempotencyKeyReused, RateLimitExceeded
-from .errors import ApiError, FieldError, error_body, validation_failed
+from .domain import (DecisionConflict, IdempotencyKeyReused, InvalidParameter, NotFound, OutOfScope,
+                     RateLimitExceeded)
+from .errors import ApiError, FieldError, error_body, forbidden, not_found, validation_failed
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
 from .logs import REQUEST_ID as LOG_REQUEST_ID
 from .shedding import IN_FLIGHT, RETRY_AFTER_SECONDS as SHED_RETRY_AFTER, InFlightLimit, Overloaded
 from .store.sqlite_intake import is_unwritable
+from .review.views import current_view
 from .validation import ValidationFailed
 from .web.render import error_page
 
@@ -143,13 +145,16 @@ async def page_headers_middleware(request: web.Request, handler):
     return response
 
 
-DOMAIN_ERRORS = (ValidationFailed, RateLimitExceeded, IdempotencyKeyReused)
+DOMAIN_ERRORS = (ValidationFailed, RateLimitExceeded, IdempotencyKeyReused, NotFound, OutOfScope,
+                 InvalidParameter, DecisionConflict)
 """What the services raise that an answer must explain (see :func:`domain_error`)."""
 
 
 def domain_error(exc: Exception) -> ApiError:
     """The one HTTP translation of the services' domain errors: invalid fields
-    422, a rate limit 429 with Retry-After, an Idempotency-Key reused 422."""
+    422, a rate limit 429 with Retry-After, an Idempotency-Key reused 422, not
+    found 404, out of the moderator's scope 403, a query parameter naming
+    nothing 400, a decision that came second 409 with the comment's state now."""
     if isinstance(exc, ValidationFailed):
         return validation_failed(exc.errors)
     if isinstance(exc, RateLimitExceeded):
@@ -158,6 +163,16 @@ def domain_error(exc: Exception) -> ApiError:
     if isinstance(exc, IdempotencyKeyReused):
         return ApiError(422, "idempotency_key_reused",
                         fields=[FieldError("Idempotency-Key", "invalid_value")])
+    if isinstance(exc, NotFound):
+        return not_found()
+    if isinstance(exc, OutOfScope):
+        return forbidden()
+    if isinstance(exc, InvalidParameter):
+        return ApiError(400, "invalid_parameter", fields=[FieldError(exc.field, "invalid_value")])
+    if isinstance(exc, DecisionConflict):
+        return ApiError(409, "conflict", current_status=exc.outcome.status,
+                        fields=[FieldError("expected_status", "status_changed")],
+                        extra={"current": current_view(exc.outcome)})
     raise TypeError(f"not a domain error: {exc!r}")
 
 

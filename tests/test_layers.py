@@ -127,3 +127,9 @@ def test_the_store_does_not_import_review(name):
         assert found, f"{name} is clean now: drop it from STORE_READS_REVIEW"
     else:
         assert not found, f"{name} imports {sorted(found)}"
+
+
+@pytest.mark.parametrize("name", sorted(module_name(p) for p in (PACKAGE / "web").glob("*.py")))
+def test_the_pages_do_not_import_the_json_api(name):
+    found = {n for n in imports_of(module_path(name)) if n == "moderation.api" or n.startswith("moderation.api.")}
+    assert not found, f"{name} imports {sorted(found)}"

@@ -15,13 +15,9 @@ from aiohttp import web
 
 from ..credentials import bearer_token, hash_secret
 from ..domain import Moderator, Role
-from ..errors import ApiError, forbidden, unauthorized
+from ..errors import csrf_failed, forbidden, unauthorized
 from ..keys import MODERATOR, STORE
 from ..web.session import SAFE_METHODS, csrf_given, load_session, tokens_match
-
-
-def csrf_failed() -> ApiError:
-    return ApiError(403, "csrf_failed")
 
 
 async def _authenticate(request: web.Request) -> Moderator:

@@ -8,7 +8,8 @@ from .. import telemetry
 from ..errors import ApiError, FieldError, not_found
 from ..keys import SCORER, SETTINGS, STORE, SURGES
 from ..services import intake
-from .common import authenticate_site, iso, path_id, public_comment
+from ..edge import path_id
+from .common import authenticate_site, iso, public_comment
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_CHARS = 255

@@ -56,18 +56,6 @@ async def site_by_name(request: web.Request) -> Site:
     return site
 
 
-MAX_ROW_ID = 2**63 - 1   # the largest id a database row can have
-
-
-def path_id(request: web.Request, name: str) -> int:
-    """A row id from the path: 404 unless it is ASCII digits naming a positive
-    64-bit integer (a larger number would overflow the database driver)."""
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not 0 < int(raw) <= MAX_ROW_ID:
-        raise not_found()
-    return int(raw)
-
-
 def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
     if raw is None:

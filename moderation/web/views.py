@@ -5,7 +5,7 @@ page's script through the JSON API (``/v1/review/...``, session cookie plus
 ``X-CSRF-Token``), so they share its rules, its 409 conflicts and its tests.
 The same buttons are also plain forms posting here, so a moderator without
 script can still work. Every POST checks the session's CSRF token first.
-The work is done by ``moderation.api.review`` and the store; handlers glue.
+The work is done by :class:`moderation.services.review.ReviewDesk`; handlers glue.
 """
 from __future__ import annotations
 
@@ -15,22 +15,19 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from ..api.auth import csrf_failed
-from ..api.review import (QueuePage, comment_in_scope, decide_many, decide_one, explain_comments,
-                          load_comment_detail, load_queue, model_bands, thresholds_in_effect)
 from ..credentials import hash_secret
-from ..domain import Reason, Status
-from ..edge import read_form, request_cookie
-from ..errors import ApiError, FieldError, not_found, validation_failed
+from ..domain import DecisionConflict, InvalidParameter, Reason, Status
+from ..edge import path_id, read_form, request_cookie
+from ..errors import ApiError, FieldError, csrf_failed, not_found, validation_failed
 from ..guard import ip_prefix
 from ..i18n import message
-from ..keys import MODERATOR, SETTINGS, STORE
+from ..keys import MODERATOR, REVIEW, SETTINGS, STORE
 from ..policy import Bands
 from ..review.decisions import Action, parse_decision, target_status
 from ..review.queue import DEFAULT_LIMIT, QUEUE_STATUSES, Order, parse_queue_query
 from ..review.views import current_view, iso
 from ..review.surge_views import surge_badge
-from ..store.base import CONFLICT, NOT_FOUND
+from ..services.review import QueuePage, thresholds_in_effect
 from ..validation import ValidationFailed
 from .present import ago, query_url, score_bar, score_text, thread_rows, web_link
 from .render import STATIC_DIR, page_language, render
@@ -173,8 +170,9 @@ def _problems(fields, language: str) -> list[str]:
 async def _queue_items(request: web.Request, page: QueuePage, now: float) -> list[dict]:
     """What the template shows of each comment of a queue page."""
     comments = [row.comment for row in page.rows]
-    explanations = await explain_comments(request, comments, top=0, readable_top=QUEUE_EXPLAIN_TOP)
-    bands, language = model_bands(request), page_language(request)
+    desk = request.app[REVIEW]
+    explanations = await desk.explain(comments, top=0, readable_top=QUEUE_EXPLAIN_TOP)
+    bands, language = desk.model_bands(), page_language(request)
     items = []
     for comment in comments:
         site = page.sites[comment.site_id]
@@ -207,11 +205,13 @@ async def queue_page(request: web.Request) -> web.Response:
     try:
         query = parse_queue_query(params, now, counts=Counter(
             k for k, v in request.query.items() if v.strip()))
-        page = await load_queue(request, session.moderator, query, now)
-    except ApiError as error:
-        if error.status != 400:
+        page = await request.app[REVIEW].queue(session.moderator, query, now)
+    except (ApiError, InvalidParameter) as error:
+        if isinstance(error, ApiError) and error.status != 400:
             raise
-        context["problems"] = _problems(error.fields, page_language(request))
+        fields = (error.fields if isinstance(error, ApiError)
+                  else [FieldError(error.field, "invalid_value")])
+        context["problems"] = _problems(fields, page_language(request))
         return render(request, "queue.html", status=400, **context)
     context.update(
         items=await _queue_items(request, page, now), counts=page.counts,
@@ -224,7 +224,7 @@ async def queue_page(request: web.Request) -> web.Response:
 async def _comment_view(request: web.Request, comment, *, status: int = 200,
                         conflict: dict | None = None, problems: list[str] | None = None,
                         decided: bool = False) -> web.Response:
-    detail = await load_comment_detail(request, comment)
+    detail = await request.app[REVIEW].detail(comment, time.time())
     thread = await request.app[STORE].thread_context(comment.id, limit=THREAD_WINDOW)
     limits = detail["thresholds"]
     bar = score_bar(comment.spam_score, None if limits is None else
@@ -247,9 +247,14 @@ async def _comment_view(request: web.Request, comment, *, status: int = 200,
         back=safe_next(request.query.get("back")), here=request.path_qs)
 
 
+async def _comment_in_scope(request: web.Request, session: WebSession):
+    from_path = path_id(request, "comment_id")
+    return await request.app[REVIEW].comment(session.moderator, from_path)
+
+
 async def comment_page(request: web.Request) -> web.Response:
-    await _page_session(request)
-    comment = await comment_in_scope(request)
+    session = await _page_session(request)
+    comment = await _comment_in_scope(request, session)
     return await _comment_view(request, comment, decided="decided" in request.query)
 
 
@@ -268,19 +273,18 @@ async def decide_form(request: web.Request) -> web.Response:
     comment's page saying who decided first (409)."""
     session = await _page_session(request)
     form = await _checked_form(request, session)
-    comment = await comment_in_scope(request)
+    comment = await _comment_in_scope(request, session)
     try:
         decision = parse_decision(_form_decision(form))
     except ValidationFailed as failed:
         return await _comment_view(request, comment, status=422,
                                    problems=_problems(failed.errors, page_language(request)))
-    outcome = await decide_one(request, session.moderator, comment, decision)
-    if outcome.outcome == NOT_FOUND:
-        raise not_found()
-    if outcome.outcome == CONFLICT:
+    try:
+        await request.app[REVIEW].decide(session.moderator, comment, decision, time.time())
+    except DecisionConflict as conflict:
         fresh = await request.app[STORE].get_comment(comment.id)
         return await _comment_view(request, fresh or comment, status=409,
-                                   conflict=current_view(outcome))
+                                   conflict=current_view(conflict.outcome))
     target = form.get("next")
     if isinstance(target, str) and target:
         return _see_other(safe_next(target))
@@ -306,7 +310,7 @@ async def decide_bulk_form(request: web.Request) -> web.Response:
         decision = parse_decision(payload, bulk=True)
     except ValidationFailed as failed:
         raise validation_failed(failed.errors) from None
-    answer = await decide_many(request, session.moderator, decision)
+    answer = await request.app[REVIEW].decide_many(session.moderator, decision, time.time())
     return render(request, "bulk_result.html", answer=answer,
                   back=safe_next(form.get("next") if isinstance(form.get("next"), str) else None))
 
