@@ -33,7 +33,7 @@ import asyncpg
 from moderation.domain import NewComment, Reason, Status, ThreadIn
 from moderation.guard import body_fingerprint
 from moderation.policy import Bands
-from moderation.review.queue import Cursor, Order, QueueFilter
+from moderation.domain import Cursor, Order, QueueFilter
 from moderation.store.base import Store, open_store
 
 MODEL_BANDS = Bands(approve_below=0.2, reject_above=0.9)

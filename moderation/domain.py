@@ -322,3 +322,135 @@ class ThreadCount:
     url: str
     title: str
     count: int
+
+
+# -- thresholds, moderators' actions and the review queue's order: shared by the
+# policy, the review rules and the store (which sorts the queue in SQL).
+@dataclass(frozen=True, slots=True)
+class Bands:
+    approve_below: float
+    reject_above: float
+
+
+class Action(str, enum.Enum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+
+
+DECISION_ACTIONS = tuple(a.value for a in Action)
+"""The ``action`` of the audit events moderators write."""
+
+QUEUE_STATUSES = (Status.PENDING.value, Status.SPAM.value)
+"""The statuses a comment waits in for a moderator: the queue and the spam folder."""
+UNSCORED_KEY = -1.0
+"""The ``uncertain`` order's key of a comment the model did not score: first."""
+MIN_BAND_WIDTH = 1e-6
+
+
+class Order(str, enum.Enum):
+    UNCERTAIN = "uncertain"
+    OLDEST = "oldest"
+    SCORE = "score"
+    SAFEST = "safest"
+
+    @property
+    def descending(self) -> bool:
+        """Whether larger keys come first (ties always by ascending id)."""
+        return self is Order.SCORE
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which comments a queue page or count looks at. ``site_ids`` None: every site."""
+
+    status: str = Status.PENDING.value
+    site_ids: tuple[int, ...] | None = None
+    thread: str | None = None
+    language: str | None = None
+    reason: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    created_before: float | None = None   # from min_age
+    created_after: float | None = None    # from max_age
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    order: Order
+    key: float
+    id: int
+
+
+def uncertainty(score: float | None, bands: Bands) -> float:
+    """The ``uncertain`` order's key (smaller: more uncertain); see the module doc."""
+    if score is None:
+        return UNSCORED_KEY
+    middle = (bands.approve_below + bands.reject_above) / 2.0
+    width = abs(bands.reject_above - bands.approve_below)
+    return abs(score - middle) / (width if width > MIN_BAND_WIDTH else MIN_BAND_WIDTH)
+
+
+def sort_key(order: Order, score: float | None, created_at: float, bands: Bands) -> float:
+    """The sort key of one comment in *order* (what the store computes in SQL)."""
+    if order is Order.UNCERTAIN:
+        return uncertainty(score, bands)
+    if order is Order.OLDEST:
+        return created_at
+    if order is Order.SCORE:
+        return -1.0 if score is None else score
+    return 2.0 if score is None else score
+
+
+# -- what the store reads for the intake's rules (guard.py, surge.py)
+@dataclass(frozen=True, slots=True)
+class RecentActivity:
+    """What the store saw recently from this submission's sources, on this site."""
+
+    ip_count: int = 0
+    ip_oldest_at: float | None = None
+    email_count: int = 0
+    email_oldest_at: float | None = None
+    duplicate: bool = False
+    # Surge mode (moderation.surge), when the read named a thread: its comments
+    # since the window's start (counted up to the cap asked for), the end of its
+    # surge on record (None: none), and whether the e-mail has a published comment.
+    thread_count: int = 0
+    surge_until: float | None = None
+    author_published: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSurge:
+    """One surge of one thread, as the store keeps it.
+
+    ``until``: decisions are stricter until then (pushed back while the surge
+    lasts). ``ended_at``: when its end was recorded (``until`` then), None
+    while it is on (or over but not yet recorded: :meth:`ended` says).
+    ``comments``, ``threshold``, ``baseline`` and ``window_seconds``: the figures
+    that started it (``baseline`` None: the site had no baseline)."""
+
+    id: int
+    site_id: int
+    thread_id: str          # the site's own id of the thread
+    started_at: float
+    until: float
+    ended_at: float | None
+    comments: int
+    threshold: int
+    baseline: float | None
+    window_seconds: float
+    extensions: int = 0
+
+    def active(self, now: float) -> bool:
+        return self.ended_at is None and self.until > now
+
+    def ended(self, now: float) -> float | None:
+        """When it ended (its ``until``), None while it is on."""
+        if self.ended_at is not None:
+            return self.ended_at
+        return None if self.until > now else self.until
+
+    def covers(self, at: float) -> bool:
+        """Whether a comment created at *at* came during this surge."""
+        return self.started_at <= at <= self.until

@@ -21,7 +21,7 @@ import ipaddress
 import unicodedata
 from dataclasses import dataclass
 
-from .domain import CommentIn, RateLimitExceeded, RateLimits, Reason
+from .domain import CommentIn, RateLimitExceeded, RateLimits, Reason, RecentActivity
 
 RATE_WINDOW_SECONDS = 60.0
 IPV4_PREFIX = 24
@@ -45,23 +45,6 @@ def body_fingerprint(body: str) -> str:
     """Hash of the body with case and white space folded, for duplicate checks."""
     folded = " ".join(unicodedata.normalize("NFKC", body).casefold().split())
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class RecentActivity:
-    """What the store saw recently from this submission's sources, on this site."""
-
-    ip_count: int = 0
-    ip_oldest_at: float | None = None
-    email_count: int = 0
-    email_oldest_at: float | None = None
-    duplicate: bool = False
-    # Surge mode (moderation.surge), when the read named a thread: its comments
-    # since the window's start (counted up to the cap asked for), the end of its
-    # surge on record (None: none), and whether the e-mail has a published comment.
-    thread_count: int = 0
-    surge_until: float | None = None
-    author_published: bool = False
 
 
 @dataclass(frozen=True, slots=True)

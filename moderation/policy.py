@@ -15,14 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .domain import Decision, Mode, Reason, Site, Status
+from .domain import Bands, Decision, Mode, Reason, Site, Status
 from .surge import SurgeInput, stricter
-
-
-@dataclass(frozen=True, slots=True)
-class Bands:
-    approve_below: float
-    reject_above: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,42 +62,6 @@ START, EXTEND = "start", "extend"
 
 
 @dataclass(frozen=True, slots=True)
-class ThreadSurge:
-    """One surge of one thread, as the store keeps it.
-
-    ``until``: decisions are stricter until then (pushed back while the surge
-    lasts). ``ended_at``: when its end was recorded (``until`` then), None
-    while it is on (or over but not yet recorded: :meth:`ended` says).
-    ``comments``, ``threshold``, ``baseline`` and ``window_seconds``: the figures
-    that started it (``baseline`` None: the site had no baseline)."""
-
-    id: int
-    site_id: int
-    thread_id: str          # the site's own id of the thread
-    started_at: float
-    until: float
-    ended_at: float | None
-    comments: int
-    threshold: int
-    baseline: float | None
-    window_seconds: float
-    extensions: int = 0
-
-    def active(self, now: float) -> bool:
-        return self.ended_at is None and self.until > now
-
-    def ended(self, now: float) -> float | None:
-        """When it ended (its ``until``), None while it is on."""
-        if self.ended_at is not None:
-            return self.ended_at
-        return None if self.until > now else self.until
-
-    def covers(self, at: float) -> bool:
-        """Whether a comment created at *at* came during this surge."""
-        return self.started_at <= at <= self.until
-
-
-@dataclass(frozen=True, slots=True)
 class SurgeStep:
     """What one new comment finds: whether the thread surges for it (``active``),
     what to record (``action``: :data:`START`, :data:`EXTEND` or None) and the

@@ -1,8 +1,8 @@
 """Cheap checks before scoring: honeypot, rates, duplicates, IP truncation."""
 import pytest
 
-from moderation.domain import ClientInfo, CommentIn, RateLimitExceeded, Reason, ThreadIn
-from moderation.guard import GuardPolicy, RecentActivity, body_fingerprint, ip_prefix, judge
+from moderation.domain import ClientInfo, CommentIn, RateLimitExceeded, Reason, RecentActivity, ThreadIn
+from moderation.guard import GuardPolicy, body_fingerprint, ip_prefix, judge
 
 NOW = 1_800_000_000.0
 

@@ -6,8 +6,8 @@ from moderation.config import load_settings
 from moderation.domain import Decision, Mode, Reason, Site, Status
 from moderation.policy import Bands, Scored, decide
 from moderation.review.explanations import surge_explanation
-from moderation.surge import (EXTEND, START, SurgeInput, SurgePolicy, ThreadSurge,
-                              baseline_from_counts, stricter)
+from moderation.domain import ThreadSurge
+from moderation.surge import EXTEND, START, SurgeInput, SurgePolicy, baseline_from_counts, stricter
 
 NOW = 1_700_000_000.0
 POLICY = SurgePolicy(factor=5.0, window_seconds=600.0, min_comments=30, baseline_days=7.0,

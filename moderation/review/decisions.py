@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain import Status
+from ..domain import Action, Status
 from ..errors import FieldError
 from ..validation import FieldChecker, ValidationFailed
 
@@ -33,20 +33,12 @@ SINGLE_FIELDS = ("action", "expected_status", "reason", "note")
 BULK_FIELDS = ("ids", "action", "expected_status", "reason", "note")
 
 
-class Action(str, enum.Enum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    SPAM = "spam"
-
-
 TARGET_STATUS: dict[Action, Status] = {
     Action.APPROVE: Status.PUBLISHED,
     Action.REJECT: Status.REJECTED,
     Action.SPAM: Status.SPAM,
 }
 
-DECISION_ACTIONS = tuple(a.value for a in Action)
-"""The ``action`` of the audit events moderators write."""
 
 
 def target_status(action: Action) -> Status:

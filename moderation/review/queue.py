@@ -42,62 +42,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..domain import Reason, Status
+from ..domain import QUEUE_STATUSES, Bands, Cursor, Order, QueueFilter, Reason, Status
 from ..errors import ApiError, FieldError
-from ..policy import Bands
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_AGE_SECONDS = 10 * 365 * 86400
 MAX_TEXT_PARAM_CHARS = 200
-UNSCORED_KEY = -1.0
-MIN_BAND_WIDTH = 1e-6
 NO_MODEL_BANDS = Bands(approve_below=0.5, reject_above=0.5)
 """Thresholds assumed when no model is loaded and the site sets none."""
 
-QUEUE_STATUSES = (Status.PENDING.value, Status.SPAM.value)
 QUERY_PARAMETERS = ("status", "site", "thread", "language", "reason", "min_score", "max_score",
                     "min_age", "max_age", "order", "limit", "cursor")
-
-
-class Order(str, enum.Enum):
-    UNCERTAIN = "uncertain"
-    OLDEST = "oldest"
-    SCORE = "score"
-    SAFEST = "safest"
-
-    @property
-    def descending(self) -> bool:
-        """Whether larger keys come first (ties always by ascending id)."""
-        return self is Order.SCORE
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFilter:
-    """Which comments a queue page or count looks at. ``site_ids`` None: every site."""
-
-    status: str = Status.PENDING.value
-    site_ids: tuple[int, ...] | None = None
-    thread: str | None = None
-    language: str | None = None
-    reason: str | None = None
-    min_score: float | None = None
-    max_score: float | None = None
-    created_before: float | None = None   # from min_age
-    created_after: float | None = None    # from max_age
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    order: Order
-    key: float
-    id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,26 +70,6 @@ class QueueQuery:
     order: Order
     limit: int
     after: Cursor | None
-
-
-def uncertainty(score: float | None, bands: Bands) -> float:
-    """The ``uncertain`` order's key (smaller: more uncertain); see the module doc."""
-    if score is None:
-        return UNSCORED_KEY
-    middle = (bands.approve_below + bands.reject_above) / 2.0
-    width = abs(bands.reject_above - bands.approve_below)
-    return abs(score - middle) / (width if width > MIN_BAND_WIDTH else MIN_BAND_WIDTH)
-
-
-def sort_key(order: Order, score: float | None, created_at: float, bands: Bands) -> float:
-    """The sort key of one comment in *order* (what the store computes in SQL)."""
-    if order is Order.UNCERTAIN:
-        return uncertainty(score, bands)
-    if order is Order.OLDEST:
-        return created_at
-    if order is Order.SCORE:
-        return -1.0 if score is None else score
-    return 2.0 if score is None else score
 
 
 def encode_cursor(order: Order, key: float, comment_id: int) -> str:

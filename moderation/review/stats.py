@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from .decisions import DECISION_ACTIONS
+from ..domain import DECISION_ACTIONS
 from .views import iso
 
 SPAM_LEANING_AT = 0.5

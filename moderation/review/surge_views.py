@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..domain import Comment, Reason
-from ..surge import ThreadSurge
+from ..domain import ThreadSurge
 from .explanations import surge_explanation
 from .views import iso
 

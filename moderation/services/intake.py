@@ -33,7 +33,8 @@ from typing import Any
 from ..domain import (ClientInfo, CommentIn, Decision, IdempotencyKeyReused, Mode, NewComment,
                       Reason, Site, Status, ThreadIn)
 from ..errors import FieldError
-from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, RecentActivity, body_fingerprint, ip_prefix, judge
+from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge
+from ..domain import RecentActivity
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
 from ..policy import Scored, decide

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 
 from ..store.base import Store
-from ..surge import SurgeInput, SurgePolicy, SurgeStep, ThreadSurge, baseline_from_counts
+from ..surge import SurgeInput, SurgePolicy, SurgeStep, baseline_from_counts
+from ..domain import ThreadSurge
 
 log = logging.getLogger(__name__)
 

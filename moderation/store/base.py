@@ -13,10 +13,10 @@ from typing import Any
 
 from ..domain import (AuditEvent, Comment, Moderator, NewComment, PublicComment, RateLimits, Reason,
                       Site, Status, ThreadCount)
-from ..guard import RecentActivity
-from ..policy import Bands
-from ..review.queue import Cursor, Order, QueueFilter
-from ..surge import ThreadSurge
+from ..domain import RecentActivity
+from ..domain import Bands
+from ..domain import Cursor, Order, QueueFilter
+from ..domain import ThreadSurge
 
 
 class StoreError(Exception):

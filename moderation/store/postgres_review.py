@@ -14,9 +14,8 @@ from typing import Any
 import asyncpg
 
 from ..domain import ERASED_AUTHOR, AuditEvent, Comment, Status, canonical_email
-from ..policy import Bands
-from ..review.decisions import DECISION_ACTIONS
-from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
+from ..domain import Bands
+from ..domain import DECISION_ACTIONS, QUEUE_STATUSES, Cursor, Order, QueueFilter
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DecidedComment, DecisionDay, DecisionOutcome, DecisionRequest,
                    PersonData, PurgeResult, QueueDepth, QueueRow, ScoredLabel, held_only_for_parent,

@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from ..domain import Comment
-from ..policy import Bands
-from ..review.keyset import SCORE, Candidate, PagePlan, Stream
-from ..review.queue import QUEUE_STATUSES, Cursor, Order, QueueFilter
+from ..domain import QUEUE_STATUSES, Comment, Cursor, Order, QueueFilter
+from ..domain import Bands
+from .keyset import SCORE, Candidate, PagePlan, Stream
 from .base import QueueRow
 
 PAGE_ATTEMPTS = 3

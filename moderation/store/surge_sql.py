@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..surge import ThreadSurge
+from ..domain import ThreadSurge
 
 SURGE_COLUMNS = """id, site_id, thread_ext_id, started_at, until, ended_at, comments, threshold,
     baseline, window_seconds, extensions"""

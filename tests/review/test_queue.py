@@ -3,7 +3,7 @@ import time
 
 from moderation.domain import Reason, Status
 from moderation.policy import Bands
-from moderation.review.queue import uncertainty
+from moderation.domain import uncertainty
 
 from ..conftest import auth
 from .conftest import decide, get_json, seed

@@ -5,8 +5,8 @@ from moderation.errors import ApiError
 from moderation.policy import Bands
 from moderation.review.decisions import Action, label_for_status, parse_decision, target_status
 from moderation.review.labels import label_row, parse_since
-from moderation.review.queue import (UNSCORED_KEY, Order, decode_cursor, encode_cursor,
-                                     parse_queue_query, uncertainty)
+from moderation.domain import UNSCORED_KEY, Order, uncertainty
+from moderation.review.queue import decode_cursor, encode_cursor, parse_queue_query
 from moderation.validation import ValidationFailed
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from moderation.domain import Reason, Status
 from moderation.policy import Bands
-from moderation.review.queue import Cursor, Order, QueueFilter, sort_key
+from moderation.domain import Cursor, Order, QueueFilter, sort_key
 from moderation.store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionRequest
 
 from .conftest import T0, add

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from moderation.policy import Bands
-from moderation.review.keyset import SCORE, PagePlan, Stream, _Halves, first_float
-from moderation.review.queue import Cursor, Order, sort_key
+from moderation.store.keyset import SCORE, PagePlan, _Halves, first_float
+from moderation.domain import Cursor, Order, sort_key
 
 TINY = [0.0, 5e-324, 1e-300, 1e-20, 2e-20, 3e-18]     # all one key for most bands
 SCORES = TINY + [0.375, 0.625, 0.5, 0.5, 0.55, 0.3, 0.8, 1.0, 0.9999999999999999, 0.97, 0.97]

@@ -4,10 +4,10 @@ The store never computes a sort key for every queued comment. It reads each
 site's queue in an order an index gives (``status, site_id`` then ``spam_score,
 id``, ``spam_score DESC, id`` or ``created_at, id``), a few rows at a time, as
 *streams*, and a :class:`PagePlan` merges them by (key, id) into the exact page
-the reference :func:`~moderation.review.queue.sort_key` defines. A page costs
+the reference :func:`~moderation.domain.sort_key` defines. A page costs
 about (streams x rows read) index entries, not a sort of the whole queue.
 
-Streams per site in scope (the key of :mod:`moderation.review.queue` is a
+Streams per site in scope (the key of :func:`moderation.domain.sort_key` is a
 monotone function of the indexed column along each one):
 
 - ``uncertain``: the scores at or above the middle of the site's band, by
@@ -35,8 +35,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from ..policy import Bands
-from .queue import MIN_BAND_WIDTH, UNSCORED_KEY, Cursor, Order, uncertainty
+from ..domain import MIN_BAND_WIDTH, UNSCORED_KEY, Bands, Cursor, Order, uncertainty
 
 MIN_CHUNK = 16
 """The fewest rows read from a stream at a time."""
