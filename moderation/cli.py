@@ -18,12 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .config import SettingsError, load_settings, model_dir, settings_markdown
-from .credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
 from .domain import WEBHOOK_EVENTS, Mode, Role
 from .cli_model import add_model_parser, model_command
 from .cli_thresholds import (DEFAULT_MAX_HAM_TO_SPAM, DEFAULT_MAX_SPAM_PUBLISHED,
                              add_thresholds_parser, site_labels, thresholds_command)
 from .logs import configure_logging
+from .services import admin
 from .store.base import DatabaseMissing, ModeratorExists, SiteExists, StoreError, open_store
 
 
@@ -282,6 +282,14 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 async def _run_store_command(store, settings, args) -> int:
+    try:
+        return await _dispatch(store, settings, args)
+    except admin.AdminError as error:
+        print(f"moderation: {error}", file=sys.stderr)
+        return 2 if error.usage else 1
+
+
+async def _dispatch(store, settings, args) -> int:
     if args.command == "site":
         return await _site_command(store, args, settings)
     if args.command == "moderator":
@@ -314,32 +322,20 @@ async def _site_command(store, args, settings) -> int:
             print(f"{site.name}\t{site.url}\t{site.lang}\t{site.mode.value}\t{bands}")
         return 0
     if args.site_command == "thresholds":
-        site = await store.site_by_name(args.name)
-        if site is None:
-            print(f"moderation: no site named {args.name!r}", file=sys.stderr)
-            return 1
+        site = await admin.site_named(store, args.name)
         if args.from_labels:
             return await _thresholds_from_labels(store, settings, site, args)
         if args.dry_run or args.max_ham_to_spam is not None or args.max_spam_published is not None:
             print("moderation: --dry-run and the budgets go with --from-labels", file=sys.stderr)
             return 2
         low, high = args.approve_below, args.reject_above
-        if any(v is not None and not 0 <= v <= 1.01 for v in (low, high)) or (
-                low is not None and high is not None and low > high):
-            print("moderation: thresholds lie in [0, 1] with approve-below <= reject-above",
-                  file=sys.stderr)
-            return 2
-        await store.set_site_thresholds(site.id, approve_below=low, reject_above=high)
+        site = await admin.set_thresholds(store, site.name, approve_below=low, reject_above=high)
         print(f"site {site.name}: approve below {low if low is not None else 'model default'}, "
               f"reject at or above {high if high is not None else 'model default'}")
         return 0
-    if args.lang not in ("fr", "en"):
-        print("moderation: --lang must be fr or en", file=sys.stderr)
-        return 2
-    key = new_secret(SITE_KEY_PREFIX)
     try:
-        await store.create_site(name=args.name, url=args.url, lang=args.lang, mode=args.mode,
-                                key_hash=hash_secret(key), now=time.time())
+        _, key = await admin.add_site(store, name=args.name, url=args.url, lang=args.lang,
+                                      mode=args.mode)
     except SiteExists:
         print(f"moderation: a site named {args.name!r} exists already", file=sys.stderr)
         return 1
@@ -403,17 +399,9 @@ async def _thresholds_from_labels(store, settings, site, args) -> int:
 
 
 async def _moderator_command(store, args) -> int:
-    site_ids = []
-    for name in args.site:
-        site = await store.site_by_name(name)
-        if site is None:
-            print(f"moderation: no site named {name!r}", file=sys.stderr)
-            return 1
-        site_ids.append(site.id)
-    token = new_secret(MODERATOR_TOKEN_PREFIX)
     try:
-        await store.create_moderator(name=args.name, role=args.role, site_ids=site_ids,
-                                     token_hash=hash_secret(token), now=time.time())
+        _, token = await admin.add_moderator(store, name=args.name, role=args.role,
+                                             site_names=args.site)
     except ModeratorExists:
         print(f"moderation: a moderator named {args.name!r} exists already", file=sys.stderr)
         return 1
@@ -422,11 +410,8 @@ async def _moderator_command(store, args) -> int:
     return 0
 
 
-LABEL_BATCH = 500
-
-
 async def _export_labels(store, args) -> int:
-    from .review.labels import jsonl_line, label_rows, parse_since, site_label_rows
+    from .review.labels import jsonl_line, parse_since
     since = None
     if args.since:
         try:
@@ -435,121 +420,64 @@ async def _export_labels(store, args) -> int:
             print(f"moderation: --since {args.since!r}: expected YYYY-MM-DD or an ISO date-time",
                   file=sys.stderr)
             return 2
-    site_id = None
     if args.site:
-        site = await store.site_by_name(args.site)
-        if site is None:
-            print(f"moderation: no site named {args.site!r}", file=sys.stderr)
-            return 1
-        site_id = site.id
-    counts = {"spam": 0, "ham": 0}
-    from_sites = 0
+        await admin.site_named(store, args.site)   # before any file is opened
+    counts = admin.LabelCounts()
     to_stdout = args.out == "-"
     target = Path(args.out)
     partial = target.with_name(target.name + ".partial")
     handle = sys.stdout if to_stdout else partial.open("w", encoding="utf-8")
     try:
-        after = 0
-        while True:
-            batch = await store.decided_comments(since=since, site_id=site_id, after_id=after,
-                                                 limit=LABEL_BATCH)
-            if not batch:
-                break
-            for row in label_rows(batch):
-                handle.write(jsonl_line(row))
-                counts[row["label"]] += 1
-            after = batch[-1].comment_id
-        after = 0
-        while True:   # then the labels sites sent through the Akismet API
-            sent = await store.training_labels(since=since, site_id=site_id, after_id=after,
-                                               limit=LABEL_BATCH)
-            if not sent:
-                break
-            for row in site_label_rows(sent):
-                handle.write(jsonl_line(row))
-                counts[row["label"]] += 1
-                from_sites += 1
-            after = sent[-1].id
+        async for row in admin.label_export(store, counts, since=since, site=args.site or None):
+            handle.write(jsonl_line(row))
     finally:
         if not to_stdout:
             handle.close()
     if not to_stdout:
         partial.replace(target)   # readers never see a half-written file
-    print(f"exported {counts['spam'] + counts['ham']} labels ({counts['spam']} spam, "
-          f"{counts['ham']} ham) to {args.out}; {from_sites} of them sent by sites "
+    print(f"exported {counts.spam + counts.ham} labels ({counts.spam} spam, "
+          f"{counts.ham} ham) to {args.out}; {counts.from_sites} of them sent by sites "
           "(Akismet submit-spam/submit-ham)", file=sys.stderr if to_stdout else sys.stdout)
     return 0
 
 
 async def _purge(store, settings) -> int:
-    now = time.time()
-    result = await store.purge(spam_before=now - settings.spam_retention_days * 86400,
-                               ips_before=now - settings.ip_retention_days * 86400,
-                               idempotency_before=now - settings.idempotency_hours * 3600)
-    deliveries = await store.purge_outbox(before=now - settings.webhook_retention_days * 86400)
-    print(f"purged {result.spam_comments} spam comments older than {settings.spam_retention_days} days, "
-          f"{result.full_ips} full IP addresses older than {settings.ip_retention_days} days, "
-          f"{result.idempotency_keys} idempotency keys, "
-          f"{deliveries} webhook deliveries older than {settings.webhook_retention_days} days")
+    purged = await admin.purge(store, settings)
+    print(f"purged {purged.spam_comments} spam comments older than {settings.spam_retention_days} days, "
+          f"{purged.full_ips} full IP addresses older than {settings.ip_retention_days} days, "
+          f"{purged.idempotency_keys} idempotency keys, "
+          f"{purged.webhook_deliveries} webhook deliveries older than {settings.webhook_retention_days} days")
     return 0
 
 
 async def _people_command(store, args) -> int:
-    from .review.privacy import parse_person_request, person_export
-    from .validation import ValidationFailed
-    try:
-        email = parse_person_request({"email": args.email})
-    except ValidationFailed:
-        print(f"moderation: {args.email!r} cannot name an e-mail address", file=sys.stderr)
-        return 2
+    email = admin.person_email(args.email)
     if args.people_command == "export":
-        data = await store.person_data(email)
-        print(json.dumps(person_export(email, data, now=time.time()), ensure_ascii=False, indent=2))
+        print(json.dumps(await admin.export_person(store, email), ensure_ascii=False, indent=2))
         return 0
-    ids = await store.erase_person(email, actor="cli", now=time.time())
+    ids = await admin.erase_person(store, email, actor="cli")
     print(f"erased the author's data from {len(ids)} comments")
     return 0
 
 
 async def _webhook_command(store, args) -> int:
     from .review.views import iso
-    from .webhooks.signing import new_signing_secret
     if args.webhook_command == "add":
-        site = await store.site_by_name(args.site)
-        if site is None:
-            print(f"moderation: no site named {args.site!r}", file=sys.stderr)
-            return 1
-        parts = urlsplit(args.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            print(f"moderation: {args.url!r} is not an http(s) URL", file=sys.stderr)
-            return 2
-        events = list(dict.fromkeys(args.event)) or list(WEBHOOK_EVENTS)
-        secret = new_signing_secret()
-        webhook = await store.add_webhook(site_id=site.id, url=args.url, secret=secret,
-                                          events=events, now=time.time())
-        print(f"webhook {webhook.id} added to site {site.name}: {', '.join(events)} -> {args.url}")
+        webhook, secret = await admin.add_webhook(store, site=args.site, url=args.url, events=args.event)
+        print(f"webhook {webhook.id} added to site {args.site}: {', '.join(webhook.events)} -> {args.url}")
         print("Its signing secret (check X-Moderation-Signature with it), shown only once:")
         print(secret)
         return 0
     if args.webhook_command == "list":
-        site_id = None
-        if args.site:
-            site = await store.site_by_name(args.site)
-            if site is None:
-                print(f"moderation: no site named {args.site!r}", file=sys.stderr)
-                return 1
-            site_id = site.id
         print("id\tsite\turl\tevents\tqueued\tdelivered\tdead\tlast delivered\tlast error")
-        for info in await store.list_webhooks(site_id):
+        for info in await admin.list_webhooks(store, args.site or None):
             w = info.webhook
             print(f"{w.id}\t{w.site}\t{w.url}\t{','.join(w.events)}\t{info.queued}\t"
                   f"{info.delivered}\t{info.dead}\t{iso(info.last_delivered_at) or '-'}\t"
                   f"{info.last_error or '-'}")
         return 0
     if args.webhook_command == "remove":
-        if not await store.remove_webhook(args.id):
-            print(f"moderation: no webhook {args.id}", file=sys.stderr)
-            return 1
+        await admin.remove_webhook(store, args.id)
         print(f"webhook {args.id} removed, with its queued deliveries")
         return 0
     count = await store.requeue_dead(args.id, now=time.time())

@@ -2,12 +2,10 @@
 e-mail address.
 
 Both are POSTs with ``{"email": "..."}``, so the address never appears in a
-URL, an access log or a proxy's cache. The same operations exist in the CLI
-(``moderation people export|erase``).
+URL, an access log or a proxy's cache. The same operations, in
+:mod:`moderation.services.admin`, serve the CLI (``moderation people export|erase``).
 """
 from __future__ import annotations
-
-import time
 
 from aiohttp import web
 
@@ -15,7 +13,8 @@ from ..jsonanswer import json_response
 from ..domain import Role
 from ..errors import validation_failed
 from ..keys import STORE
-from ..review.privacy import parse_person_request, person_export
+from ..review.privacy import parse_person_request
+from ..services import admin
 from ..validation import ValidationFailed
 from .auth import require_moderator
 from .review import read_json_object
@@ -35,13 +34,12 @@ async def export_person(request: web.Request) -> web.Response:
     """200 with every comment written with the address, its IPs and history."""
     await require_moderator(request, role=Role.ADMIN)
     email = await _email(request)
-    data = await request.app[STORE].person_data(email)
-    return json_response(person_export(email, data, now=time.time()), headers=NO_STORE)
+    return json_response(await admin.export_person(request.app[STORE], email), headers=NO_STORE)
 
 
 async def erase_person(request: web.Request) -> web.Response:
     """200 with the ids of the comments anonymised (none: nothing held)."""
-    admin = await require_moderator(request, role=Role.ADMIN)
+    moderator = await require_moderator(request, role=Role.ADMIN)
     email = await _email(request)
-    ids = await request.app[STORE].erase_person(email, actor=admin.name, now=time.time())
+    ids = await admin.erase_person(request.app[STORE], email, actor=moderator.name)
     return json_response({"erased": len(ids), "comment_ids": ids}, headers=NO_STORE)

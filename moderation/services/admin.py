@@ -1,0 +1,180 @@
+"""Ops' use cases: sites, moderators, webhooks, label export, retention, and a
+commenter's data (export and erase).
+
+Each takes the store and plain values, returns what it made or found, and
+raises :class:`AdminError` (or the store's ``SiteExists`` / ``ModeratorExists``)
+with a sentence for a person; the CLI (``moderation site|moderator|webhook|
+export-labels|purge|people``) prints, and the admin API answers, from them.
+Secrets (a site's key, a moderator's token, a webhook's signing secret) are
+returned once here and only their hash is stored (a webhook's secret is kept,
+since the service signs with it).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
+from ..domain import WEBHOOK_EVENTS, Moderator, Site
+from ..review.labels import label_rows, site_label_rows
+from ..review.privacy import parse_person_request, person_export
+from ..store.base import Store, Webhook
+from ..validation import ValidationFailed
+from ..webhooks.signing import new_signing_secret
+
+SITE_LANGUAGES = ("fr", "en")
+LABEL_BATCH = 500
+
+
+class AdminError(Exception):
+    """A request ops must change: *message* says what and why; *usage* when the
+    arguments themselves are wrong (the CLI's exit code 2), else a lookup that
+    found nothing (exit code 1)."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+async def site_named(store: Store, name: str) -> Site:
+    site = await store.site_by_name(name)
+    if site is None:
+        raise AdminError(f"no site named {name!r}")
+    return site
+
+
+# -- sites
+async def add_site(store: Store, *, name: str, url: str, lang: str, mode: str,
+                   now: float | None = None) -> tuple[Site, str]:
+    """A new site and its API key (returned once; only its hash is stored).
+    Raises ``SiteExists`` when the name is taken."""
+    if lang not in SITE_LANGUAGES:
+        raise AdminError("--lang must be fr or en", usage=True)
+    key = new_secret(SITE_KEY_PREFIX)
+    site = await store.create_site(name=name, url=url, lang=lang, mode=mode, key_hash=hash_secret(key),
+                                   now=time.time() if now is None else now)
+    return site, key
+
+
+async def set_thresholds(store: Store, name: str, *, approve_below: float | None,
+                         reject_above: float | None) -> Site:
+    """Override a site's thresholds (None: the model's own); each in [0, 1],
+    approve-below not above reject-above."""
+    site = await site_named(store, name)
+    low, high = approve_below, reject_above
+    if any(v is not None and not 0 <= v <= 1.01 for v in (low, high)) or (
+            low is not None and high is not None and low > high):
+        raise AdminError("thresholds lie in [0, 1] with approve-below <= reject-above", usage=True)
+    await store.set_site_thresholds(site.id, approve_below=low, reject_above=high)
+    return site
+
+
+# -- moderators
+async def add_moderator(store: Store, *, name: str, role: str, site_names: Iterable[str],
+                        now: float | None = None) -> tuple[Moderator, str]:
+    """A new moderator limited to *site_names* (none: every site) and their
+    token (returned once; only its hash is stored). Raises ``ModeratorExists``."""
+    site_ids = [(await site_named(store, site)).id for site in site_names]
+    token = new_secret(MODERATOR_TOKEN_PREFIX)
+    moderator = await store.create_moderator(name=name, role=role, site_ids=site_ids,
+                                             token_hash=hash_secret(token),
+                                             now=time.time() if now is None else now)
+    return moderator, token
+
+
+# -- webhooks
+async def add_webhook(store: Store, *, site: str, url: str, events: Iterable[str],
+                      now: float | None = None) -> tuple[Webhook, str]:
+    """A webhook of *site* for *events* (none: every event) and its signing secret."""
+    found = await site_named(store, site)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise AdminError(f"{url!r} is not an http(s) URL", usage=True)
+    secret = new_signing_secret()
+    webhook = await store.add_webhook(site_id=found.id, url=url, secret=secret,
+                                      events=list(dict.fromkeys(events)) or list(WEBHOOK_EVENTS),
+                                      now=time.time() if now is None else now)
+    return webhook, secret
+
+
+async def list_webhooks(store: Store, site: str | None = None) -> list:
+    """Every webhook (of *site*), with its delivery counts."""
+    return await store.list_webhooks(None if site is None else (await site_named(store, site)).id)
+
+
+async def remove_webhook(store: Store, webhook_id: int) -> None:
+    """Remove a webhook and its queued deliveries."""
+    if not await store.remove_webhook(webhook_id):
+        raise AdminError(f"no webhook {webhook_id}")
+
+
+# -- training labels
+@dataclass
+class LabelCounts:
+    spam: int = 0
+    ham: int = 0
+    from_sites: int = 0   # sent through Akismet's submit-spam / submit-ham
+
+
+async def label_export(store: Store, counts: LabelCounts, *, since: float | None = None,
+                       site: str | None = None) -> AsyncIterator[dict]:
+    """Every training row: the moderators' decisions, then the labels sites
+    sent; *counts* is updated as rows go out."""
+    site_id = None if site is None else (await site_named(store, site)).id
+    after = 0
+    while batch := await store.decided_comments(since=since, site_id=site_id, after_id=after,
+                                                limit=LABEL_BATCH):
+        for row in label_rows(batch):
+            setattr(counts, row["label"], getattr(counts, row["label"]) + 1)
+            yield row
+        after = batch[-1].comment_id
+    after = 0
+    while sent := await store.training_labels(since=since, site_id=site_id, after_id=after,
+                                              limit=LABEL_BATCH):
+        for row in site_label_rows(sent):
+            setattr(counts, row["label"], getattr(counts, row["label"]) + 1)
+            counts.from_sites += 1
+            yield row
+        after = sent[-1].id
+
+
+# -- retention
+@dataclass(frozen=True, slots=True)
+class Purged:
+    spam_comments: int
+    full_ips: int
+    idempotency_keys: int
+    webhook_deliveries: int
+
+
+async def purge(store: Store, settings, now: float | None = None) -> Purged:
+    """Delete what the retention settings say is kept no longer."""
+    now = time.time() if now is None else now
+    result = await store.purge(spam_before=now - settings.spam_retention_days * 86400,
+                               ips_before=now - settings.ip_retention_days * 86400,
+                               idempotency_before=now - settings.idempotency_hours * 3600)
+    deliveries = await store.purge_outbox(before=now - settings.webhook_retention_days * 86400)
+    return Purged(result.spam_comments, result.full_ips, result.idempotency_keys, deliveries)
+
+
+# -- a commenter's data
+def person_email(raw: str) -> str:
+    """The address a people request names, as the store keys it."""
+    try:
+        return parse_person_request({"email": raw})
+    except ValidationFailed:
+        raise AdminError(f"{raw!r} cannot name an e-mail address", usage=True) from None
+
+
+async def export_person(store: Store, email: str, now: float | None = None) -> dict:
+    """Every comment written with *email*, its IPs and history (GDPR access)."""
+    return person_export(email, await store.person_data(email),
+                         now=time.time() if now is None else now)
+
+
+async def erase_person(store: Store, email: str, *, actor: str, now: float | None = None) -> list[int]:
+    """Anonymise every comment written with *email* (the audit trail stays);
+    the ids of the comments changed."""
+    return await store.erase_person(email, actor=actor, now=time.time() if now is None else now)
