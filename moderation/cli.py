@@ -461,7 +461,7 @@ async def _people_command(store, args) -> int:
 
 
 async def _webhook_command(store, args) -> int:
-    from .review.views import iso
+    from .domain import iso
     if args.webhook_command == "add":
         webhook, secret = await admin.add_webhook(store, site=args.site, url=args.url, events=args.event)
         print(f"webhook {webhook.id} added to site {args.site}: {', '.join(webhook.events)} -> {args.url}")

@@ -5,7 +5,9 @@ Everything here is plain data: no I/O, no framework types.
 """
 from __future__ import annotations
 
+import datetime as dt
 import enum
+import functools
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -454,3 +456,15 @@ class ThreadSurge:
     def covers(self, at: float) -> bool:
         """Whether a comment created at *at* came during this surge."""
         return self.started_at <= at <= self.until
+
+
+@functools.lru_cache(maxsize=16_384)
+def iso(timestamp: float | None) -> str | None:
+    """UTC ISO 8601 to the millisecond (``2026-11-28T21:33:36.123Z``), the one
+    time format of every answer, page, export and webhook; None stays None.
+    Remembers recent answers: a public page formats one per comment, and the
+    same pages are read again and again."""
+    if timestamp is None:
+        return None
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")

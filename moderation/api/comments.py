@@ -9,7 +9,8 @@ from ..errors import ApiError, FieldError, not_found
 from ..keys import SCORER, SETTINGS, STORE, SURGES
 from ..services import intake
 from ..edge import path_id
-from .common import authenticate_site, iso, public_comment
+from ..domain import iso
+from .common import authenticate_site, public_comment
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_CHARS = 255

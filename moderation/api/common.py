@@ -1,29 +1,16 @@
-"""Small helpers shared by the handlers: authentication, query parameters,
-time formatting and the public view of a comment."""
+"""Small helpers shared by the handlers: authentication, query parameters and
+the public view of a comment."""
 from __future__ import annotations
-
-import datetime as dt
-import functools
 
 from aiohttp import web
 
 from ..credentials import bearer_token, hash_secret
-from ..domain import Comment, PublicComment, Site
+from ..domain import Comment, PublicComment, Site, iso
 from ..errors import ApiError, FieldError, not_found, unauthorized
 from ..keys import SITE, SITES, STORE
 
 # What a public answer may say about a comment: nothing else ever leaves.
 PUBLIC_COMMENT_FIELDS = ("id", "parent_id", "author_name", "body", "created_at")
-
-
-@functools.lru_cache(maxsize=16_384)
-def iso(timestamp: float | None) -> str | None:
-    """UTC ISO 8601 to the millisecond: ``2026-11-28T21:33:36.123Z``. Remembers
-    recent answers: a public page formats one per comment, and the same pages
-    are read again and again."""
-    if timestamp is None:
-        return None
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def public_comment(comment: Comment | PublicComment) -> dict:

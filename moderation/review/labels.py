@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from .decisions import label_for_status
-from .views import iso
+from ..domain import iso
 
 ROW_FIELDS = ("body", "label", "language", "site", "decided_at", "model_score", "source")
 

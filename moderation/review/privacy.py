@@ -13,7 +13,8 @@ from typing import Any
 
 from ..errors import FieldError
 from ..validation import ValidationFailed
-from .views import event_view, iso
+from ..domain import iso
+from .views import event_view
 
 MAX_EMAIL_CHARS = 254
 EMAIL_FIELDS = ("email",)

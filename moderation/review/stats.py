@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ..domain import DECISION_ACTIONS
-from .views import iso
+from ..domain import iso
 
 SPAM_LEANING_AT = 0.5
 """The model leans spam at or above this calibrated probability."""

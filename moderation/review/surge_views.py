@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from ..domain import Comment, Reason
 from ..domain import ThreadSurge
 from .explanations import surge_explanation
-from .views import iso
+from ..domain import iso
 
 
 def surge_badge(surge: ThreadSurge | None) -> dict | None:

@@ -6,18 +6,9 @@ for moderator endpoints only, never for the public answers of ``api.public``.
 """
 from __future__ import annotations
 
-import datetime as dt
 
-from ..domain import AuditEvent, Comment
-from ..policy import Bands
+from ..domain import AuditEvent, Bands, Comment, iso
 from .decisions import label_for_status
-
-
-def iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(
-        timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _score(value: float | None) -> float | None:

@@ -39,7 +39,7 @@ from aiohttp import web
 from prometheus_client.core import GaugeMetricFamily
 
 from ..keys import DRIFT, MODELS, SETTINGS, STORE
-from ..review.views import iso
+from ..domain import iso
 from ..scoring.drift import (END, MODEL, SCORE_EDGES, START, TRAFFIC, Assessment, assess,
                              distributions, episode_step, excluded_intervals, model_reference,
                              traffic_reference)

@@ -25,7 +25,8 @@ from ..keys import MODERATOR, REVIEW, SETTINGS, STORE
 from ..policy import Bands
 from ..review.decisions import Action, parse_decision, target_status
 from ..review.queue import DEFAULT_LIMIT, QUEUE_STATUSES, Order, parse_queue_query
-from ..review.views import current_view, iso
+from ..domain import iso
+from ..review.views import current_view
 from ..review.surge_views import surge_badge
 from ..services.review import QueuePage, thresholds_in_effect
 from ..validation import ValidationFailed

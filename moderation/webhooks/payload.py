@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..review.views import iso
+from ..domain import iso
 from ..store.base import Delivery, DriftEpisode
 
 COMMENT_FIELDS = ("id", "thread", "thread_url", "parent_id", "status", "reasons", "spam_score",
