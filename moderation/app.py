@@ -28,7 +28,7 @@ from .shedding import IN_FLIGHT, SCORING_QUEUE, InFlightLimit
 from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
-from .services.drift_monitor import drift_context
+from .services.drift_monitor import STOP_GRACE_SECONDS, DriftMonitor
 from .services.review import ReviewDesk
 from .services.surges import SurgeBaselines, sweep_ended_surges
 from .sitecache import SiteCache
@@ -60,6 +60,28 @@ async def surge_context(app: web.Application):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def drift_context(app: web.Application):
+    """``cleanup_ctx`` (after the scoring context): measure once before the
+    worker takes requests, then every ``MODERATION_DRIFT_POLL_SECONDS`` (0: never
+    in this process)."""
+    settings = app[keys.SETTINGS]
+    if settings.drift_poll_seconds <= 0:
+        yield
+        return
+    monitor = DriftMonitor(app[keys.STORE], app[keys.MODELS], settings)
+    app[keys.DRIFT] = monitor
+    await monitor.guarded_step()
+    task = asyncio.create_task(monitor.run(), name="drift-monitor")
+    try:
+        yield
+    finally:
+        monitor.stop()
+        try:
+            await asyncio.wait_for(task, STOP_GRACE_SECONDS)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
 
 
 async def _scoring_context(app: web.Application):

@@ -30,7 +30,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from .credentials import bearer_token
 from .errors import unauthorized
-from .keys import MODELS, SETTINGS, STORE
+from .keys import DRIFT, MODELS, SETTINGS, STORE
 from .services.drift_monitor import drift_families
 from .telemetry import DECISIONS, KNOWN_METHODS, LATENCY, REQUESTS, multiprocess_dir, score_band
 
@@ -147,6 +147,6 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
         process_wide = REGISTRY
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collected(process_wide, _Families(await _queue_families(request.app)
-                                                         + drift_families(request.app))))
+                                                         + drift_families(request.app.get(DRIFT)))))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(registry), headers={"Content-Type": content_type, "Cache-Control": "no-store"})

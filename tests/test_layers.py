@@ -17,15 +17,6 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "moderation"
 FORBIDDEN = ("aiohttp", "moderation.api", "moderation.web", "moderation.keys", "moderation.metrics")
 
-#: Services modules that still import HTTP or the app's keys, each with why; the
-#: test below fails once one of them is clean, so that it leaves this list.
-KNOWN_DIRECT = {
-    # The drift task reads and writes the app (app[DRIFT], app[STORE]...) and
-    # serves the /metrics families: its app context belongs at the edge.
-    "moderation.services.drift_monitor": {"aiohttp", "moderation.keys"},
-}
-#: Modules through which HTTP still reaches the services transitively, not followed.
-KNOWN_TRANSITIVE: set[str] = set()
 
 
 def module_name(path: Path) -> str:
@@ -72,18 +63,17 @@ SERVICES = sorted(module_name(p) for p in (PACKAGE / "services").glob("*.py"))
 @pytest.mark.parametrize("name", SERVICES)
 def test_services_import_no_http_directly(name):
     found = forbidden(imports_of(module_path(name)))
-    assert found == KNOWN_DIRECT.get(name, set()), (
-        f"{name} imports {sorted(found)}" if found else f"{name} is clean now: drop it from KNOWN_DIRECT")
+    assert not found, f"{name} imports {sorted(found)}"
 
 
 def reach(start: str) -> dict[str, str]:
     """Every module *start* reaches, with one module that imports it (moderation
-    modules followed, KNOWN_TRANSITIVE not)."""
+    modules followed)."""
     seen, todo = {start: ""}, [start]
     while todo:
         current = todo.pop()
         path = module_path(current)
-        if path is None or current in KNOWN_TRANSITIVE:
+        if path is None:
             continue
         imported_names = imports_of(path)
         # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
@@ -96,12 +86,11 @@ def reach(start: str) -> dict[str, str]:
     return seen
 
 
-def test_intake_reaches_no_http_through_its_imports():
-    reached = reach("moderation.services.intake")
-    leaks = {name: via for name, via in reached.items() if forbidden({name})}
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_reach_no_http_through_their_imports(name):
+    reached = reach(name)
+    leaks = {module: via for module, via in reached.items() if forbidden({module})}
     assert not leaks, f"reached (module: imported by): {leaks}"
-    # The exceptions are real (else they leave the list): intake reaches them.
-    assert KNOWN_TRANSITIVE <= set(reached)
 
 
 GROUND = sorted(

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from ..jsonanswer import json_response
 from ..errors import ApiError, FieldError
-from ..keys import MODELS, STORE
+from ..keys import DRIFT, MODELS, STORE
 from ..services.drift_monitor import drift_report
 from ..store.base import DatabaseUnavailable, StoreError
 
@@ -32,7 +32,7 @@ async def readyz(request: web.Request) -> web.Response:
     if problems:
         raise ApiError(503, "not_ready", fields=problems)
     answer = {"status": "ready", "model_version": holder.bundle.version}
-    drift = drift_report(request.app)
+    drift = drift_report(request.app.get(DRIFT))
     if drift:
         answer["drift"] = drift
     return json_response(answer)

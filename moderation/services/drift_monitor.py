@@ -35,10 +35,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
 from prometheus_client.core import GaugeMetricFamily
 
-from ..keys import DRIFT, MODELS, SETTINGS, STORE
 from ..domain import iso
 from ..scoring.drift import (END, MODEL, SCORE_EDGES, START, TRAFFIC, Assessment, assess,
                              distributions, episode_step, excluded_intervals, model_reference,
@@ -170,37 +168,16 @@ def _reference_words(reference: str) -> str:
             else "the site's earlier traffic")
 
 
-async def drift_context(app: web.Application):
-    """``cleanup_ctx`` (after the scoring context): measure once before the
-    worker takes requests, then every ``MODERATION_DRIFT_POLL_SECONDS`` (0: never
-    in this process)."""
-    settings = app[SETTINGS]
-    if settings.drift_poll_seconds <= 0:
-        yield
-        return
-    monitor = DriftMonitor(app[STORE], app[MODELS], settings)
-    app[DRIFT] = monitor
-    await monitor.guarded_step()
-    task = asyncio.create_task(monitor.run(), name="drift-monitor")
-    try:
-        yield
-    finally:
-        monitor.stop()
-        try:
-            await asyncio.wait_for(task, STOP_GRACE_SECONDS)
-        except (TimeoutError, asyncio.CancelledError):
-            pass
-
-
 # -- what /metrics and /readyz report
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def drift_families(app: web.Application) -> list[GaugeMetricFamily]:
+def drift_families(monitor: DriftMonitor | None) -> list[GaugeMetricFamily]:
     """``moderation_score_drift_psi`` and ``moderation_language_drift_psi`` by
     ``site`` and ``reference`` (``model`` or ``traffic``), from this worker's
-    last measure; a site not judged (too few comments) has no sample."""
+    last measure (*monitor* None: not measuring in this process); a site not
+    judged (too few comments) has no sample."""
     score = GaugeMetricFamily(
         "moderation_score_drift_psi",
         "Population stability index of the site's spam scores over the drift window against the "
@@ -210,7 +187,6 @@ def drift_families(app: web.Application) -> list[GaugeMetricFamily]:
         "moderation_language_drift_psi",
         "Population stability index of the site's detected languages over the drift window against "
         "the reference (model or traffic).", labels=["site", "reference"])
-    monitor = app.get(DRIFT)
     for site, assessment in (monitor.sites.items() if monitor is not None else ()):
         if assessment.score_psi is not None:
             score.add_metric([site, assessment.reference], assessment.score_psi)
@@ -219,10 +195,9 @@ def drift_families(app: web.Application) -> list[GaugeMetricFamily]:
     return [score, language]
 
 
-def drift_report(app: web.Application) -> dict[str, Any] | None:
+def drift_report(monitor: DriftMonitor | None) -> dict[str, Any] | None:
     """``/readyz``'s ``drift``: each site in an episode, with its last PSIs,
-    the reference and since when; None when no site is."""
-    monitor = app.get(DRIFT)
+    the reference and since when; None when no site is (or *monitor* is None)."""
     if monitor is None or not monitor.open:
         return None
     report = {}
