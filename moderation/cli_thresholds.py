@@ -22,7 +22,7 @@ from .config import model_dir
 from .policy import Bands, site_bands
 from .review.site_thresholds import MIN_HAM_LABELS, MIN_SPAM_LABELS, NotEnoughLabels, propose
 from .review.what_if import Outcome, check_thresholds, proposed_bands, replay, sweep
-from .scoring.model import ManifestError, ModelError, Thresholds, current_manifest_path
+from .scoring.model import ManifestError, ModelError, current_manifest_path
 
 DEFAULT_MAX_HAM_TO_SPAM = 0.005
 DEFAULT_MAX_SPAM_PUBLISHED = 0.02
@@ -54,9 +54,9 @@ def current_model_manifest(settings) -> dict:
     path = current_manifest_path(model_dir(settings))
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        Thresholds(**manifest["thresholds"])
+        Bands.checked(**manifest["thresholds"])
         for entry in manifest.get("per_language", {}).values():
-            Thresholds(**entry["thresholds"])
+            Bands.checked(**entry["thresholds"])
         if not isinstance(manifest["version"], str) or not isinstance(manifest["languages"], list):
             raise TypeError("version or languages")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:

@@ -330,8 +330,26 @@ class ThreadCount:
 # policy, the review rules and the store (which sorts the queue in SQL).
 @dataclass(frozen=True, slots=True)
 class Bands:
+    """A pair of thresholds on P(spam): ``score < approve_below`` is ham,
+    ``score >= reject_above`` spam, between them review. Built freely (a site's
+    override may cross the model's); :meth:`checked` is for values read from a
+    model or chosen by training, which must be finite and in order."""
+
     approve_below: float
     reject_above: float
+
+    @classmethod
+    def checked(cls, approve_below: float, reject_above: float) -> "Bands":
+        """The thresholds, or ValueError unless finite with approve_below <= reject_above."""
+        if not (math.isfinite(approve_below) and math.isfinite(reject_above)):
+            raise ValueError("thresholds must be finite numbers")
+        if approve_below > reject_above:
+            raise ValueError(
+                f"approve_below ({approve_below}) must not exceed reject_above ({reject_above})")
+        return cls(float(approve_below), float(reject_above))
+
+    def as_dict(self) -> dict[str, float]:
+        return {"approve_below": self.approve_below, "reject_above": self.reject_above}
 
 
 class Action(str, enum.Enum):

@@ -84,7 +84,6 @@ def propose(labels: Iterable, current_bands: Callable[[str], Bands], *,
     chosen = choose_thresholds([row.score for row in labels],
                                [0 if row.label == "ham" else 1 for row in labels],
                                max_ham_to_spam, max_spam_published)
-    bands = Bands(approve_below=chosen.approve_below, reject_above=chosen.reject_above)
-    return Proposal(ham=ham, spam=spam, chosen=bands,
-                    chosen_rates=measure(labels, lambda _: bands),
+    return Proposal(ham=ham, spam=spam, chosen=chosen,
+                    chosen_rates=measure(labels, lambda _: chosen),
                     current_rates=measure(labels, current_bands))

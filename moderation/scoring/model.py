@@ -44,7 +44,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ import numpy as np
 import sklearn
 
 from moderation.config import model_dir
+from moderation.domain import Bands
 from moderation.scoring.classifier import CalibratedLinearClassifier
 from moderation.scoring.features import FEATURE_VERSION, ScoringInput, feature_baseline, feature_names
 from moderation.scoring.linear import LinearScorer, UnsupportedPipeline
@@ -86,25 +86,6 @@ class ModelLoadError(ModelError):
 class UnsafeModelFormatError(ModelLoadError):
     """The manifest does not name the ``portable-1`` format: its model file is a
     pickle (joblib), which can run code when loaded, so it is never loaded."""
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """``score < approve_below`` -> ham; ``score >= reject_above`` -> spam; else review."""
-
-    approve_below: float
-    reject_above: float
-
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.approve_below) and np.isfinite(self.reject_above)):
-            raise ValueError("thresholds must be finite numbers")
-        if self.approve_below > self.reject_above:
-            raise ValueError(
-                f"approve_below ({self.approve_below}) must not exceed reject_above ({self.reject_above})"
-            )
-
-    def as_dict(self) -> dict[str, float]:
-        return {"approve_below": self.approve_below, "reject_above": self.reject_above}
 
 
 def canonical_manifest_bytes(manifest: dict[str, Any]) -> bytes:
@@ -176,7 +157,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
         problems.append("languages must be a list of language codes")
     try:
-        Thresholds(**manifest["thresholds"])
+        Bands.checked(**manifest["thresholds"])
     except (KeyError, TypeError, ValueError) as error:
         problems.append(f"thresholds are invalid ({error})")
     per_language = manifest.get("per_language", {})
@@ -185,7 +166,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     else:
         for language, entry in per_language.items():
             try:
-                Thresholds(**entry["thresholds"])
+                Bands.checked(**entry["thresholds"])
             except (KeyError, TypeError, ValueError) as error:
                 problems.append(f"per_language.{language}.thresholds are invalid ({error})")
     if problems:
@@ -199,10 +180,10 @@ class ModelBundle:
     def __init__(self, manifest: dict[str, Any], pipeline, loaded_at: float | None = None):
         self.manifest = manifest
         self.version: str = manifest["version"]
-        self.thresholds = Thresholds(**manifest["thresholds"])
+        self.thresholds = Bands.checked(**manifest["thresholds"])
         self.languages: frozenset[str] = frozenset(manifest["languages"])
-        self._language_thresholds: dict[str, Thresholds] = {
-            language: Thresholds(**entry["thresholds"])
+        self._language_thresholds: dict[str, Bands] = {
+            language: Bands.checked(**entry["thresholds"])
             for language, entry in manifest.get("per_language", {}).items()
         }
         self.loaded_at: float = time.time() if loaded_at is None else loaded_at
@@ -219,7 +200,7 @@ class ModelBundle:
     def __repr__(self) -> str:
         return f"ModelBundle(version={self.version!r})"
 
-    def thresholds_for(self, language: str) -> Thresholds:
+    def thresholds_for(self, language: str) -> Bands:
         """The thresholds measured for ``language``, else the model's default ones."""
         return self._language_thresholds.get(language, self.thresholds)
 

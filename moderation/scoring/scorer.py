@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from ..policy import Bands, Scored, ShadowScore, band_of
+from ..policy import Scored, ShadowScore, band_of
 from ..shedding import SCORING_QUEUE, Overloaded
 from .features import ScoringInput, normalize_text
 from .language import detect_normalized_languages
@@ -56,8 +56,7 @@ def score_batch(bundle, requests: Sequence[ScoreRequest], shadow=None) -> list[S
     inputs = [ScoringInput(body=r.body, author_name=r.author_name, author_email=r.author_email,
                            language=lang) for r, lang, _ in prepared]
     scores = bundle.predict_proba(inputs)
-    bands = {lang: Bands(t.approve_below, t.reject_above)
-             for lang in set(languages) for t in [bundle.thresholds_for(lang)]}
+    bands = {lang: bundle.thresholds_for(lang) for lang in set(languages)}
     shadows = shadow_scores(shadow, inputs, [e for _, _, e in prepared]) if shadow else None
     return [Scored(language=lang, score=float(score), model_version=bundle.version,
                    text_empty=empty, language_supported=bundle.supports(lang), bands=bands[lang],
@@ -74,8 +73,7 @@ def shadow_scores(shadow, inputs: Sequence[ScoringInput], empty: Sequence[bool])
         return None
     results = []
     for item, is_empty, score in zip(inputs, empty, scores):
-        t = shadow.thresholds_for(item.language)
-        band = band_of(float(score), Bands(t.approve_below, t.reject_above),
+        band = band_of(float(score), shadow.thresholds_for(item.language),
                        decides=not is_empty and shadow.supports(item.language))
         results.append(ShadowScore(version=shadow.version, score=float(score), band=band))
     return results

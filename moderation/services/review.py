@@ -110,8 +110,7 @@ class ReviewDesk:
         bundle = self.models.bundle
         if bundle is None:
             return None
-        thresholds = bundle.thresholds if language is None else bundle.thresholds_for(language)
-        return Bands(thresholds.approve_below, thresholds.reject_above)
+        return bundle.thresholds if language is None else bundle.thresholds_for(language)
 
     async def sites(self) -> dict[int, Site]:
         return {s.id: s for s in await self.store.list_sites()}

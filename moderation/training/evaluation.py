@@ -30,7 +30,7 @@ from sklearn.metrics import (
 )
 
 from moderation.scoring.features import build_pipeline
-from moderation.scoring.model import Thresholds
+from moderation.domain import Bands
 from moderation.training.dataset import Dataset
 from moderation.training.thresholds import band_rates
 
@@ -145,7 +145,7 @@ def recall_at_fpr(scores, labels, max_fpr: float = RECALL_AT_FPR) -> float | Non
     return float(tpr[fpr <= max_fpr].max())
 
 
-def classification_metrics(scores, labels, thresholds: Thresholds) -> dict[str, float | int | None]:
+def classification_metrics(scores, labels, thresholds: Bands) -> dict[str, float | int | None]:
     """Metrics of P(spam) ``scores`` against 0/1 ``labels`` (see module doc)."""
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
-from moderation.scoring.model import Thresholds
+from moderation.domain import Bands
 
 FIGURE_SIZE = (5.0, 4.0)
 DPI = 90
@@ -66,7 +66,7 @@ def _precision_recall(scores, labels, folds, path: Path) -> Path:
     return _save(figure, path)
 
 
-def _histogram(scores, labels, thresholds: Thresholds, path: Path) -> Path:
+def _histogram(scores, labels, thresholds: Bands, path: Path) -> Path:
     figure, axes = _figure()
     bins = np.linspace(0.0, 1.0, 41)
     axes.hist(scores[labels == 0], bins=bins, alpha=0.6, label="ham", color="tab:blue")
@@ -92,7 +92,7 @@ def _calibration(scores, labels, path: Path) -> Path:
     return _save(figure, path)
 
 
-def write_plots(scores, labels, folds, thresholds: Thresholds, out_dir: Path) -> list[Path]:
+def write_plots(scores, labels, folds, thresholds: Bands, out_dir: Path) -> list[Path]:
     """The four evaluation plots of held-out ``scores`` (see module doc)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

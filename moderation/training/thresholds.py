@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from moderation.scoring.model import Thresholds
+from moderation.domain import Bands
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class BandRates:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-def band_rates(scores, labels, thresholds: Thresholds) -> BandRates:
+def band_rates(scores, labels, thresholds: Bands) -> BandRates:
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
     spam_band = scores >= thresholds.reject_above
@@ -89,7 +89,7 @@ def choose_thresholds(
     labels,
     max_ham_to_spam: float = 0.005,
     max_spam_published: float = 0.02,
-) -> Thresholds:
+) -> Bands:
     """Thresholds with the smallest review band meeting both budgets (see module doc)."""
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
@@ -106,8 +106,8 @@ def choose_thresholds(
     approve_below = _highest_approve_threshold(spam, scores, allowed_spam)
     if approve_below > reject_above:
         meeting = (approve_below + reject_above) / 2.0
-        return Thresholds(approve_below=meeting, reject_above=meeting)
-    return Thresholds(approve_below=approve_below, reject_above=reject_above)
+        return Bands.checked(approve_below=meeting, reject_above=meeting)
+    return Bands.checked(approve_below=approve_below, reject_above=reject_above)
 
 
 SOURCE_MIN_HAM = 200
@@ -123,7 +123,7 @@ def choose_thresholds_by_source(
     sources,
     max_ham_to_spam: float = 0.005,
     max_spam_published: float = 0.02,
-) -> Thresholds:
+) -> Bands:
     """Thresholds meeting both budgets on the pooled rows *and* on each source
     large enough to be measured on its own (``SOURCE_MIN_HAM`` ham for the spam
     threshold, ``SOURCE_MIN_SPAM`` spam for the publish threshold), with the
@@ -146,5 +146,5 @@ def choose_thresholds_by_source(
             approve_below = min(approve_below, _highest_approve_threshold(spam, scores, allowed))
     if approve_below > reject_above:
         meeting = (approve_below + reject_above) / 2.0
-        return Thresholds(approve_below=meeting, reject_above=meeting)
-    return Thresholds(approve_below=approve_below, reject_above=reject_above)
+        return Bands.checked(approve_below=meeting, reject_above=meeting)
+    return Bands.checked(approve_below=approve_below, reject_above=reject_above)

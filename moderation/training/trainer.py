@@ -36,7 +36,8 @@ from scipy.special import expit
 from moderation.scoring.classifier import fit_platt
 from moderation.scoring.drift import reference_entry
 from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, build_pipeline, describe_pipeline
-from moderation.scoring.model import ModelBundle, Thresholds, load_bundle
+from moderation.domain import Bands
+from moderation.scoring.model import ModelBundle, load_bundle
 from moderation.training.artifact import new_version, set_current, write_model, write_text_atomically
 from moderation.training.card import render_model_card
 from moderation.scoring.features import signal_matrix, SIGNAL_NAMES, TextNormalizer
@@ -182,7 +183,7 @@ def _data_summary(dataset: Dataset, weights: dict[str, float], options: Training
     }
 
 
-def _evaluate_holdout(scores, labels, folds, thresholds: Thresholds, options: TrainingOptions) -> dict[str, Any]:
+def _evaluate_holdout(scores, labels, folds, thresholds: Bands, options: TrainingOptions) -> dict[str, Any]:
     """Pooled and per-group metrics, and per-group transfer of thresholds."""
     per_group: dict[str, Any] = {}
     names = sorted(set(folds.tolist()))
@@ -278,7 +279,7 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
     default_language = max(supported or [l for l in per_language if "thresholds" in per_language[l]] or [""],
                            key=lambda l: int((row_languages == l).sum()))
     if default_language:
-        thresholds = Thresholds(**per_language[default_language]["thresholds"])
+        thresholds = Bands.checked(**per_language[default_language]["thresholds"])
     else:
         thresholds = choose_thresholds(scores, labels, options.max_ham_to_spam, options.max_spam_published)
     evaluation = _evaluate_holdout(scores, labels, folds, thresholds, options)

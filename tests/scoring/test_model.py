@@ -12,6 +12,7 @@ import pytest
 import sklearn
 
 from moderation.scoring import model as model_module
+from moderation.domain import Bands
 from moderation.scoring.features import ScoringInput, build_pipeline
 from moderation.scoring.model import (
     IntegrityError,
@@ -19,7 +20,6 @@ from moderation.scoring.model import (
     ModelError,
     ModelHolder,
     ModelLoadError,
-    Thresholds,
     UnsafeModelFormatError,
     VersionMismatchError,
     current_manifest_path,
@@ -66,7 +66,7 @@ def test_manifest_round_trip(models_dir, toy_pipeline):
     assert path == models_dir / "toy-v1.json"
     bundle = load_bundle(path, hmac_key=KEY)
     assert bundle.version == "toy-v1"
-    assert bundle.thresholds == Thresholds(approve_below=0.2, reject_above=0.8)
+    assert bundle.thresholds == Bands.checked(approve_below=0.2, reject_above=0.8)
     assert bundle.languages == frozenset({"en"})
     assert bundle.manifest["libraries"]["scikit-learn"] == sklearn.__version__
     assert bundle.manifest["created_at"] == FIELDS["created_at"]
@@ -228,7 +228,7 @@ def test_current_pointer_missing_or_invalid(tmp_path):
 
 def test_thresholds_must_be_ordered():
     with pytest.raises(ValueError):
-        Thresholds(approve_below=0.9, reject_above=0.1)
+        Bands.checked(approve_below=0.9, reject_above=0.1)
 
 
 def test_holder_loads_and_keeps_the_last_good_model_on_a_failed_reload(models_dir):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from moderation.scoring.model import Thresholds
+from moderation.domain import Bands
 from moderation.training.dataset import Dataset
 from moderation.training.evaluation import (
     FALLBACK_BLOCKS,
@@ -56,7 +56,7 @@ def test_holdout_margins_come_from_models_that_never_saw_the_group():
 def test_metrics_on_known_scores():
     scores = np.array([0.05, 0.1, 0.2, 0.6, 0.4, 0.7, 0.9, 0.95])
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
-    metrics = classification_metrics(scores, labels, Thresholds(approve_below=0.3, reject_above=0.8))
+    metrics = classification_metrics(scores, labels, Bands.checked(approve_below=0.3, reject_above=0.8))
     assert metrics["n"] == 8 and metrics["n_spam"] == 4 and metrics["n_ham"] == 4
     assert metrics["roc_auc"] == pytest.approx(15 / 16)  # one inverted pair: (0.6 ham, 0.4 spam)
     # Decision at 0.5: spam caught 0.7, 0.9, 0.95; ham 0.6 flagged -> precision 3/4, recall 3/4.
@@ -69,7 +69,7 @@ def test_metrics_on_known_scores():
 
 
 def test_metrics_with_a_single_class_are_undefined_not_wrong():
-    metrics = classification_metrics([0.1, 0.9], [0, 0], Thresholds(0.3, 0.8))
+    metrics = classification_metrics([0.1, 0.9], [0, 0], Bands.checked(0.3, 0.8))
     assert metrics["roc_auc"] is None and metrics["pr_auc"] is None and metrics["mcc"] is None
     assert metrics["ham_to_spam_rate"] == 0.5
     assert recall_at_fpr([0.1, 0.9], [1, 1]) is None

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from moderation.scoring.model import Thresholds
+from moderation.domain import Bands
 from moderation.training.thresholds import band_rates, choose_thresholds
 
 
@@ -39,7 +39,7 @@ def test_zero_budgets_put_every_overlap_in_review():
     scores = [0.1, 0.6, 0.4, 0.9]
     labels = [0, 0, 1, 1]
     chosen = choose_thresholds(scores, labels, 0.0, 0.0)
-    assert chosen == Thresholds(approve_below=(0.1 + 0.4) / 2, reject_above=(0.6 + 0.9) / 2)
+    assert chosen == Bands.checked(approve_below=(0.1 + 0.4) / 2, reject_above=(0.6 + 0.9) / 2)
     rates = band_rates(scores, labels, chosen)
     assert rates.ham_to_spam_rate == rates.spam_to_published_rate == 0.0
     assert rates.review_rate == 0.5
@@ -59,7 +59,7 @@ def _brute_force_review(scores, labels, max_h, max_s):
     cuts = [values[0] - 1, *((values[:-1] + values[1:]) / 2), values[-1] + 1]
     best = None
     for low, high in itertools.combinations_with_replacement(cuts, 2):
-        rates = band_rates(scores, labels, Thresholds(low, high))
+        rates = band_rates(scores, labels, Bands.checked(low, high))
         if rates.ham_to_spam_rate <= max_h + 1e-12 and rates.spam_to_published_rate <= max_s + 1e-12:
             best = rates.review_rate if best is None else min(best, rates.review_rate)
     return best
