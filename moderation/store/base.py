@@ -11,12 +11,9 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import (AuditEvent, Comment, Moderator, NewComment, PublicComment, RateLimits, Reason,
-                      Site, Status, ThreadCount)
-from ..domain import RecentActivity
-from ..domain import Bands
-from ..domain import Cursor, Order, QueueFilter
-from ..domain import ThreadSurge
+from ..domain import (AuditEvent, Bands, Comment, Cursor, Moderator, NewComment, Order,
+                      PublicComment, QueueFilter, RateLimits, Reason,
+                      RecentActivity, Site, Status, ThreadCount, ThreadSurge)
 
 
 class StoreError(Exception):

@@ -37,8 +37,8 @@ from typing import Any
 import asyncpg
 
 from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, RateLimitExceeded,
-                      RateLimits, Reason, Role, Site, Status, ThreadCount, canonical_email)
-from ..domain import RecentActivity
+                      RateLimits, Reason, RecentActivity, Role, Site,
+                      Status, ThreadCount, ThreadSurge, canonical_email)
 from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, ModeratorExists,
                    SessionRecord, SigninAttempt, SiteExists, Store, StoredAnswer, StoreError)
 from .base import KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ShadowRow, shadow_row
@@ -50,7 +50,6 @@ from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
 from .surge_sql import (ACTIVE_SURGES, END_SURGES, NO_GUARD, ONE_THREAD, POSTGRES_BUCKET, SURGE_ACTIVITY,
                         SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
-from ..domain import ThreadSurge
 
 WRITABLE_PROBE_TIMEOUT_SECONDS = 5.0
 

@@ -13,9 +13,8 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import ERASED_AUTHOR, AuditEvent, Comment, Status, canonical_email
-from ..domain import Bands
-from ..domain import DECISION_ACTIONS, QUEUE_STATUSES, Cursor, Order, QueueFilter
+from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
+                      Cursor, Order, QueueFilter, Status, canonical_email)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DecidedComment, DecisionDay, DecisionOutcome, DecisionRequest,
                    PersonData, PurgeResult, QueueDepth, QueueRow, ScoredLabel, held_only_for_parent,

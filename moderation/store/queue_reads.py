@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from ..domain import QUEUE_STATUSES, Comment, Cursor, Order, QueueFilter
-from ..domain import Bands
+from ..domain import QUEUE_STATUSES, Bands, Comment, Cursor, Order, QueueFilter
 from .keyset import SCORE, Candidate, PagePlan, Stream
 from .base import QueueRow
 

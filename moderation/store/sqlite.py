@@ -25,11 +25,11 @@ from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from ..domain import (ERASED_AUTHOR, AuditEvent, Comment, Mode, Moderator, NewComment, PublicComment,
-                      RateLimits, Reason, Role, Site, Status, ThreadCount, canonical_email)
-from ..domain import RecentActivity
-from ..domain import Bands
-from ..domain import DECISION_ACTIONS, QUEUE_STATUSES, Cursor, Order, QueueFilter
+from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
+                      Cursor, Mode, Moderator, NewComment, Order,
+                      PublicComment, QueueFilter, RateLimits, Reason,
+                      RecentActivity, Role, Site, Status, ThreadCount,
+                      ThreadSurge, canonical_email)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
                    DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
@@ -45,7 +45,6 @@ from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
 from .sqlite_reads import BatchedReader
 from .surge_sql import (ACTIVE_SURGES, END_SURGES, NO_GUARD, ONE_THREAD, SQLITE_BUCKET, SURGE_ACTIVITY,
                         SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
-from ..domain import ThreadSurge
 
 # How long a write waits for another process's SQLite write lock before it is
 # answered 503 database_busy; MODERATION_SQLITE_BUSY_TIMEOUT_MS overrides it (tests).
