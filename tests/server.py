@@ -1,6 +1,8 @@
 """Run the real service as a subprocess, the way ops do."""
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -40,3 +42,31 @@ def start_server(env, port) -> subprocess.Popen:
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("server did not start")
+
+
+def wait_for_workers(process: subprocess.Popen, port: int, count: int, timeout: float = 60) -> set[int]:
+    """Until *count* distinct workers have answered ``/healthz`` (each request
+    on a new connection, which the kernel may give to any worker): a server
+    started with ``start_server`` accepts once its first worker listens, while
+    the others may still be loading their model. Needs the JSON access log
+    (``MODERATION_LOG_FORMAT=json``, ``MODERATION_LOG_LEVEL=INFO``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, "server exited"
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: warm-up\r\nConnection: close\r\n\r\n")
+            while sock.recv(65536):
+                pass
+        pids = {record["pid"] for line in read_log(process).splitlines()
+                if line.startswith("{") and (record := json.loads(line)).get("request_id") == "warm-up"}
+        if len(pids) >= count:
+            return pids
+        assert time.monotonic() < deadline, f"only {len(pids)} of {count} workers answered"
+        time.sleep(0.05)
+
+
+def read_log(process: subprocess.Popen) -> str:
+    """The server's log so far, read without moving the file offset it shares
+    with the server (which writes at that offset)."""
+    fd = process.log.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")

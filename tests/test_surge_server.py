@@ -19,7 +19,7 @@ from moderation.guard import body_fingerprint
 from moderation.store.base import open_store
 
 from .conftest import comment_payload
-from .server import cli, free_port, start_server
+from .server import cli, free_port, read_log, start_server, wait_for_workers
 from .toy_model import HAM_TEXT, SPAM_TEXT
 
 pytestmark = pytest.mark.slow
@@ -106,6 +106,7 @@ def test_a_burst_on_one_thread_makes_it_stricter_for_a_while_across_workers(serv
     port = free_port()
     server = start_server(server_env, port)
     try:
+        wait_for_workers(server, port, 2)
         asyncio.run(scenario(server, port, key, token, site_id, server_env["MODERATION_DATABASE_URL"]))
     finally:
         server.terminate()
@@ -182,8 +183,7 @@ async def scenario(server, port, key, token, site_id, url):
     assert "waited for a moderator" in detail["explanation"]["surge"]["text"]["en"]
 
     # -- both workers served the intake, and each logged its part
-    server.log.seek(0)
-    records = [json.loads(line) for line in server.log.read().decode().splitlines() if line.startswith("{")]
+    records = [json.loads(line) for line in read_log(server).splitlines() if line.startswith("{")]
     posting = {r["pid"] for r in records if r.get("path") == "/v1/comments"}
     assert len(posting) == 2, posting
     messages = [r["message"] for r in records]
