@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from moderation.web.session import csrf_token_for
 
 from ..conftest import comment_payload
-from ..server import cli, free_port, start_server
+from ..server import cli, free_port, read_log, start_server
 from .rawhttp import Answer, exchange, has_error_shape, request_bytes, scrape, statuses_counted
 
 pytestmark = pytest.mark.slow
@@ -360,7 +360,6 @@ def test_nothing_counted_5xx_and_nothing_logged_as_an_error(service):
     assert not FAILURES, "\n".join(FAILURES[:30])
     assert not [s for s in counted if s >= 500], counted
     server = service["server"]
-    server.log.seek(0)
-    log = server.log.read().decode(errors="replace")
+    log = read_log(server)
     errors = [line for line in log.splitlines() if '"level": "ERROR"' in line or "Traceback" in line]
     assert not errors, "\n".join(errors[:10])

@@ -21,7 +21,7 @@ import pytest
 from moderation.i18n import message
 
 from ..conftest import comment_payload
-from ..server import cli, free_port, start_server
+from ..server import cli, free_port, read_log, start_server
 from ..toy_model import HAM_TEXT
 from .rawhttp import exchange, has_error_shape, parse_answer, request_bytes, sample, scrape, statuses_counted
 
@@ -34,8 +34,7 @@ def stop(server) -> str:
         server.wait(timeout=20)
     except Exception:
         server.kill()
-    server.log.seek(0)
-    return server.log.read().decode(errors="replace")
+    return read_log(server)
 
 
 def comment_body(n: int) -> bytes:

@@ -46,7 +46,7 @@ from moderation.store.base import DatabaseUnavailable, open_store
 from moderation.store.postgres import is_unavailable
 
 from ..conftest import comment_payload
-from ..server import cli, free_port, start_server
+from ..server import cli, free_port, read_log, start_server
 from ..store.conftest import postgres_server, postgres_url  # noqa: F401  (fixtures)
 from ..test_workers import worker_pids
 
@@ -338,8 +338,7 @@ async def stored_ids(url: str) -> set[int]:
 
 
 def server_log(server) -> str:
-    server.log.seek(0)
-    return server.log.read().decode(errors="replace")
+    return read_log(server)
 
 
 # -- a webhook receiver -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ..server import cli, free_port, start_server
+from ..server import cli, free_port, read_log, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +44,7 @@ def stop(server) -> None:
 
 
 def server_log(server) -> str:
-    server.log.seek(0)
-    return server.log.read().decode(errors="replace")
+    return read_log(server)
 
 
 @pytest.mark.parametrize("path", ["/1.1/comment-check", "/moderate/signin", "/v1/comments"])
