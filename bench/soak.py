@@ -70,7 +70,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SITE = "soak"
 WORKERS = 2
-STALE_SECONDS = 15.0   # moderation.api.admin: a dead worker's row counts this long in a reload
+STALE_SECONDS = 15.0   # moderation.services.model_changes: a dead worker's row counts this long in a reload
 
 # -- what readers write --------------------------------------------------------------------------
 FIRST = ("Anne", "Bernard", "Claire", "David", "Emma", "Fatima", "Gilles", "Hélène", "Ian", "Julie",

@@ -1,7 +1,7 @@
 """The application factory: ``create_app(settings)`` builds the aiohttp app
 synchronously, with no I/O. The database, the model and the scoring executor
 are opened when the app starts and closed when it stops (``cleanup_ctx``), as
-are the background tasks: the model reload poller (:mod:`moderation.api.admin`:
+are the background tasks: the model reload poller (:mod:`moderation.services.model_sync`:
 a reload through the API reaches every worker sharing the database), the
 webhook deliverer and the drift monitor (:mod:`moderation.services.drift_monitor`)."""
 from __future__ import annotations
@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from . import keys
-from .api.admin import ModelSync, model_sync_context, reload_current_model
 from .ttlcache import TTLCache
 from .api.routes import add_routes
 from .edge import edge_middleware, install as install_edge
@@ -28,6 +27,7 @@ from .shedding import IN_FLIGHT, SCORING_QUEUE, InFlightLimit
 from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
+from .services.model_sync import ModelSync
 from .services.drift_monitor import STOP_GRACE_SECONDS, DriftMonitor
 from .services.review import ReviewDesk
 from .services.surges import SurgeBaselines, sweep_ended_surges
@@ -60,6 +60,20 @@ async def surge_context(app: web.Application):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def model_sync_context(app: web.Application):
+    """``cleanup_ctx`` (after the scoring context, which loads the model through
+    the :class:`ModelSync` it stores in ``app[MODEL_SYNC]``): poll while the app
+    runs. The first poll runs before the worker takes requests, so it never
+    serves a model older than a reload confirmed before it registered."""
+    sync = app[keys.MODEL_SYNC]
+    await sync.first_step()
+    sync.start()
+    try:
+        yield
+    finally:
+        await sync.stop()
 
 
 async def drift_context(app: web.Application):
@@ -116,7 +130,7 @@ async def _install_sighup(app: web.Application) -> None:
 
     async def reload_logged() -> None:
         try:
-            bundle = await reload_current_model(app)
+            bundle = await app[keys.MODEL_SYNC].reload_here()
             log.info("SIGHUP: model %s loaded", bundle.version)
         except ModelError as exc:
             log.error("SIGHUP: model reload failed, keeping the previous one: %s", exc)

@@ -6,7 +6,7 @@ connections across them) and run the full app. The parent forwards SIGTERM,
 SIGINT and SIGHUP to the workers, restarts a worker that dies unexpectedly,
 and exits when the workers have stopped. Everything shared between workers
 (rate limits, idempotency keys, decisions, and the model generation that
-``POST /v1/admin/model/reload`` starts: see :mod:`moderation.api.admin`)
+``POST /v1/admin/model/reload`` starts: see :mod:`moderation.services.model_sync`)
 lives in the database; a SIGHUP reloads each worker without it.
 
 Metrics: before starting the workers the parent points ``PROMETHEUS_MULTIPROC_DIR``

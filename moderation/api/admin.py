@@ -1,62 +1,33 @@
-"""Operations endpoints, for admins, and the model reload that reaches every
-worker process of every instance sharing the database.
+"""Operations endpoints, for admins.
 
-``POST /v1/admin/model/reload`` (admin token, no body):
+``POST /v1/admin/model/reload`` (admin token, no body) reloads the model of
+every worker process of every instance sharing the database
+(:func:`moderation.services.model_sync.reload_everywhere`, whose docstring
+says how) and answers, once every live worker has applied it or
+``MODERATION_MODEL_RELOAD_WAIT_SECONDS`` is over:
 
-1. starts a new *model generation* in the database
-   (:meth:`~moderation.store.base.Store.request_model_reload`, a row of
-   ``model_reloads`` naming the admin), reloads the model of the worker that
-   took the request, then waits, at most ``MODERATION_MODEL_RELOAD_WAIT_SECONDS``,
-   until every *live* worker has applied that generation. Live: a row of
-   ``model_workers`` whose heartbeat is under :data:`STALE_SECONDS` old, so
-   every worker process of every ``moderation serve`` on this database (with
-   PostgreSQL, on every host); one that died without a word counts until then.
-2. answers, once every live worker has applied it or the wait is over:
+- **200** when every live worker loaded the model:
+  ``{"model_version", "loaded_at"`` (this worker's model, as before),
+  ``"generation", "workers": [...]}``;
+- **409** ``model_reload_failed`` when at least one worker refused the new
+  model: each one that refused keeps serving its previous model;
+- **503** ``model_reload_incomplete`` when none refused but some did not
+  confirm within the wait: they keep polling and apply it when they can.
 
-   - **200** when every live worker loaded the model:
-     ``{"model_version", "loaded_at"`` (this worker's model, as before),
-     ``"generation", "workers": [...]}``;
-   - **409** ``model_reload_failed`` when at least one worker refused the new
-     model (bad checksum or HMAC, other scikit-learn or feature version,
-     missing file...): each one that refused keeps serving its previous model;
-   - **503** ``model_reload_incomplete`` when none refused but some did not
-     confirm within the wait (still loading, stuck, or died meanwhile): they
-     keep polling and apply it when they can.
+Errors have the one shape of :mod:`moderation.errors`: ``fields`` has one
+entry per worker that refused (``model_refused``) or did not confirm
+(``no_answer``), its ``detail`` starting with the worker's id; the error
+object adds ``generation`` and ``workers``. ``workers`` (in every answer)
+lists each live worker, by id: ``{"worker": "host:pid", "status": "loaded"
+| "failed" | "no_answer", "model_version", "loaded_at", "error"}``, where
+``model_version`` is the model it serves now (its previous one after a
+refusal) and ``error`` is why it refused (else null).
 
-   Errors have the one shape of :mod:`moderation.errors`: ``fields`` has one
-   entry per worker that refused (``model_refused``) or did not confirm
-   (``no_answer``), its ``detail`` starting with the worker's id; the error
-   object adds ``generation`` and ``workers``. ``workers`` (in every answer)
-   lists each live worker, by id: ``{"worker": "host:pid", "status": "loaded"
-   | "failed" | "no_answer", "model_version", "loaded_at", "error"}``, where
-   ``model_version`` is the model it serves now (its previous one after a
-   refusal) and ``error`` is why it refused (else null).
-
-Each worker runs a :class:`ModelSync` while the app runs: it polls the
-generation every :data:`POLL_SECONDS` (one indexed read), and when it grew
-reloads ``models/CURRENT`` from its own ``MODERATION_MODEL_DIR`` in the scoring
-executor (off the event loop), then records in its ``model_workers`` row the
-generation, the version it serves and the reload's error; the row doubles as
-a heartbeat, written at least every :data:`HEARTBEAT_SECONDS`. A worker reads
-the generation *before* it loads the model at start, so a reload requested
-while it starts is applied again, never lost. It deletes its row when it
-stops; rows silent for :data:`FORGET_AFTER_SECONDS` are deleted when a worker
-starts. Times are the workers' clocks: keep hosts in sync (NTP) to well
-within :data:`STALE_SECONDS`.
-
-``kill -HUP`` still reloads only the process signalled (``moderation serve``
-forwards it to its workers); the worker records the outcome in its row, so the
-next API reload lists it truthfully, but no generation is started.
+``GET /v1/admin/model/compare`` reports a shadowed candidate against the live
+model (:func:`moderation.services.model_changes.compare`).
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import itertools
-import logging
-import os
-import socket
-import time
 from datetime import datetime, timezone
 
 from aiohttp import web
@@ -65,233 +36,32 @@ from ..jsonanswer import json_response
 from ..domain import Role
 from ..errors import ApiError, FieldError
 from ..keys import MODEL_SYNC, MODELS, SETTINGS, STORE
-from ..scoring.model import ModelError
 from ..config import model_dir
 from ..services import model_changes
-from ..services.model_changes import (FAILED, NO_ANSWER, wait_for_workers,
-                                      worker_entry)
-from ..store.base import Store, StoreError
+from ..services.model_sync import reload_everywhere
 from .auth import require_moderator
-
-log = logging.getLogger(__name__)
-
-POLL_SECONDS = 0.5            # how often each worker reads the generation
-HEARTBEAT_SECONDS = 5.0       # each worker rewrites its row at least this often
-FORGET_AFTER_SECONDS = 3600.0  # rows older than this are deleted when a worker starts
-STOP_GRACE_SECONDS = 5.0
-
-
-_APPS_IN_THIS_PROCESS = itertools.count(1)
-
-
-def new_worker_id() -> str:
-    """``host:pid``, unique among the workers sharing a database (``/2``,
-    ``/3``... for further apps of one process, as tests make)."""
-    base = f"{socket.gethostname()}:{os.getpid()}"
-    n = next(_APPS_IN_THIS_PROCESS)
-    return base if n == 1 else f"{base}/{n}"
-
-
-class ModelSync:
-    """This worker's side of model reloads: the generation it has applied, and
-    its row in ``model_workers`` (see the module docstring)."""
-
-    def __init__(self, store: Store, holder, executor, *, worker: str | None = None,
-                 poll: float = POLL_SECONDS, heartbeat: float = HEARTBEAT_SECONDS) -> None:
-        self.store, self.holder, self.executor = store, holder, executor
-        self.worker = worker or new_worker_id()
-        self.poll, self.heartbeat = poll, heartbeat
-        self.applied = 0           # the latest generation this worker has applied
-        self._lock = asyncio.Lock()   # one reload at a time: the poller, the API, SIGHUP
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._last_record = float("-inf")
-        self._failing = False
-
-    async def _reload(self):
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.holder.reload)
-
-    async def _follow_shadow(self) -> None:
-        """Shadow the candidate the model changes log names now (or none): a
-        candidate that fails verification is logged and recorded, never fatal."""
-        changes = await self.store.model_changes(limit=1)
-        wanted = changes[0].version if changes and changes[0].action == "shadow" else None
-        current = self.holder.shadow.version if self.holder.shadow is not None else None
-        if wanted == current and (wanted is None or self.holder.shadow_error is None):
-            return
-        try:
-            await asyncio.get_running_loop().run_in_executor(self.executor, self.holder.set_shadow, wanted)
-            if wanted is not None:
-                log.info("shadowing model %s beside the live one", wanted)
-        except ModelError as exc:
-            log.error("cannot shadow model %s: %s", wanted, exc)
-
-    async def _record(self) -> None:
-        """Write this worker's row (under ``_lock``: a heartbeat must not land
-        after, and undo, the record of a reload)."""
-        bundle = self.holder.bundle
-        shadow = self.holder.shadow
-        await self.store.record_model_worker(
-            self.worker, generation=self.applied,
-            model_version=bundle.version if bundle else None,
-            loaded_at=bundle.loaded_at if bundle else None,
-            error=self.holder.last_error, now=time.time(),
-            shadow_version=shadow.version if shadow is not None else None,
-            shadow_error=self.holder.shadow_error)
-        self._last_record = time.monotonic()
-
-    async def load_at_start(self) -> None:
-        """Read the generation, then load the model: a reload requested after
-        that read is applied again by the poller. A refused model is logged
-        (every comment goes to review until one loads)."""
-        self.applied = await self.store.model_generation()
-        try:
-            bundle = await self._reload()
-            log.info("model %s loaded", bundle.version)
-        except ModelError as exc:
-            log.error("no usable model, every comment goes to review: %s", exc)
-        await self._follow_shadow()
-
-    async def apply(self, generation: int) -> None:
-        """Reload once for *generation* (nothing when already applied) and
-        record the outcome; a refused model keeps the previous one."""
-        async with self._lock:
-            if generation <= self.applied:
-                return
-            try:
-                bundle = await self._reload()
-                log.info("model generation %d: model %s loaded", generation, bundle.version)
-            except ModelError as exc:
-                log.error("model generation %d: reload failed, keeping the previous model: %s",
-                          generation, exc)
-            await self._follow_shadow()   # a shadow, promote or rollback starts a generation too
-            self.applied = generation
-            await self._record()
-
-    async def reload_here(self):
-        """Reload this worker only (SIGHUP), record the outcome, return the
-        bundle; raise ModelError when refused (the previous model stays)."""
-        async with self._lock:
-            try:
-                return await self._reload()
-            finally:
-                try:
-                    await self._record()
-                except Exception as exc:   # noqa: BLE001: the reload happened all the same
-                    log.warning("could not record the model reload in the database: %s", exc)
-
-    async def _step(self) -> None:
-        generation = await self.store.model_generation()
-        if generation > self.applied:
-            await self.apply(generation)
-        elif generation < self.applied:
-            # The counter went back: the database was restored from a backup (or
-            # replaced). Follow it, so that the next reload, numbered from it,
-            # is applied rather than taken for one already done.
-            async with self._lock:
-                log.warning("model generation went back from %d to %d (database restored?): "
-                            "following it", self.applied, generation)
-                self.applied = generation
-                await self._record()
-        elif time.monotonic() - self._last_record >= self.heartbeat:
-            async with self._lock:
-                await self._record()
-
-    async def _checked_step(self) -> None:
-        """One :meth:`_step`; database trouble is logged once per outage."""
-        try:
-            await self._step()
-            if self._failing:
-                self._failing = False
-                log.info("model reload polling works again")
-        except Exception as exc:   # noqa: BLE001: the poller must outlive any fault
-            if not self._failing:
-                self._failing = True
-                log.warning("model reload polling failed (retrying every %.1f s): %s",
-                            self.poll, exc, exc_info=not isinstance(exc, StoreError))
-
-    async def first_step(self) -> None:
-        """At start: forget long-silent rows, apply a reload requested while the
-        model was loading, and register this worker."""
-        try:
-            await self.store.forget_model_workers(before=time.time() - FORGET_AFTER_SECONDS)
-        except Exception as exc:   # noqa: BLE001: housekeeping only
-            log.warning("could not prune the model workers' rows: %s", exc)
-        self._last_record = float("-inf")   # a heartbeat now at the latest: the row appears
-        await self._checked_step()
-
-    async def run(self) -> None:
-        """Poll until :meth:`stop`."""
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.poll)
-            if not self._stopping.is_set():
-                await self._checked_step()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="model-sync")
-
-    async def stop(self) -> None:
-        """Stop polling and delete this worker's row."""
-        self._stopping.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, STOP_GRACE_SECONDS)
-            except (TimeoutError, asyncio.CancelledError):
-                pass
-        try:
-            await self.store.remove_model_worker(self.worker)
-        except Exception as exc:   # noqa: BLE001: the row goes stale and is ignored
-            log.warning("could not remove this worker's model row: %s", exc)
-
-
-
-
-async def model_sync_context(app: web.Application):
-    """``cleanup_ctx`` (after the scoring context, which loads the model through
-    the :class:`ModelSync` it stores in ``app[MODEL_SYNC]``): poll while the app
-    runs. The first poll runs before the worker takes requests, so it never
-    serves a model older than a reload confirmed before it registered."""
-    sync = app[MODEL_SYNC]
-    await sync.first_step()
-    sync.start()
-    try:
-        yield
-    finally:
-        await sync.stop()
-
-
-async def reload_current_model(app: web.Application):
-    """Load the model ``models/CURRENT`` points to in this worker only, off the
-    event loop (SIGHUP). On failure the previous model stays in service and
-    ModelError is raised."""
-    return await app[MODEL_SYNC].reload_here()
 
 
 async def reload_model(request: web.Request) -> web.Response:
     """Reload every worker sharing the database (see the module docstring)."""
     admin = await require_moderator(request, role=Role.ADMIN)
     app = request.app
-    store, sync, wait = app[STORE], app[MODEL_SYNC], app[SETTINGS].model_reload_wait_seconds
-    generation = await store.request_model_reload(requested_by=admin.name, now=time.time())
-    await sync.apply(generation)
-    rows = await wait_for_workers(store, generation, wait)
-    workers = [worker_entry(r, generation) for r in rows]
-    failed = [w for w in workers if w["status"] == FAILED]
-    silent = [w for w in workers if w["status"] == NO_ANSWER]
-    if failed or silent:
+    wait = app[SETTINGS].model_reload_wait_seconds
+    outcome = await reload_everywhere(app[STORE], app[MODEL_SYNC], requested_by=admin.name, wait=wait)
+    generation, workers = outcome.generation, outcome.workers
+    if outcome.failed or outcome.silent:
         fields = [FieldError("model", "model_refused", detail=f"{w['worker']}: {w['error']}")
-                  for w in failed]
+                  for w in outcome.failed]
         fields += [FieldError("model", "no_answer", params={"seconds": f"{wait:g}"},
                               detail=f"{w['worker']}: has not applied generation {generation} "
                                      f"after {wait:g} s")
-                   for w in silent]
-        status, code = (409, "model_reload_failed") if failed else (503, "model_reload_incomplete")
+                   for w in outcome.silent]
+        status, code = (409, "model_reload_failed") if outcome.failed else (503, "model_reload_incomplete")
         raise ApiError(status, code, fields=fields, extra={"generation": generation, "workers": workers})
     bundle = app[MODELS].bundle
     return json_response({"model_version": bundle.version if bundle else None,
-                              "loaded_at": bundle.loaded_at if bundle else None,
-                              "generation": generation, "workers": workers})
+                          "loaded_at": bundle.loaded_at if bundle else None,
+                          "generation": generation, "workers": workers})
 
 
 async def compare_models(request: web.Request) -> web.Response:

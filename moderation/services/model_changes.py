@@ -3,7 +3,7 @@
 Every step is a row of the model changes log (:meth:`Store.record_model_change`)
 and a new model generation (:meth:`Store.request_model_reload`), which every
 worker of every instance sharing the database applies within half a second
-(:class:`moderation.api.admin.ModelSync`): it reloads ``models/CURRENT`` and
+(:class:`moderation.services.model_sync.ModelSync`): it reloads ``models/CURRENT`` and
 shadows the candidate the log's latest row names. Each use case then waits for
 the live workers (:func:`wait_for_workers`) and reports each one.
 

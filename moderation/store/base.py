@@ -860,7 +860,7 @@ class Store(abc.ABC):
         that site (all when None); at most *limit*."""
 
 
-    # -- model reloads shared by every worker (moderation.api.admin)
+    # -- model reloads shared by every worker (moderation.services.model_sync)
     @abc.abstractmethod
     async def request_model_reload(self, *, requested_by: str, now: float) -> int:
         """Start a new model generation and return it: greater than every

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from moderation.api.admin import MODEL_SYNC
+from moderation.keys import MODEL_SYNC
 from moderation.app import create_app
 
 from ..conftest import add_moderator, auth

@@ -1,4 +1,4 @@
-"""Store contract for model reloads shared by every worker (moderation.api.admin),
+"""Store contract for model reloads shared by every worker (moderation.services.model_sync),
 on SQLite and PostgreSQL: the generation counter, the workers' rows and their
 heartbeats, across two stores on one database as two processes would hold."""
 from __future__ import annotations
