@@ -47,12 +47,16 @@ UNKNOWN_LANGUAGE = "unknown"
 
 @dataclass(frozen=True, slots=True)
 class ScoringInput:
-    """One comment as the model sees it. ``language`` comes from ``detect_language``."""
+    """One comment as the model sees it. ``language`` is the detected one
+    (``detect_language``; the scorer fills it in); ``site_language`` is the
+    language its site expects, which detection falls back on where it is
+    unsure. The features never read ``site_language``."""
 
     body: str
     author_name: str = ""
     author_email: str = ""
     language: str = UNKNOWN_LANGUAGE
+    site_language: str = ""
 
 
 # --- normalization -----------------------------------------------------------

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 
 from ..policy import Scored, ShadowScore, band_of
 from ..shedding import SCORING_QUEUE, Overloaded
@@ -29,15 +29,7 @@ from .language import detect_normalized_languages
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreRequest:
-    body: str
-    author_name: str = ""
-    author_email: str = ""
-    site_language: str = ""   # the language the site expects: used where detection is unsure
-
-
-def score_batch(bundle, requests: Sequence[ScoreRequest], shadow=None) -> list[Scored]:
+def score_batch(bundle, requests: Sequence[ScoringInput], shadow=None) -> list[Scored]:
     """Blocking: detect each text's language (the site's language where detection
     is unsure) and score the batch with *bundle* (a ModelBundle, or None when no
     model is usable). Each result carries the thresholds of its own language.
@@ -53,8 +45,7 @@ def score_batch(bundle, requests: Sequence[ScoreRequest], shadow=None) -> list[S
     if bundle is None:
         return [Scored(language=lang, score=None, model_version=None, text_empty=empty)
                 for _, lang, empty in prepared]
-    inputs = [ScoringInput(body=r.body, author_name=r.author_name, author_email=r.author_email,
-                           language=lang) for r, lang, _ in prepared]
+    inputs = [dataclasses.replace(r, language=lang) for r, lang, _ in prepared]
     scores = bundle.predict_proba(inputs)
     bands = {lang: bundle.thresholds_for(lang) for lang in set(languages)}
     shadows = shadow_scores(shadow, inputs, [e for _, _, e in prepared]) if shadow else None
@@ -96,12 +87,12 @@ class Scorer:
         self._batch_max = max(1, batch_max)
         self._batch_wait = max(0.0, batch_wait)
         self._queue_max = max(0, queue_max)
-        self._queue: list[tuple[ScoreRequest, asyncio.Future]] = []
+        self._queue: list[tuple[ScoringInput, asyncio.Future]] = []
         self._running = False
         self._timer: asyncio.TimerHandle | None = None
         self.batch_sizes: list[int] = []   # recent batch sizes, for metrics and benchmarks
 
-    async def score(self, request: ScoreRequest) -> Scored:
+    async def score(self, request: ScoringInput) -> Scored:
         if self._queue_max and len(self._queue) >= self._queue_max:
             raise Overloaded(SCORING_QUEUE)
         loop = asyncio.get_running_loop()

@@ -39,7 +39,8 @@ from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
 from ..policy import Scored, decide
 from ..scoring.model import holder_for
-from ..scoring.scorer import ScoreRequest, score_batch
+from ..scoring.features import ScoringInput
+from ..scoring.scorer import score_batch
 from ..store.base import IdempotencyRecord, StoredAnswer, Store
 from ..validation import Limits, ValidationFailed, validate_comment
 from .surges import SurgeBaselines, SurgeCheck
@@ -145,7 +146,7 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
             **(surge_check.read(comment.thread.id, now) if surge_check is not None else {}))
     guard_reasons = judge(comment, recent, policy, now)   # RateLimitExceeded when one is reached
 
-    scored = await scorer.score(ScoreRequest(
+    scored = await scorer.score(ScoringInput(
         body=comment.body, author_name=comment.author_name, author_email=comment.author_email,
         site_language=site.lang))
     surge = None if surge_check is None else await surge_check.judge(
@@ -212,7 +213,7 @@ async def check(store: Store, scorer, settings, *, site: Site, body: str, author
             body_hash=body_fingerprint(body), rate_since=now - RATE_WINDOW_SECONDS,
             duplicate_since=now - policy.duplicate_window_seconds, guard=True)
     guard_reasons = judge(comment, recent, policy, now)
-    scored = await scorer.score(ScoreRequest(body=body, author_name=author_name,
+    scored = await scorer.score(ScoringInput(body=body, author_name=author_name,
                                              author_email=author_email, site_language=site.lang))
     decision = decide(dataclasses.replace(site, mode=Mode.AUTO), scored, guard_reasons)
     observe(decision, "akismet")
@@ -236,8 +237,8 @@ async def rescore(store: Store, settings, *, apply: bool, clock: Clock = time.ti
         comments = await store.pending_comments(after_id=after, limit=RESCORE_BATCH)
         if not comments:
             return moved, total
-        scored = score_batch(bundle, [ScoreRequest(c.body, c.author_name, c.author_email,
-                                                   sites[c.site_id].lang) for c in comments])
+        scored = score_batch(bundle, [ScoringInput(c.body, c.author_name, c.author_email,
+                                                   site_language=sites[c.site_id].lang) for c in comments])
         for comment, result in zip(comments, scored):
             guard = tuple(Reason(r) for r in comment.reasons if r in GUARD_REASONS)
             decision = decide(sites[comment.site_id], result, guard)   # no audit draw here

@@ -11,7 +11,8 @@ import pytest
 
 from moderation.domain import IdempotencyKeyReused, RateLimitExceeded, Reason, Status
 from moderation.scoring.model import holder_for
-from moderation.scoring.scorer import ScoreRequest, Scorer
+from moderation.scoring.features import ScoringInput
+from moderation.scoring.scorer import Scorer
 from moderation.services import intake
 from moderation.store.base import open_store
 from moderation.validation import ValidationFailed
@@ -63,7 +64,7 @@ async def scorer(settings):
 
 async def toy_bands(scorer) -> tuple[float, float]:
     """Thresholds between the toy's scores of HAM_TEXT and SPAM_TEXT, measured now."""
-    ham, spam = [(await scorer.score(ScoreRequest(text))).score for text in (HAM_TEXT, SPAM_TEXT)]
+    ham, spam = [(await scorer.score(ScoringInput(text))).score for text in (HAM_TEXT, SPAM_TEXT)]
     assert ham < spam
     return ham + (spam - ham) / 3, spam - (spam - ham) / 3
 
