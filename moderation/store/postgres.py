@@ -36,17 +36,15 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import (Comment, Mode, Moderator, NewComment, PublicComment, RateLimitExceeded,
-                      RateLimits, Reason, RecentActivity, Role, Site,
-                      Status, ThreadCount, ThreadSurge, canonical_email)
-from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, ModeratorExists,
-                   SessionRecord, SigninAttempt, SiteExists, Store, StoredAnswer, StoreError)
-from .base import KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ShadowRow, shadow_row
+from ..domain import (Comment, NewComment, PublicComment, RateLimitExceeded, RateLimits, Reason,
+                      RecentActivity, Status, ThreadCount, ThreadSurge, canonical_email)
+from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninAttempt, Store,
+                   StoredAnswer, StoreError)
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
 from .postgres_drift import PostgresDriftQueries
-from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, SITE_COLUMNS, comment_from, execute,
-                           fetchrow, site_from)
+from .shared import SharedQueries
+from .postgres_sql import COMMENT_COLUMNS, COMMENT_FROM, comment_from, execute, fetch, fetchrow
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
 from .surge_sql import (ACTIVE_SURGES, END_SURGES, NO_GUARD, ONE_THREAD, POSTGRES_BUCKET, SURGE_ACTIVITY,
                         SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
@@ -179,10 +177,33 @@ _TOP_THREADS = """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.publishe
     GROUP BY t.id ORDER BY n DESC, latest DESC LIMIT :limit"""
 
 
-class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, Store):
+class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQueries, Store):
     """The store on PostgreSQL. Review, statistics, privacy and retention queries
-    live in :class:`~.postgres_review.ReviewQueries`; webhooks and training
-    labels in :class:`~.postgres_webhooks.WebhookQueries`."""
+    live in :class:`~.postgres_review.ReviewQueries`; claiming webhook deliveries
+    in :class:`~.postgres_webhooks.WebhookQueries`; the queries both backends
+    run alike in :class:`~.shared.SharedQueries`, over the dialect below."""
+
+    UNIQUE_VIOLATION = asyncpg.UniqueViolationError
+    BYTE_ORDER = ' COLLATE "C"'
+
+    @staticmethod
+    def list_param(values) -> list:
+        return list(values)
+
+    @staticmethod
+    def list_value(column) -> tuple:
+        return tuple(column)
+
+    async def _rows(self, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
+        return await self._fetch(sql, params)
+
+    @staticmethod
+    async def _tx_rows(db: asyncpg.Connection, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
+        return await fetch(db, sql, params)
+
+    @staticmethod
+    async def _tx_execute(db: asyncpg.Connection, sql: str, params: dict[str, Any]) -> int:
+        return await execute(db, sql, params)
 
     @classmethod
     def from_url(cls, url: str) -> "PostgresStore":
@@ -211,90 +232,7 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, Store):
                 asyncpg.InterfaceError) as exc:
             raise StoreError(f"database not writable: {exc}") from exc
 
-    # -- sites
-    async def create_site(self, *, name: str, url: str, lang: str, mode: str,
-                          key_hash: str, now: float) -> Site:
-        try:
-            site_id = await self._fetchval(
-                """INSERT INTO sites (name, url, lang, mode, key_hash, created_at)
-                   VALUES (:name, :url, :lang, :mode, :key_hash, :now) RETURNING id""",
-                {"name": name, "url": url, "lang": lang, "mode": mode, "key_hash": key_hash,
-                 "now": now})
-        except asyncpg.UniqueViolationError as exc:
-            raise SiteExists(name) from exc
-        return Site(id=site_id, name=name, url=url, lang=lang, mode=Mode(mode), created_at=now)
-
-    async def list_sites(self) -> list[Site]:
-        rows = await self._fetch(f'SELECT {SITE_COLUMNS} FROM sites ORDER BY name COLLATE "C"', {})
-        return [site_from(r) for r in rows]
-
-    async def set_site_thresholds(self, site_id: int, *, approve_below: float | None,
-                                  reject_above: float | None) -> None:
-        async with self._transaction() as db:
-            await execute(db, "UPDATE sites SET approve_below = :low::float8, "
-                              "reject_above = :high::float8 WHERE id = :id",
-                          {"low": approve_below, "high": reject_above, "id": site_id})
-
-    async def site_by_key_hash(self, key_hash: str) -> Site | None:
-        row = await self._fetchrow(f"SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = :hash",
-                                   {"hash": key_hash})
-        return site_from(row) if row else None
-
-    async def site_by_name(self, name: str) -> Site | None:
-        row = await self._fetchrow(f"SELECT {SITE_COLUMNS} FROM sites WHERE name = :name",
-                                   {"name": name})
-        return site_from(row) if row else None
-
-    # -- moderators
-    async def create_moderator(self, *, name: str, role: str, site_ids: list[int],
-                               token_hash: str, now: float) -> Moderator:
-        try:
-            moderator_id = await self._fetchval(
-                """INSERT INTO moderators (name, role, token_hash, site_ids, created_at)
-                   VALUES (:name, :role, :token_hash, :site_ids, :now) RETURNING id""",
-                {"name": name, "role": role, "token_hash": token_hash, "site_ids": list(site_ids),
-                 "now": now})
-        except asyncpg.UniqueViolationError as exc:
-            raise ModeratorExists(name) from exc
-        return Moderator(id=moderator_id, name=name, role=Role(role), site_ids=tuple(site_ids),
-                         created_at=now)
-
-    async def moderator_by_token_hash(self, token_hash: str) -> Moderator | None:
-        row = await self._fetchrow(
-            """SELECT id, name, role, site_ids, created_at FROM moderators
-               WHERE token_hash = :hash AND NOT disabled""", {"hash": token_hash})
-        if row is None:
-            return None
-        return Moderator(id=row[0], name=row[1], role=Role(row[2]), site_ids=tuple(row[3]),
-                         created_at=row[4])
-
-    # -- moderators' browser sessions
-    async def create_session(self, *, id_hash: str, moderator_id: int, now: float,
-                             expires_at: float) -> None:
-        async with self._transaction() as db:
-            await execute(db, "DELETE FROM sessions WHERE expires_at <= :now", {"now": now})
-            await execute(db, """INSERT INTO sessions (id_hash, moderator_id, created_at, expires_at)
-                                 VALUES (:hash, :moderator, :now, :expires)""",
-                          {"hash": id_hash, "moderator": moderator_id, "now": now,
-                           "expires": expires_at})
-
-    async def session_by_hash(self, id_hash: str, *, now: float) -> SessionRecord | None:
-        row = await self._fetchrow(
-            """SELECT m.id, m.name, m.role, m.site_ids, m.created_at, s.created_at, s.expires_at
-               FROM sessions s JOIN moderators m ON m.id = s.moderator_id
-               WHERE s.id_hash = :hash AND s.expires_at > :now AND NOT m.disabled""",
-            {"hash": id_hash, "now": now})
-        if row is None:
-            return None
-        moderator = Moderator(id=row[0], name=row[1], role=Role(row[2]), site_ids=tuple(row[3]),
-                              created_at=row[4])
-        return SessionRecord(moderator=moderator, created_at=row[5], expires_at=row[6])
-
-    async def delete_session(self, id_hash: str) -> bool:
-        async with self._transaction() as db:
-            return await execute(db, "DELETE FROM sessions WHERE id_hash = :hash",
-                                 {"hash": id_hash}) == 1
-
+    # -- sign-in throttling
     async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
                                    max_failures: int) -> SigninAttempt:
         async with self._transaction() as db:   # one network's attempts, one at a time
@@ -311,10 +249,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, Store):
                                      "VALUES (:network, :now) RETURNING id",
                                  {"network": network, "now": now})
             return SigninAttempt(row[0])
-
-    async def forget_signin_attempt(self, attempt_id: int) -> None:
-        async with self._transaction() as db:
-            await execute(db, "DELETE FROM signin_attempts WHERE id = :id", {"id": attempt_id})
 
     # -- intake
     async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
@@ -575,77 +509,4 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, Store):
             return True
 
     # -- model reloads shared by every worker, on every host
-    async def request_model_reload(self, *, requested_by: str, now: float) -> int:
-        async with self._transaction() as db:
-            generation = (await fetchrow(db, """
-                INSERT INTO model_reloads (requested_by, requested_at) VALUES (:by, :now)
-                RETURNING id""", {"by": requested_by, "now": now}))[0]
-            await execute(db, "DELETE FROM model_reloads WHERE id <= :oldest",
-                          {"oldest": generation - KEPT_MODEL_RELOADS})
-        return generation
-
-    async def model_generation(self) -> int:
-        return await self._fetchval("SELECT COALESCE(MAX(id), 0) FROM model_reloads", {})
-
-    async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
-                                  loaded_at: float | None, error: str | None, now: float,
-                                  shadow_version: str | None = None,
-                                  shadow_error: str | None = None) -> None:
-        await self._fetchval(
-            """INSERT INTO model_workers (worker, generation, model_version, loaded_at, error,
-                 heartbeat_at, shadow_version, shadow_error) VALUES (:worker, :generation,
-                 :version::text, :loaded_at::float8, :error::text, :now, :shadow::text,
-                 :shadow_error::text)
-               ON CONFLICT (worker) DO UPDATE SET generation = excluded.generation,
-                 model_version = excluded.model_version, loaded_at = excluded.loaded_at,
-                 error = excluded.error, heartbeat_at = excluded.heartbeat_at,
-                 shadow_version = excluded.shadow_version, shadow_error = excluded.shadow_error""",
-            {"worker": worker, "generation": generation, "version": model_version,
-             "loaded_at": loaded_at, "error": error, "now": now, "shadow": shadow_version,
-             "shadow_error": shadow_error})
-
-    async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
-        rows = await self._fetch(
-            '''SELECT worker, generation, model_version, loaded_at, error, heartbeat_at,
-                 shadow_version, shadow_error
-               FROM model_workers WHERE heartbeat_at >= :since ORDER BY worker COLLATE "C"''',
-            {"since": alive_since})
-        return [ModelWorker(*row) for row in rows]
-
-    async def remove_model_worker(self, worker: str) -> None:
-        await self._fetchval("DELETE FROM model_workers WHERE worker = :worker", {"worker": worker})
-
-    async def forget_model_workers(self, *, before: float) -> int:
-        async with self._transaction() as db:
-            return await execute(db, "DELETE FROM model_workers WHERE heartbeat_at < :before",
-                                 {"before": before})
-
     # -- model changes
-    async def record_model_change(self, *, action: str, version: str | None,
-                                  previous_version: str | None, actor: str, now: float) -> ModelChange:
-        row = await self._fetchrow(
-            "INSERT INTO model_changes (action, version, previous_version, actor, at) "
-            "VALUES (:action, :version::text, :previous::text, :actor, :now) RETURNING id",
-            {"action": action, "version": version, "previous": previous_version, "actor": actor,
-             "now": now})
-        return ModelChange(row[0], action, version, previous_version, actor, now)
-
-    async def model_changes(self, *, limit: int = 20) -> list[ModelChange]:
-        rows = await self._fetch(
-            "SELECT id, action, version, previous_version, actor, at FROM model_changes "
-            "ORDER BY id DESC LIMIT :limit", {"limit": limit})
-        return [ModelChange(*row) for row in rows]
-
-    async def shadow_rows(self, *, shadow_version: str, since: float,
-                          site_id: int | None = None) -> list[ShadowRow]:
-        rows = await self._fetch(
-            """SELECT c.id, c.site_id, c.language, c.model_version, c.spam_score, c.shadow_version,
-                     c.shadow_score, c.shadow_band, c.created_at, c.status,
-                     (SELECT e.action FROM audit_events e WHERE e.comment_id = c.id
-                        AND e.action IN ('approve', 'reject', 'spam') ORDER BY e.id DESC LIMIT 1)
-              FROM comments c
-              WHERE c.shadow_version = :version AND c.created_at >= :since::float8
-                AND c.erased_at IS NULL AND (:site_id::bigint IS NULL OR c.site_id = :site_id)
-              ORDER BY c.id""",
-            {"version": shadow_version, "since": since, "site_id": site_id})
-        return [shadow_row(row) for row in rows]

@@ -20,7 +20,7 @@ from typing import Any, AsyncIterator
 
 import asyncpg
 
-from ..domain import AuditEvent, Comment, Mode, Site, Status
+from ..domain import AuditEvent, Comment, Status
 from .base import DatabaseUnavailable, StoreError
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,6 @@ COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.au
 COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
 EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
     model_version, spam_score"""
-SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
 
 # ``:name`` not preceded by a colon or a word character (so ``x::jsonb`` is a cast).
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -90,11 +89,6 @@ async def keep_session(connection: asyncpg.Connection) -> None:
     outside a transaction. A transaction left open is still rolled back by the
     pool (``Connection._reset``) before this runs. Code that starts keeping
     session state must undo it itself, or this must send the reset again."""
-
-
-def site_from(row: Any) -> Site:
-    return Site(id=row[0], name=row[1], url=row[2], lang=row[3], mode=Mode(row[4]),
-                approve_below=row[5], reject_above=row[6], created_at=row[7])
 
 
 def comment_from(row: Any) -> Comment:

@@ -26,19 +26,16 @@ from typing import Any, AsyncIterator
 import aiosqlite
 
 from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
-                      Cursor, Mode, Moderator, NewComment, Order,
-                      PublicComment, QueueFilter, RateLimits, Reason,
-                      RecentActivity, Role, Site, Status, ThreadCount,
-                      ThreadSurge, canonical_email)
+                      Cursor, NewComment, Order, PublicComment, QueueFilter, RateLimits, Reason,
+                      RecentActivity, Status, ThreadCount, ThreadSurge, canonical_email)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
-                   DecisionRequest, IdempotencyRecord, InsertResult, ModeratorExists, PersonData,
-                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, SessionRecord, SigninAttempt,
-                   SiteExists, Store,
+                   DecisionRequest, IdempotencyRecord, InsertResult, PersonData,
+                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, SigninAttempt, Store,
                    StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
-from .base import Delivery, TrainingLabel, Webhook, WebhookInfo
-from .base import KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ShadowRow, shadow_row
+from .base import Delivery
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
+from .shared import SharedQueries
 from .sqlite_drift import SQLiteDriftQueries
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
@@ -68,11 +65,6 @@ def migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def _site(row: Any) -> Site:
-    return Site(id=row[0], name=row[1], url=row[2], lang=row[3], mode=Mode(row[4]),
-                approve_below=row[5], reject_above=row[6], created_at=row[7])
 
 
 def _comment(row: Any) -> Comment:
@@ -105,7 +97,6 @@ def _in_list(prefix: str, values: list | tuple, params: dict) -> str:
     return ", ".join(names)
 
 
-SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
 
 
 async def _release_replies(db: aiosqlite.Connection, parent_ids: list[int], now: float) -> list[int]:
@@ -205,7 +196,19 @@ def quick_check(path: str) -> None:
                               f"{'; '.join(problems[:5])}); not serving it and not writing to it")
 
 
-class SQLiteStore(SQLiteDriftQueries, Store):
+class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
+    # The dialect of the queries written once (moderation.store.shared)
+    UNIQUE_VIOLATION = sqlite3.IntegrityError
+    BYTE_ORDER = ""   # SQLite's default collation (BINARY) orders text by its bytes
+
+    @staticmethod
+    def list_param(values) -> str:
+        return json.dumps(list(values))
+
+    @staticmethod
+    def list_value(column: str) -> tuple:
+        return tuple(json.loads(column))
+
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
         self.create = create   # False: opening a file that does not exist raises DatabaseMissing
@@ -355,6 +358,23 @@ class SQLiteStore(SQLiteDriftQueries, Store):
         rows = await self._fetchall(sql, params)
         return rows[0] if rows else None
 
+    async def _rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        return await self._fetchall(sql, params)
+
+    @staticmethod
+    async def _tx_rows(db: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+        cursor = await db.execute(sql, params)
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return list(rows)
+
+    @staticmethod
+    async def _tx_execute(db: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> int:
+        cursor = await db.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
     # -- health
     async def check_writable(self) -> None:
         try:
@@ -368,59 +388,6 @@ class SQLiteStore(SQLiteDriftQueries, Store):
             raise StoreError(f"database not writable: {exc}") from exc
         if self.write_failure is not None:
             raise StoreError(f"database not writable: {self.write_failure}")
-
-    # -- sites
-    async def create_site(self, *, name: str, url: str, lang: str, mode: str,
-                          key_hash: str, now: float) -> Site:
-        try:
-            async with self._transaction() as db:
-                cursor = await db.execute(
-                    "INSERT INTO sites (name, url, lang, mode, key_hash, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (name, url, lang, mode, key_hash, now))
-                site_id = cursor.lastrowid
-        except aiosqlite.IntegrityError as exc:
-            raise SiteExists(name) from exc
-        return Site(id=site_id, name=name, url=url, lang=lang, mode=Mode(mode), created_at=now)
-
-    async def list_sites(self) -> list[Site]:
-        return [_site(r) for r in await self._fetchall(f"SELECT {SITE_COLUMNS} FROM sites ORDER BY name")]
-
-    async def set_site_thresholds(self, site_id: int, *, approve_below: float | None,
-                                  reject_above: float | None) -> None:
-        async with self._transaction() as db:
-            await db.execute("UPDATE sites SET approve_below = ?, reject_above = ? WHERE id = ?",
-                             (approve_below, reject_above, site_id))
-
-    async def site_by_key_hash(self, key_hash: str) -> Site | None:
-        row = await self._fetchone(f"SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = ?", (key_hash,))
-        return _site(row) if row else None
-
-    async def site_by_name(self, name: str) -> Site | None:
-        row = await self._fetchone(f"SELECT {SITE_COLUMNS} FROM sites WHERE name = ?", (name,))
-        return _site(row) if row else None
-
-    # -- moderators
-    async def create_moderator(self, *, name: str, role: str, site_ids: list[int],
-                               token_hash: str, now: float) -> Moderator:
-        try:
-            async with self._transaction() as db:
-                cursor = await db.execute(
-                    "INSERT INTO moderators (name, role, token_hash, site_ids, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)", (name, role, token_hash, json.dumps(site_ids), now))
-                moderator_id = cursor.lastrowid
-        except aiosqlite.IntegrityError as exc:
-            raise ModeratorExists(name) from exc
-        return Moderator(id=moderator_id, name=name, role=Role(role), site_ids=tuple(site_ids),
-                         created_at=now)
-
-    async def moderator_by_token_hash(self, token_hash: str) -> Moderator | None:
-        row = await self._fetchone(
-            "SELECT id, name, role, site_ids, created_at FROM moderators "
-            "WHERE token_hash = ? AND disabled = 0", (token_hash,))
-        if row is None:
-            return None
-        return Moderator(id=row[0], name=row[1], role=Role(row[2]),
-                         site_ids=tuple(json.loads(row[3])), created_at=row[4])
 
     # -- intake
     async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
@@ -949,31 +916,7 @@ class SQLiteStore(SQLiteDriftQueries, Store):
         n_after = min(len(after), limit - n_before)
         return [_comment(r) for r in reversed(before[:n_before])] + [_comment(r) for r in after[:n_after]]
 
-    # -- moderators' browser sessions
-    async def create_session(self, *, id_hash: str, moderator_id: int, now: float,
-                             expires_at: float) -> None:
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
-            await db.execute(
-                "INSERT INTO sessions (id_hash, moderator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                (id_hash, moderator_id, now, expires_at))
-
-    async def session_by_hash(self, id_hash: str, *, now: float) -> SessionRecord | None:
-        row = await self._fetchone(
-            """SELECT m.id, m.name, m.role, m.site_ids, m.created_at, s.created_at, s.expires_at
-               FROM sessions s JOIN moderators m ON m.id = s.moderator_id
-               WHERE s.id_hash = ? AND s.expires_at > ? AND m.disabled = 0""", (id_hash, now))
-        if row is None:
-            return None
-        moderator = Moderator(id=row[0], name=row[1], role=Role(row[2]),
-                              site_ids=tuple(json.loads(row[3])), created_at=row[4])
-        return SessionRecord(moderator=moderator, created_at=row[5], expires_at=row[6])
-
-    async def delete_session(self, id_hash: str) -> bool:
-        async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
-            return cursor.rowcount == 1
-
+    # -- sign-in throttling
     async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
                                    max_failures: int) -> SigninAttempt:
         since = now - window_seconds
@@ -989,59 +932,7 @@ class SQLiteStore(SQLiteDriftQueries, Store):
                                       (network, now))
             return SigninAttempt(cursor.lastrowid)
 
-    async def forget_signin_attempt(self, attempt_id: int) -> None:
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM signin_attempts WHERE id = ?", (attempt_id,))
-
-    # -- webhooks: the outbox rows are written by the triggers of migration 0005
-    async def add_webhook(self, *, site_id: int, url: str, secret: str, events: list[str],
-                          now: float) -> Webhook:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO webhooks (site_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
-                (site_id, url, secret, json.dumps(list(events)), now))
-            webhook_id = cursor.lastrowid
-            cursor = await db.execute("SELECT name FROM sites WHERE id = ?", (site_id,))
-            (site_name,) = await cursor.fetchone()
-            await cursor.close()
-        return Webhook(id=webhook_id, site_id=site_id, site=site_name, url=url,
-                       events=tuple(events), created_at=now, secret=secret)
-
-    async def list_webhooks(self, site_id: int | None = None) -> list[WebhookInfo]:
-        params: dict[str, Any] = {}
-        where = ""
-        if site_id is not None:
-            where = "WHERE w.site_id = :site"
-            params["site"] = site_id
-        rows = await self._fetchall(
-            f"""SELECT w.id, w.site_id, s.name, w.url, w.events, w.created_at,
-                  COALESCE(SUM(o.id IS NOT NULL AND o.delivered_at IS NULL AND o.dead_at IS NULL), 0),
-                  COALESCE(SUM(o.delivered_at IS NOT NULL), 0),
-                  COALESCE(SUM(o.dead_at IS NOT NULL), 0),
-                  MAX(o.delivered_at),
-                  (SELECT l.last_error FROM outbox l WHERE l.webhook_id = w.id
-                     AND l.delivered_at IS NULL AND l.last_error != '' ORDER BY l.id DESC LIMIT 1)
-                FROM webhooks w JOIN sites s ON s.id = w.site_id
-                LEFT JOIN outbox o ON o.webhook_id = w.id
-                {where} GROUP BY w.id ORDER BY w.id""", params)
-        return [WebhookInfo(
-            webhook=Webhook(id=r[0], site_id=r[1], site=r[2], url=r[3],
-                            events=tuple(json.loads(r[4])), created_at=r[5]),
-            queued=r[6], delivered=r[7], dead=r[8], last_delivered_at=r[9], last_error=r[10] or "")
-            for r in rows]
-
-    async def remove_webhook(self, webhook_id: int) -> bool:
-        async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,))
-            return cursor.rowcount == 1
-
-    async def requeue_dead(self, webhook_id: int, *, now: float) -> int:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                """UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ?, last_error = ''
-                   WHERE webhook_id = ? AND dead_at IS NOT NULL""", (now, webhook_id))
-            return cursor.rowcount
-
+    # -- webhook deliveries: the outbox rows are written by the triggers of migration 0005
     _DUE = """delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= :now
               AND (lease_until IS NULL OR lease_until < :now)"""
 
@@ -1080,128 +971,6 @@ class SQLiteStore(SQLiteDriftQueries, Store):
                          comment=_comment(r[10:]) if r[9] else None,
                          drift=drift_episode_from(r[-DRIFT_EPISODE_WIDTH:], r[8])) for r in rows]
 
-    async def finish_delivery(self, delivery_id: int, *, lease_token: str, now: float,
-                              delivered: bool, next_attempt_at: float | None,
-                              error: str = "") -> bool:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                """UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, lease_token = NULL,
-                     delivered_at = CASE WHEN :ok THEN :now END,
-                     last_error = CASE WHEN :ok THEN last_error ELSE :error END,
-                     next_attempt_at = CASE WHEN :ok OR :next IS NULL THEN next_attempt_at
-                                            ELSE :next END,
-                     dead_at = CASE WHEN NOT :ok AND :next IS NULL THEN :now END
-                   WHERE id = :id AND lease_token = :token""",
-                {"ok": delivered, "now": now, "error": error[:500], "next": next_attempt_at,
-                 "id": delivery_id, "token": lease_token})
-            return cursor.rowcount == 1
-
-    async def purge_outbox(self, *, before: float) -> int:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM outbox WHERE delivered_at < :before OR dead_at < :before",
-                {"before": before})
-            return cursor.rowcount
-
     # -- training labels from sites
-    async def save_training_label(self, *, site_id: int, body: str, body_hash: str, label: str,
-                                  language: str, source: str, now: float) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                """INSERT INTO training_labels (site_id, body, body_hash, label, language, source,
-                     created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (site_id, body_hash) DO UPDATE SET body = excluded.body,
-                     label = excluded.label, language = excluded.language,
-                     source = excluded.source, created_at = excluded.created_at""",
-                (site_id, body, body_hash, label, language, source, now))
-
-    async def training_labels(self, *, since: float | None, site_id: int | None, after_id: int,
-                              limit: int) -> list[TrainingLabel]:
-        params: dict[str, Any] = {"after": after_id, "limit": limit}
-        clauses = ["l.id > :after"]
-        if since is not None:
-            clauses.append("l.created_at >= :since")
-            params["since"] = since
-        if site_id is not None:
-            clauses.append("l.site_id = :site")
-            params["site"] = site_id
-        rows = await self._fetchall(
-            f"""SELECT l.id, s.name, l.body, l.label, l.language, l.source, l.created_at
-                FROM training_labels l JOIN sites s ON s.id = l.site_id
-                WHERE {' AND '.join(clauses)} ORDER BY l.id LIMIT :limit""", params)
-        return [TrainingLabel(id=r[0], site=r[1], body=r[2], label=r[3], language=r[4], source=r[5],
-                              created_at=r[6]) for r in rows]
-
     # -- model reloads shared by every worker
-    async def request_model_reload(self, *, requested_by: str, now: float) -> int:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO model_reloads (requested_by, requested_at) VALUES (?, ?)",
-                (requested_by, now))
-            generation = cursor.lastrowid
-            await db.execute("DELETE FROM model_reloads WHERE id <= ?",
-                             (generation - KEPT_MODEL_RELOADS,))
-        return generation
-
-    async def model_generation(self) -> int:
-        row = await self._fetchone("SELECT COALESCE(MAX(id), 0) FROM model_reloads")
-        return row[0]
-
-    async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
-                                  loaded_at: float | None, error: str | None, now: float,
-                                  shadow_version: str | None = None,
-                                  shadow_error: str | None = None) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                """INSERT INTO model_workers (worker, generation, model_version, loaded_at, error,
-                     heartbeat_at, shadow_version, shadow_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (worker) DO UPDATE SET generation = excluded.generation,
-                     model_version = excluded.model_version, loaded_at = excluded.loaded_at,
-                     error = excluded.error, heartbeat_at = excluded.heartbeat_at,
-                     shadow_version = excluded.shadow_version, shadow_error = excluded.shadow_error""",
-                (worker, generation, model_version, loaded_at, error, now, shadow_version, shadow_error))
-
-    async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
-        rows = await self._fetchall(
-            """SELECT worker, generation, model_version, loaded_at, error, heartbeat_at,
-                 shadow_version, shadow_error
-               FROM model_workers WHERE heartbeat_at >= ? ORDER BY worker""", (alive_since,))
-        return [ModelWorker(*row) for row in rows]
-
-    async def remove_model_worker(self, worker: str) -> None:
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM model_workers WHERE worker = ?", (worker,))
-
-    async def forget_model_workers(self, *, before: float) -> int:
-        async with self._transaction() as db:
-            cursor = await db.execute("DELETE FROM model_workers WHERE heartbeat_at < ?", (before,))
-            return cursor.rowcount
-
     # -- model changes
-    async def record_model_change(self, *, action: str, version: str | None,
-                                  previous_version: str | None, actor: str, now: float) -> ModelChange:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO model_changes (action, version, previous_version, actor, at) "
-                "VALUES (?, ?, ?, ?, ?)", (action, version, previous_version, actor, now))
-            return ModelChange(cursor.lastrowid, action, version, previous_version, actor, now)
-
-    async def model_changes(self, *, limit: int = 20) -> list[ModelChange]:
-        rows = await self._fetchall(
-            "SELECT id, action, version, previous_version, actor, at FROM model_changes "
-            "ORDER BY id DESC LIMIT ?", (limit,))
-        return [ModelChange(*row) for row in rows]
-
-    async def shadow_rows(self, *, shadow_version: str, since: float,
-                          site_id: int | None = None) -> list[ShadowRow]:
-        rows = await self._fetchall(
-            """SELECT c.id, c.site_id, c.language, c.model_version, c.spam_score, c.shadow_version,
-                     c.shadow_score, c.shadow_band, c.created_at, c.status,
-                     (SELECT e.action FROM audit_events e WHERE e.comment_id = c.id
-                        AND e.action IN ('approve', 'reject', 'spam') ORDER BY e.id DESC LIMIT 1)
-              FROM comments c
-              WHERE c.shadow_version = :version AND c.created_at >= :since
-                AND c.erased_at IS NULL AND (:site_id IS NULL OR c.site_id = :site_id)
-              ORDER BY c.id""",
-            {"version": shadow_version, "since": since, "site_id": site_id})
-        return [shadow_row(row) for row in rows]

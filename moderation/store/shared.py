@@ -1,0 +1,328 @@
+"""The queries both backends run alike, written once over a small dialect.
+
+:class:`SharedQueries` implements the parts of the store contract whose SQL
+is the same on SQLite and PostgreSQL: sites, moderators and their sessions,
+webhooks (but claiming deliveries), training labels, model reloads, workers
+and changes, shadow rows. The SQL is portable: ``:name`` parameters (SQLite
+binds them; PostgreSQL's store numbers them), ``CAST(:x AS ...)`` where
+PostgreSQL must know a parameter's type, ``RETURNING`` for new ids,
+``FILTER`` on aggregates.
+
+A backend mixes it in before :class:`~moderation.store.base.Store` and
+provides the dialect:
+
+- ``_transaction()``: an async context manager, one write transaction that
+  yields a connection ``db``;
+- ``_rows(sql, params)``: the rows of a read outside any transaction;
+- ``_tx_rows(db, sql, params)`` and ``_tx_execute(db, sql, params)``: the rows
+  of a statement inside one, or the number of rows it touched;
+- ``UNIQUE_VIOLATION``: the exception a unique constraint raises;
+- ``BYTE_ORDER``: the ``COLLATE`` clause that orders text by its bytes;
+- ``list_param(values)`` and ``list_value(column)``: how a list column (a
+  moderator's sites, a webhook's events) is written and read.
+
+Rows are read by position, the same on both drivers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import Mode, Moderator, Role, Site
+from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
+                   ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
+
+SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
+MODERATOR_COLUMNS = "id, name, role, site_ids, created_at"
+MODEL_WORKER_COLUMNS = """worker, generation, model_version, loaded_at, error, heartbeat_at,
+    shadow_version, shadow_error"""
+MAX_DELIVERY_ERROR_CHARS = 500
+
+
+def site_from(row: Any) -> Site:
+    return Site(id=row[0], name=row[1], url=row[2], lang=row[3], mode=Mode(row[4]),
+                approve_below=row[5], reject_above=row[6], created_at=row[7])
+
+
+class SharedQueries:
+    """The backend-independent half of a store (see the module docstring)."""
+
+    UNIQUE_VIOLATION: type[Exception] = Exception
+    BYTE_ORDER = ""
+
+    @staticmethod
+    def list_param(values) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def list_value(column: Any) -> tuple:
+        raise NotImplementedError
+
+    def _moderator(self, row: Any) -> Moderator:
+        return Moderator(id=row[0], name=row[1], role=Role(row[2]),
+                         site_ids=tuple(self.list_value(row[3])), created_at=row[4])
+
+    async def _row(self, sql: str, params: dict[str, Any]) -> Any:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    async def _insert_id(self, db, sql: str, params: dict[str, Any]) -> int:
+        """Run an ``INSERT ... RETURNING id`` inside a transaction; the new id."""
+        [row] = await self._tx_rows(db, sql, params)
+        return row[0]
+
+    # -- sites
+    async def create_site(self, *, name: str, url: str, lang: str, mode: str,
+                          key_hash: str, now: float) -> Site:
+        try:
+            async with self._transaction() as db:
+                site_id = await self._insert_id(db, """
+                    INSERT INTO sites (name, url, lang, mode, key_hash, created_at)
+                    VALUES (:name, :url, :lang, :mode, :key_hash, :now) RETURNING id""",
+                    {"name": name, "url": url, "lang": lang, "mode": mode, "key_hash": key_hash,
+                     "now": now})
+        except self.UNIQUE_VIOLATION as exc:
+            raise SiteExists(name) from exc
+        return Site(id=site_id, name=name, url=url, lang=lang, mode=Mode(mode), created_at=now)
+
+    async def list_sites(self) -> list[Site]:
+        rows = await self._rows(f"SELECT {SITE_COLUMNS} FROM sites ORDER BY name{self.BYTE_ORDER}", {})
+        return [site_from(r) for r in rows]
+
+    async def set_site_thresholds(self, site_id: int, *, approve_below: float | None,
+                                  reject_above: float | None) -> None:
+        async with self._transaction() as db:
+            await self._tx_execute(db, """
+                UPDATE sites SET approve_below = CAST(:low AS DOUBLE PRECISION),
+                  reject_above = CAST(:high AS DOUBLE PRECISION) WHERE id = :id""",
+                {"low": approve_below, "high": reject_above, "id": site_id})
+
+    async def site_by_key_hash(self, key_hash: str) -> Site | None:
+        row = await self._row(f"SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = :hash", {"hash": key_hash})
+        return site_from(row) if row else None
+
+    async def site_by_name(self, name: str) -> Site | None:
+        row = await self._row(f"SELECT {SITE_COLUMNS} FROM sites WHERE name = :name", {"name": name})
+        return site_from(row) if row else None
+
+    # -- moderators and their browser sessions
+    async def create_moderator(self, *, name: str, role: str, site_ids: list[int],
+                               token_hash: str, now: float) -> Moderator:
+        try:
+            async with self._transaction() as db:
+                moderator_id = await self._insert_id(db, """
+                    INSERT INTO moderators (name, role, token_hash, site_ids, created_at)
+                    VALUES (:name, :role, :token_hash, :site_ids, :now) RETURNING id""",
+                    {"name": name, "role": role, "token_hash": token_hash,
+                     "site_ids": self.list_param(site_ids), "now": now})
+        except self.UNIQUE_VIOLATION as exc:
+            raise ModeratorExists(name) from exc
+        return Moderator(id=moderator_id, name=name, role=Role(role), site_ids=tuple(site_ids),
+                         created_at=now)
+
+    async def moderator_by_token_hash(self, token_hash: str) -> Moderator | None:
+        row = await self._row(f"""SELECT {MODERATOR_COLUMNS} FROM moderators
+                                  WHERE token_hash = :hash AND NOT disabled""", {"hash": token_hash})
+        return self._moderator(row) if row else None
+
+    async def create_session(self, *, id_hash: str, moderator_id: int, now: float,
+                             expires_at: float) -> None:
+        async with self._transaction() as db:
+            await self._tx_execute(db, "DELETE FROM sessions WHERE expires_at <= :now", {"now": now})
+            await self._tx_execute(db, """
+                INSERT INTO sessions (id_hash, moderator_id, created_at, expires_at)
+                VALUES (:hash, :moderator, :now, :expires)""",
+                {"hash": id_hash, "moderator": moderator_id, "now": now, "expires": expires_at})
+
+    async def session_by_hash(self, id_hash: str, *, now: float) -> SessionRecord | None:
+        row = await self._row(
+            """SELECT m.id, m.name, m.role, m.site_ids, m.created_at, s.created_at, s.expires_at
+               FROM sessions s JOIN moderators m ON m.id = s.moderator_id
+               WHERE s.id_hash = :hash AND s.expires_at > :now AND NOT m.disabled""",
+            {"hash": id_hash, "now": now})
+        if row is None:
+            return None
+        return SessionRecord(moderator=self._moderator(row), created_at=row[5], expires_at=row[6])
+
+    async def delete_session(self, id_hash: str) -> bool:
+        async with self._transaction() as db:
+            return await self._tx_execute(db, "DELETE FROM sessions WHERE id_hash = :hash",
+                                          {"hash": id_hash}) == 1
+
+    async def forget_signin_attempt(self, attempt_id: int) -> None:
+        async with self._transaction() as db:
+            await self._tx_execute(db, "DELETE FROM signin_attempts WHERE id = :id", {"id": attempt_id})
+
+    # -- webhooks (the outbox rows are written by triggers; claiming is the backend's)
+    async def add_webhook(self, *, site_id: int, url: str, secret: str, events: list[str],
+                          now: float) -> Webhook:
+        async with self._transaction() as db:
+            webhook_id = await self._insert_id(db, """
+                INSERT INTO webhooks (site_id, url, secret, events, created_at)
+                VALUES (:site, :url, :secret, :events, :now) RETURNING id""",
+                {"site": site_id, "url": url, "secret": secret, "events": self.list_param(events),
+                 "now": now})
+            [(site_name,)] = await self._tx_rows(db, "SELECT name FROM sites WHERE id = :site",
+                                                 {"site": site_id})
+        return Webhook(id=webhook_id, site_id=site_id, site=site_name, url=url,
+                       events=tuple(events), created_at=now, secret=secret)
+
+    async def list_webhooks(self, site_id: int | None = None) -> list[WebhookInfo]:
+        params: dict[str, Any] = {}
+        where = ""
+        if site_id is not None:
+            where = "WHERE w.site_id = :site"
+            params["site"] = site_id
+        rows = await self._rows(
+            f"""SELECT w.id, w.site_id, s.name, w.url, w.events, w.created_at,
+                  COUNT(o.id) FILTER (WHERE o.delivered_at IS NULL AND o.dead_at IS NULL),
+                  COUNT(o.id) FILTER (WHERE o.delivered_at IS NOT NULL),
+                  COUNT(o.id) FILTER (WHERE o.dead_at IS NOT NULL),
+                  MAX(o.delivered_at),
+                  (SELECT l.last_error FROM outbox l WHERE l.webhook_id = w.id
+                     AND l.delivered_at IS NULL AND l.last_error <> '' ORDER BY l.id DESC LIMIT 1)
+                FROM webhooks w JOIN sites s ON s.id = w.site_id
+                LEFT JOIN outbox o ON o.webhook_id = w.id
+                {where} GROUP BY w.id, s.name ORDER BY w.id""", params)
+        return [WebhookInfo(
+            webhook=Webhook(id=r[0], site_id=r[1], site=r[2], url=r[3], events=self.list_value(r[4]),
+                            created_at=r[5]),
+            queued=r[6], delivered=r[7], dead=r[8], last_delivered_at=r[9], last_error=r[10] or "")
+            for r in rows]
+
+    async def remove_webhook(self, webhook_id: int) -> bool:
+        async with self._transaction() as db:
+            return await self._tx_execute(db, "DELETE FROM webhooks WHERE id = :id", {"id": webhook_id}) == 1
+
+    async def requeue_dead(self, webhook_id: int, *, now: float) -> int:
+        async with self._transaction() as db:
+            return await self._tx_execute(db, """
+                UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = :now,
+                  last_error = ''
+                WHERE webhook_id = :id AND dead_at IS NOT NULL""", {"now": now, "id": webhook_id})
+
+    async def finish_delivery(self, delivery_id: int, *, lease_token: str, now: float,
+                              delivered: bool, next_attempt_at: float | None,
+                              error: str = "") -> bool:
+        async with self._transaction() as db:
+            return await self._tx_execute(db, """
+                UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, lease_token = NULL,
+                  delivered_at = CASE WHEN :ok THEN CAST(:now AS DOUBLE PRECISION) END,
+                  last_error = CASE WHEN :ok THEN last_error ELSE :error END,
+                  next_attempt_at = CASE WHEN :ok OR CAST(:next AS DOUBLE PRECISION) IS NULL
+                                         THEN next_attempt_at
+                                         ELSE CAST(:next AS DOUBLE PRECISION) END,
+                  dead_at = CASE WHEN NOT :ok AND CAST(:next AS DOUBLE PRECISION) IS NULL
+                                 THEN CAST(:now AS DOUBLE PRECISION) END
+                WHERE id = :id AND lease_token = :token""",
+                {"ok": delivered, "now": now, "error": error[:MAX_DELIVERY_ERROR_CHARS],
+                 "next": next_attempt_at, "id": delivery_id, "token": lease_token}) == 1
+
+    async def purge_outbox(self, *, before: float) -> int:
+        async with self._transaction() as db:
+            return await self._tx_execute(db, "DELETE FROM outbox WHERE delivered_at < :before "
+                                              "OR dead_at < :before", {"before": before})
+
+    # -- training labels from sites
+    async def save_training_label(self, *, site_id: int, body: str, body_hash: str, label: str,
+                                  language: str, source: str, now: float) -> None:
+        async with self._transaction() as db:
+            await self._tx_execute(db, """
+                INSERT INTO training_labels (site_id, body, body_hash, label, language, source,
+                  created_at) VALUES (:site, :body, :hash, :label, :language, :source, :now)
+                ON CONFLICT (site_id, body_hash) DO UPDATE SET body = excluded.body,
+                  label = excluded.label, language = excluded.language,
+                  source = excluded.source, created_at = excluded.created_at""",
+                {"site": site_id, "body": body, "hash": body_hash, "label": label,
+                 "language": language, "source": source, "now": now})
+
+    async def training_labels(self, *, since: float | None, site_id: int | None, after_id: int,
+                              limit: int) -> list[TrainingLabel]:
+        params: dict[str, Any] = {"after": after_id, "limit": limit}
+        clauses = ["l.id > :after"]
+        if since is not None:
+            clauses.append("l.created_at >= CAST(:since AS DOUBLE PRECISION)")
+            params["since"] = since
+        if site_id is not None:
+            clauses.append("l.site_id = :site")
+            params["site"] = site_id
+        rows = await self._rows(
+            f"""SELECT l.id, s.name, l.body, l.label, l.language, l.source, l.created_at
+                FROM training_labels l JOIN sites s ON s.id = l.site_id
+                WHERE {' AND '.join(clauses)} ORDER BY l.id LIMIT :limit""", params)
+        return [TrainingLabel(id=r[0], site=r[1], body=r[2], label=r[3], language=r[4], source=r[5],
+                              created_at=r[6]) for r in rows]
+
+    # -- model reloads shared by every worker, on every host
+    async def request_model_reload(self, *, requested_by: str, now: float) -> int:
+        async with self._transaction() as db:
+            generation = await self._insert_id(db, """
+                INSERT INTO model_reloads (requested_by, requested_at) VALUES (:by, :now)
+                RETURNING id""", {"by": requested_by, "now": now})
+            await self._tx_execute(db, "DELETE FROM model_reloads WHERE id <= :oldest",
+                                   {"oldest": generation - KEPT_MODEL_RELOADS})
+        return generation
+
+    async def model_generation(self) -> int:
+        return (await self._row("SELECT COALESCE(MAX(id), 0) FROM model_reloads", {}))[0]
+
+    async def record_model_worker(self, worker: str, *, generation: int, model_version: str | None,
+                                  loaded_at: float | None, error: str | None, now: float,
+                                  shadow_version: str | None = None,
+                                  shadow_error: str | None = None) -> None:
+        async with self._transaction() as db:
+            await self._tx_execute(db, f"""
+                INSERT INTO model_workers ({MODEL_WORKER_COLUMNS}) VALUES (:worker, :generation,
+                  CAST(:version AS TEXT), CAST(:loaded_at AS DOUBLE PRECISION), CAST(:error AS TEXT),
+                  :now, CAST(:shadow AS TEXT), CAST(:shadow_error AS TEXT))
+                ON CONFLICT (worker) DO UPDATE SET generation = excluded.generation,
+                  model_version = excluded.model_version, loaded_at = excluded.loaded_at,
+                  error = excluded.error, heartbeat_at = excluded.heartbeat_at,
+                  shadow_version = excluded.shadow_version, shadow_error = excluded.shadow_error""",
+                {"worker": worker, "generation": generation, "version": model_version,
+                 "loaded_at": loaded_at, "error": error, "now": now, "shadow": shadow_version,
+                 "shadow_error": shadow_error})
+
+    async def model_workers(self, *, alive_since: float) -> list[ModelWorker]:
+        rows = await self._rows(f"""SELECT {MODEL_WORKER_COLUMNS} FROM model_workers
+                                    WHERE heartbeat_at >= :since ORDER BY worker{self.BYTE_ORDER}""",
+                                {"since": alive_since})
+        return [ModelWorker(*row) for row in rows]
+
+    async def remove_model_worker(self, worker: str) -> None:
+        async with self._transaction() as db:
+            await self._tx_execute(db, "DELETE FROM model_workers WHERE worker = :worker", {"worker": worker})
+
+    async def forget_model_workers(self, *, before: float) -> int:
+        async with self._transaction() as db:
+            return await self._tx_execute(db, "DELETE FROM model_workers WHERE heartbeat_at < :before",
+                                          {"before": before})
+
+    async def record_model_change(self, *, action: str, version: str | None,
+                                  previous_version: str | None, actor: str, now: float) -> ModelChange:
+        async with self._transaction() as db:
+            change_id = await self._insert_id(db, """
+                INSERT INTO model_changes (action, version, previous_version, actor, at)
+                VALUES (:action, CAST(:version AS TEXT), CAST(:previous AS TEXT), :actor, :now)
+                RETURNING id""",
+                {"action": action, "version": version, "previous": previous_version, "actor": actor,
+                 "now": now})
+        return ModelChange(change_id, action, version, previous_version, actor, now)
+
+    async def model_changes(self, *, limit: int = 20) -> list[ModelChange]:
+        rows = await self._rows("SELECT id, action, version, previous_version, actor, at FROM model_changes "
+                                "ORDER BY id DESC LIMIT :limit", {"limit": limit})
+        return [ModelChange(*row) for row in rows]
+
+    async def shadow_rows(self, *, shadow_version: str, since: float,
+                          site_id: int | None = None) -> list[ShadowRow]:
+        rows = await self._rows(
+            """SELECT c.id, c.site_id, c.language, c.model_version, c.spam_score, c.shadow_version,
+                     c.shadow_score, c.shadow_band, c.created_at, c.status,
+                     (SELECT e.action FROM audit_events e WHERE e.comment_id = c.id
+                        AND e.action IN ('approve', 'reject', 'spam') ORDER BY e.id DESC LIMIT 1)
+              FROM comments c
+              WHERE c.shadow_version = :version AND c.created_at >= CAST(:since AS DOUBLE PRECISION)
+                AND c.erased_at IS NULL AND (CAST(:site_id AS BIGINT) IS NULL OR c.site_id = :site_id)
+              ORDER BY c.id""",
+            {"version": shadow_version, "since": since, "site_id": site_id})
+        return [shadow_row(row) for row in rows]
