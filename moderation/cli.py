@@ -23,7 +23,7 @@ from .cli_model import add_model_parser, model_command
 from .cli_thresholds import (DEFAULT_MAX_HAM_TO_SPAM, DEFAULT_MAX_SPAM_PUBLISHED,
                              add_thresholds_parser, site_labels, thresholds_command)
 from .logs import configure_logging
-from .services import admin
+from .services import admin, people
 from .store.base import DatabaseMissing, ModeratorExists, SiteExists, StoreError, open_store
 
 
@@ -451,11 +451,11 @@ async def _purge(store, settings) -> int:
 
 
 async def _people_command(store, args) -> int:
-    email = admin.person_email(args.email)
+    email = people.person_email(args.email)
     if args.people_command == "export":
-        print(json.dumps(await admin.export_person(store, email), ensure_ascii=False, indent=2))
+        print(json.dumps(await people.export_person(store, email), ensure_ascii=False, indent=2))
         return 0
-    ids = await admin.erase_person(store, email, actor="cli")
+    ids = await people.erase_person(store, email, actor="cli")
     print(f"erased the author's data from {len(ids)} comments")
     return 0
 

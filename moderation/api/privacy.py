@@ -3,7 +3,7 @@ e-mail address.
 
 Both are POSTs with ``{"email": "..."}``, so the address never appears in a
 URL, an access log or a proxy's cache. The same operations, in
-:mod:`moderation.services.admin`, serve the CLI (``moderation people export|erase``).
+:mod:`moderation.services.people`, serve the CLI (``moderation people export|erase``).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..domain import Role
 from ..errors import validation_failed
 from ..keys import STORE
 from ..review.privacy import parse_person_request
-from ..services import admin
+from ..services import people
 from ..validation import ValidationFailed
 from .auth import require_moderator
 from .review import read_json_object
@@ -34,12 +34,12 @@ async def export_person(request: web.Request) -> web.Response:
     """200 with every comment written with the address, its IPs and history."""
     await require_moderator(request, role=Role.ADMIN)
     email = await _email(request)
-    return json_response(await admin.export_person(request.app[STORE], email), headers=NO_STORE)
+    return json_response(await people.export_person(request.app[STORE], email), headers=NO_STORE)
 
 
 async def erase_person(request: web.Request) -> web.Response:
     """200 with the ids of the comments anonymised (none: nothing held)."""
     moderator = await require_moderator(request, role=Role.ADMIN)
     email = await _email(request)
-    ids = await admin.erase_person(request.app[STORE], email, actor=moderator.name)
+    ids = await people.erase_person(request.app[STORE], email, actor=moderator.name)
     return json_response({"erased": len(ids), "comment_ids": ids}, headers=NO_STORE)

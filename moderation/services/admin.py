@@ -1,10 +1,10 @@
-"""Ops' use cases: sites, moderators, webhooks, label export, retention, and a
-commenter's data (export and erase).
+"""Ops' use cases: sites, moderators, webhooks, label export and retention (a
+commenter's data: :mod:`moderation.services.people`).
 
 Each takes the store and plain values, returns what it made or found, and
 raises :class:`AdminError` (or the store's ``SiteExists`` / ``ModeratorExists``)
 with a sentence for a person; the CLI (``moderation site|moderator|webhook|
-export-labels|purge|people``) prints, and the admin API answers, from them.
+export-labels|purge``) prints, and the admin API answers, from them.
 Secrets (a site's key, a moderator's token, a webhook's signing secret) are
 returned once here and only their hash is stored (a webhook's secret is kept,
 since the service signs with it).
@@ -19,9 +19,7 @@ from urllib.parse import urlsplit
 from ..credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
 from ..domain import WEBHOOK_EVENTS, Moderator, Site
 from ..review.labels import label_rows, site_label_rows
-from ..review.privacy import parse_person_request, person_export
 from ..store.base import Store, Webhook
-from ..validation import ValidationFailed
 from ..webhooks.signing import new_signing_secret
 
 SITE_LANGUAGES = ("fr", "en")
@@ -157,24 +155,3 @@ async def purge(store: Store, settings, now: float | None = None) -> Purged:
                                idempotency_before=now - settings.idempotency_hours * 3600)
     deliveries = await store.purge_outbox(before=now - settings.webhook_retention_days * 86400)
     return Purged(result.spam_comments, result.full_ips, result.idempotency_keys, deliveries)
-
-
-# -- a commenter's data
-def person_email(raw: str) -> str:
-    """The address a people request names, as the store keys it."""
-    try:
-        return parse_person_request({"email": raw})
-    except ValidationFailed:
-        raise AdminError(f"{raw!r} cannot name an e-mail address", usage=True) from None
-
-
-async def export_person(store: Store, email: str, now: float | None = None) -> dict:
-    """Every comment written with *email*, its IPs and history (GDPR access)."""
-    return person_export(email, await store.person_data(email),
-                         now=time.time() if now is None else now)
-
-
-async def erase_person(store: Store, email: str, *, actor: str, now: float | None = None) -> list[int]:
-    """Anonymise every comment written with *email* (the audit trail stays);
-    the ids of the comments changed."""
-    return await store.erase_person(email, actor=actor, now=time.time() if now is None else now)

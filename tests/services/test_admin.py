@@ -9,7 +9,7 @@ import pytest
 
 from moderation.credentials import hash_secret
 from moderation.domain import Status
-from moderation.services import admin
+from moderation.services import admin, people
 from moderation.store.base import DecisionRequest, SiteExists, open_store
 
 from ..review.conftest import seed
@@ -75,17 +75,17 @@ async def test_a_commenter_s_data_is_exported_then_erased(store):
                                    lang="fr", mode="auto")
     written = await seed(store, site.id, email="Casey@Example.FR", body="Mon avis sur le tram")
     await seed(store, site.id, email="someone.else@example.fr")
-    email = admin.person_email("casey@example.fr")
-    exported = await admin.export_person(store, email)
+    email = people.person_email("casey@example.fr")
+    exported = await people.export_person(store, email)
     assert [c["id"] for c in exported["comments"]] == [written]
     assert exported["comments"][0]["body"] == "Mon avis sur le tram"
 
-    assert await admin.erase_person(store, email, actor="ops") == [written]
+    assert await people.erase_person(store, email, actor="ops") == [written]
     erased = await store.get_comment(written)
     assert erased.erased_at is not None and "tram" not in erased.body
-    assert (await admin.export_person(store, email))["comments"] == []
+    assert (await people.export_person(store, email))["comments"] == []
     with pytest.raises(admin.AdminError) as bad:
-        admin.person_email("   ")
+        people.person_email("   ")
     assert bad.value.usage
 
 
