@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .config import SettingsError, load_settings, model_dir, settings_markdown
 from .domain import WEBHOOK_EVENTS, Mode, Role
+from .cli_desk import add_desk_parsers, desk_command
 from .cli_model import add_model_parser, model_command
 from .cli_thresholds import (DEFAULT_MAX_HAM_TO_SPAM, DEFAULT_MAX_SPAM_PUBLISHED,
                              add_thresholds_parser, site_labels, thresholds_command)
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     madd.add_argument("--role", choices=[r.value for r in Role], default=Role.MODERATOR.value)
     madd.add_argument("--site", action="append", default=[], metavar="SITE",
                       help="a site they moderate (repeat; none: every site)")
+    add_desk_parsers(commands, site_commands, moderator_commands)
 
     rescore = commands.add_parser("rescore", help="score pending comments again with the current model")
     rescore.add_argument("--apply", action="store_true",
@@ -290,6 +292,9 @@ async def _run_store_command(store, settings, args) -> int:
 
 
 async def _dispatch(store, settings, args) -> int:
+    handled = await desk_command(store, args)
+    if handled is not None:
+        return handled
     if args.command == "site":
         return await _site_command(store, args, settings)
     if args.command == "moderator":
@@ -390,8 +395,8 @@ async def _thresholds_from_labels(store, settings, site, args) -> int:
     if args.dry_run:
         print("dry run: nothing stored")
         return 0
-    await store.set_site_thresholds(site.id, approve_below=proposal.chosen.approve_below,
-                                    reject_above=proposal.chosen.reject_above)
+    await admin.set_thresholds(store, site.name, approve_below=proposal.chosen.approve_below,
+                               reject_above=proposal.chosen.reject_above)
     print(f"site {site.name}: approve below {proposal.chosen.approve_below:.4f}, reject at or above "
           f"{proposal.chosen.reject_above:.4f} (running servers apply it within "
           f"{settings.site_cache_seconds:g} s)")

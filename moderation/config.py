@@ -66,8 +66,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("idempotency_hours", 24, int,
             "How long an Idempotency-Key is remembered: a retry within this time gets the first answer."),
     Setting("site_cache_seconds", 5.0, float,
-            "How long a server remembers the site behind an API key: a site changed on the "
-            "command line (thresholds, mode) takes effect within this time. 0 turns it off."),
+            "How long a server remembers the site behind an API key and each site's closed and "
+            "pre-moderated threads: a site changed (mode, language, thresholds, a key after its "
+            "overlap) or a thread closed through another worker or host takes effect within "
+            "this time. 0 turns it off."),
     Setting("public_cache_seconds", 1.0, float,
             "How long each server keeps a public answer (thread pages, counts, top threads) and "
             "the Cache-Control max-age it sends: a new comment shows within this time. 0 turns it off."),

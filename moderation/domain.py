@@ -79,6 +79,7 @@ class Moderator:
     role: Role
     site_ids: tuple[int, ...] = ()
     created_at: float = 0.0
+    revoked: bool = False   # a revoked token and its sessions no longer sign in
 
     def may_moderate(self, site_id: int) -> bool:
         return self.role is Role.ADMIN or not self.site_ids or site_id in self.site_ids
@@ -185,6 +186,45 @@ class IdempotencyKeyReused(Exception):
 
     def __init__(self) -> None:
         super().__init__("idempotency key reused for another request")
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRule:
+    """What a moderator set on one thread: closed (new comments refused, 409
+    ``thread_closed``) since *closed_at*, or pre-moderated (every new comment
+    waits for a moderator, reason ``pre_moderation``)."""
+
+    thread: str
+    closed_at: float | None = None
+    premoderated: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminEvent:
+    """A change ops or an admin made, recorded with who made it: *action* is
+    ``site.update``, ``site.key_rotated``, ``moderator.update``,
+    ``moderator.revoked``, ``thread.update``; *detail* holds the values before
+    and after."""
+
+    id: int
+    at: float
+    actor: str
+    action: str
+    site_id: int | None
+    target: str
+    detail: dict
+
+
+class ThreadClosed(Exception):
+    """A comment posted to a thread a moderator closed."""
+
+    def __init__(self, thread: str) -> None:
+        super().__init__(f"thread {thread!r} is closed")
+        self.thread = thread
 
 
 class NotFound(Exception):

@@ -153,6 +153,11 @@ MESSAGES.update({
                      "en": "Expected a value between {min} and {max}."},
     "duplicate_value": {"fr": "Valeur en double.", "en": "Duplicate value."},
     "too_many": {"fr": "Trop d'éléments : {max} au plus.", "en": "Too many items: at most {max}."},
+    # a news desk's changes
+    "thread_closed": {"fr": "Les commentaires sont fermés pour cet article.",
+                      "en": "Comments are closed on this article."},
+    "nothing_to_change": {"fr": "Rien à changer : envoyez au moins un champ.",
+                          "en": "Nothing to change: send at least one field."},
 })
 
 MESSAGES.update({

@@ -27,7 +27,7 @@ from . import telemetry
 from .edge import request_id as given_request_id
 from .jsonanswer import json_response
 from .domain import (DecisionConflict, IdempotencyKeyReused, InvalidParameter, NotFound, OutOfScope,
-                     RateLimitExceeded)
+                     RateLimitExceeded, ThreadClosed)
 from .errors import ApiError, FieldError, error_body, forbidden, not_found, validation_failed
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
@@ -146,7 +146,7 @@ async def page_headers_middleware(request: web.Request, handler):
 
 
 DOMAIN_ERRORS = (ValidationFailed, RateLimitExceeded, IdempotencyKeyReused, NotFound, OutOfScope,
-                 InvalidParameter, DecisionConflict)
+                 InvalidParameter, DecisionConflict, ThreadClosed)
 """What the services raise that an answer must explain (see :func:`domain_error`)."""
 
 
@@ -154,7 +154,8 @@ def domain_error(exc: Exception) -> ApiError:
     """The one HTTP translation of the services' domain errors: invalid fields
     422, a rate limit 429 with Retry-After, an Idempotency-Key reused 422, not
     found 404, out of the moderator's scope 403, a query parameter naming
-    nothing 400, a decision that came second 409 with the comment's state now."""
+    nothing 400, a decision that came second 409 with the comment's state now,
+    a comment on a closed thread 409."""
     if isinstance(exc, ValidationFailed):
         return validation_failed(exc.errors)
     if isinstance(exc, RateLimitExceeded):
@@ -173,6 +174,8 @@ def domain_error(exc: Exception) -> ApiError:
         return ApiError(409, "conflict", current_status=exc.outcome.status,
                         fields=[FieldError("expected_status", "status_changed")],
                         extra={"current": current_view(exc.outcome)})
+    if isinstance(exc, ThreadClosed):
+        return ApiError(409, "thread_closed", fields=[FieldError("thread.id", "thread_closed")])
     raise TypeError(f"not a domain error: {exc!r}")
 
 

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from ..web import views as pages
 from ..web.render import STATIC_PREFIX
-from . import admin, akismet, comments, health, meta, privacy, public, review
+from . import admin, akismet, comments, desk, health, meta, privacy, public, review
 
 
 def add_routes(app: web.Application) -> None:
@@ -33,11 +33,19 @@ def add_routes(app: web.Application) -> None:
         web.get("/v1/review/comments/{comment_id}", review.review_comment, name="review_comment"),
         web.post("/v1/review/comments/{comment_id}/decision", review.decide, name="decide"),
         web.post("/v1/review/decisions", review.decide_bulk, name="decide_bulk"),
+        web.post("/v1/review/sites/{site}/threads/{thread}", desk.set_thread, name="set_thread"),
         # operations (admin token)
         web.post("/v1/admin/model/reload", admin.reload_model, name="reload_model"),
         web.get("/v1/admin/model/compare", admin.compare_models, name="compare_models"),
         web.post("/v1/admin/people/export", privacy.export_person, name="export_person"),
         web.post("/v1/admin/people/erase", privacy.erase_person, name="erase_person"),
+        web.get("/v1/admin/sites", desk.list_sites, name="list_sites"),
+        web.patch("/v1/admin/sites/{site}", desk.change_site, name="change_site"),
+        web.post("/v1/admin/sites/{site}/key", desk.rotate_site_key, name="rotate_site_key"),
+        web.get("/v1/admin/moderators", desk.list_moderators, name="list_moderators"),
+        web.patch("/v1/admin/moderators/{name}", desk.change_moderator, name="change_moderator"),
+        web.post("/v1/admin/moderators/{name}/revoke", desk.revoke_moderator, name="revoke_moderator"),
+        web.get("/v1/admin/events", desk.admin_events, name="admin_events"),
         # moderators' pages (session cookie; decisions through the review API above)
         web.get("/moderate", pages.queue_page, name="moderate_queue"),
         web.get("/moderate/signin", pages.signin_page, name="moderate_signin"),

@@ -1,5 +1,6 @@
-"""Ops' use cases: sites, moderators, webhooks, label export and retention (a
-commenter's data: :mod:`moderation.services.people`).
+"""Ops' use cases: sites (added, changed, their key rotated), moderators (added,
+changed, revoked), the admin log of those changes, webhooks, label export and
+retention (a commenter's data: :mod:`moderation.services.people`).
 
 Each takes the store and plain values, returns what it made or found, and
 raises :class:`AdminError` (or the store's ``SiteExists`` / ``ModeratorExists``)
@@ -13,16 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from ..credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
-from ..domain import WEBHOOK_EVENTS, Moderator, Site
+from ..domain import WEBHOOK_EVENTS, AdminEvent, Mode, Moderator, Role, Site
 from ..review.labels import label_rows, site_label_rows
 from ..store.base import Store, Webhook
 from ..webhooks.signing import new_signing_secret
 
 SITE_LANGUAGES = ("fr", "en")
+MAX_KEY_OVERLAP_HOURS = 24 * 30
 LABEL_BATCH = 500
 
 
@@ -56,17 +58,55 @@ async def add_site(store: Store, *, name: str, url: str, lang: str, mode: str,
     return site, key
 
 
-async def set_thresholds(store: Store, name: str, *, approve_below: float | None,
-                         reject_above: float | None) -> Site:
-    """Override a site's thresholds (None: the model's own); each in [0, 1],
-    approve-below not above reject-above."""
-    site = await site_named(store, name)
+def checked_thresholds(approve_below: float | None, reject_above: float | None) -> tuple:
+    """The pair, if each lies in [0, 1.01] and approve-below is not above
+    reject-above (None: the model's own); else :class:`AdminError` (usage)."""
     low, high = approve_below, reject_above
     if any(v is not None and not 0 <= v <= 1.01 for v in (low, high)) or (
             low is not None and high is not None and low > high):
         raise AdminError("thresholds lie in [0, 1] with approve-below <= reject-above", usage=True)
-    await store.set_site_thresholds(site.id, approve_below=low, reject_above=high)
-    return site
+    return low, high
+
+
+async def set_thresholds(store: Store, name: str, *, approve_below: float | None,
+                         reject_above: float | None, actor: str = "cli", now: float | None = None) -> Site:
+    """Override a site's thresholds (None: the model's own), recorded in the
+    admin log."""
+    site = await site_named(store, name)
+    low, high = checked_thresholds(approve_below, reject_above)
+    return await store.update_site(replace(site, approve_below=low, reject_above=high), actor=actor,
+                                   now=time.time() if now is None else now)
+
+
+async def change_site(store: Store, name: str, *, mode: str | None = None, lang: str | None = None,
+                      actor: str, now: float | None = None) -> Site:
+    """Switch a site's mode (``pre``: every comment waits for a moderator;
+    ``auto``) or language, recorded in the admin log; what is not given stays.
+    Running servers see the change within ``MODERATION_SITE_CACHE_SECONDS``."""
+    site = await site_named(store, name)
+    if mode is not None and mode not in {m.value for m in Mode}:
+        raise AdminError("--mode must be pre or auto", usage=True)
+    if lang is not None and lang not in SITE_LANGUAGES:
+        raise AdminError("--lang must be fr or en", usage=True)
+    if mode is None and lang is None:
+        raise AdminError("nothing to change: give --mode or --lang", usage=True)
+    changed = replace(site, mode=Mode(mode) if mode else site.mode, lang=lang or site.lang)
+    return await store.update_site(changed, actor=actor, now=time.time() if now is None else now)
+
+
+async def rotate_site_key(store: Store, name: str, *, overlap_hours: float, actor: str,
+                          now: float | None = None) -> tuple[Site, str, float]:
+    """A new API key for the site (returned once), and until when its current
+    key keeps working (*overlap_hours* from now: the time to deploy the new
+    one; 0 ends it at once)."""
+    site = await site_named(store, name)
+    if not 0 <= overlap_hours <= MAX_KEY_OVERLAP_HOURS:
+        raise AdminError(f"the overlap lies between 0 and {MAX_KEY_OVERLAP_HOURS} hours", usage=True)
+    now = time.time() if now is None else now
+    key = new_secret(SITE_KEY_PREFIX)
+    until = now + overlap_hours * 3600
+    await store.rotate_site_key(site.id, key_hash=hash_secret(key), previous_until=until, actor=actor, now=now)
+    return site, key, until
 
 
 # -- moderators
@@ -80,6 +120,42 @@ async def add_moderator(store: Store, *, name: str, role: str, site_names: Itera
                                              token_hash=hash_secret(token),
                                              now=time.time() if now is None else now)
     return moderator, token
+
+
+async def moderator_named(store: Store, name: str) -> Moderator:
+    moderator = await store.moderator_by_name(name)
+    if moderator is None:
+        raise AdminError(f"no moderator named {name!r}")
+    return moderator
+
+
+async def change_moderator(store: Store, name: str, *, role: str | None = None,
+                           site_names: Iterable[str] | None = None, actor: str,
+                           now: float | None = None) -> Moderator:
+    """Change a moderator's role or sites (an empty list: every site),
+    recorded in the admin log; effective on their next request."""
+    moderator = await moderator_named(store, name)
+    if role is not None and role not in {r.value for r in Role}:
+        raise AdminError("--role must be moderator or admin", usage=True)
+    if role is None and site_names is None:
+        raise AdminError("nothing to change: give --role or --sites", usage=True)
+    site_ids = (list(moderator.site_ids) if site_names is None
+                else [(await site_named(store, site)).id for site in dict.fromkeys(site_names)])
+    return await store.update_moderator(moderator.id, role=role or moderator.role.value, site_ids=site_ids,
+                                        actor=actor, now=time.time() if now is None else now)
+
+
+async def revoke_moderator(store: Store, name: str, *, actor: str, now: float | None = None) -> int:
+    """Revoke a moderator: their token stops working and their browser
+    sessions end, at once; how many sessions ended."""
+    moderator = await moderator_named(store, name)
+    return await store.revoke_moderator(moderator.id, actor=actor, now=time.time() if now is None else now)
+
+
+async def admin_log(store: Store, *, limit: int = 50, site: str | None = None) -> list[AdminEvent]:
+    """The latest changes to sites, moderators and threads, newest first."""
+    site_id = None if site is None else (await site_named(store, site)).id
+    return await store.admin_events(limit=limit, site_id=site_id)
 
 
 # -- webhooks

@@ -34,7 +34,7 @@ from ..domain import (ClientInfo, CommentIn, Decision, IdempotencyKeyReused, Mod
                       Reason, Site, Status, ThreadIn)
 from ..errors import FieldError
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge
-from ..domain import RecentActivity
+from ..domain import RecentActivity, ThreadClosed
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
 from ..policy import Scored, decide
@@ -44,6 +44,7 @@ from ..scoring.scorer import score_batch
 from ..store.base import IdempotencyRecord, StoredAnswer, Store
 from ..validation import Limits, ValidationFailed, validate_comment
 from .surges import SurgeBaselines, SurgeCheck
+from .threads import ThreadRules
 
 Clock = Callable[[], float]
 Observe = Callable[[Decision, str], None]
@@ -111,12 +112,15 @@ def _sources(client_ip: str) -> tuple[str, str]:
 async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
                  idempotency_key: str | None = None, remote: str | None = None,
                  accept_language: str | None = None, surges: SurgeBaselines | None = None,
+                 thread_rules: ThreadRules | None = None,
                  clock: Clock = time.time, draw: Callable[[], float] = random.random,
                  observe: Observe = _unobserved) -> Submitted:
     """Take in the JSON body *raw* posted by *site*: decide the comment and store
     it (or replay the answer stored for *idempotency_key*). *remote* is the
     connection's address, used when the site forwards no reader's IP;
-    *accept_language* picks the answer's message; *draw* the audit draw."""
+    *accept_language* picks the answer's message; *draw* the audit draw.
+    A thread a moderator closed refuses it (:class:`ThreadClosed`); one they
+    pre-moderated holds it for review (*thread_rules*)."""
     now = clock()
     request_hash = hashlib.sha256(raw).hexdigest()
     if idempotency_key is not None:
@@ -125,6 +129,10 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
         if previous is not None:
             return _replay(previous, request_hash)
     comment = validate_comment(parse_json_object(raw), Limits.from_settings(settings))
+    rule = None if thread_rules is None else await thread_rules.rule(store, site.id, comment.thread.id)
+    if rule is not None and rule.closed:
+        raise ThreadClosed(comment.thread.id)
+    deciding_site = dataclasses.replace(site, mode=Mode.PRE) if rule is not None and rule.premoderated else site
     parent_status = None
     if comment.parent_id is not None:
         parent_status = await store.parent_status(site.id, comment.thread.id, comment.parent_id)
@@ -152,7 +160,7 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
     surge = None if surge_check is None else await surge_check.judge(
         store, recent, site_id=site.id, thread_id=comment.thread.id, now=now)
     # A draw per comment: a share of the model's own decisions goes to review (reason audit).
-    decision = hold_for_parent(decide(site, scored, guard_reasons, audit_draw=draw(),
+    decision = hold_for_parent(decide(deciding_site, scored, guard_reasons, audit_draw=draw(),
                                       audit_share=settings.audit_share, surge=surge), parent_status)
     status_code = 201 if decision.status is Status.PUBLISHED else 202
     thanks = ("thanks_published" if status_code == 201 else

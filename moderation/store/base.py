@@ -11,9 +11,9 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import (AuditEvent, Bands, Comment, Cursor, Moderator, NewComment, Order,
+from ..domain import (AdminEvent, AuditEvent, Bands, Comment, Cursor, Moderator, NewComment, Order,
                       PublicComment, QueueFilter, RateLimits, Reason,
-                      RecentActivity, Site, Status, ThreadCount, ThreadSurge)
+                      RecentActivity, Site, Status, ThreadCount, ThreadRule, ThreadSurge)
 
 
 class StoreError(Exception):
@@ -453,7 +453,24 @@ class Store(abc.ABC):
         """Override the model's thresholds for one site (None: use the model's)."""
 
     @abc.abstractmethod
-    async def site_by_key_hash(self, key_hash: str) -> Site | None: ...
+    async def site_by_key_hash(self, key_hash: str, *, now: float | None = None) -> Site | None:
+        """The site whose key hashes to *key_hash*: its current key, or the
+        previous one until the overlap its rotation gave ends (after *now*,
+        the time by default)."""
+
+    @abc.abstractmethod
+    async def update_site(self, site: Site, *, actor: str, now: float) -> Site:
+        """Give the site ``site.id`` the mode, language and thresholds of *site*,
+        and record an admin event ``site.update`` with the values before and
+        after, in one transaction; the site as stored. :class:`KeyError` when
+        no such site."""
+
+    @abc.abstractmethod
+    async def rotate_site_key(self, site_id: int, *, key_hash: str, previous_until: float,
+                              actor: str, now: float) -> None:
+        """Make *key_hash* the site's key; its current key keeps working until
+        *previous_until* (then is forgotten: only one previous key is kept).
+        Records ``site.key_rotated``."""
 
     @abc.abstractmethod
     async def site_by_name(self, name: str) -> Site | None: ...
@@ -467,6 +484,42 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def moderator_by_token_hash(self, token_hash: str) -> Moderator | None:
         """The enabled moderator holding that token, if any."""
+
+    @abc.abstractmethod
+    async def list_moderators(self) -> list[Moderator]:
+        """Every moderator, revoked ones included (``revoked``), by name."""
+
+    @abc.abstractmethod
+    async def moderator_by_name(self, name: str) -> Moderator | None:
+        """The moderator called *name*, revoked or not."""
+
+    @abc.abstractmethod
+    async def update_moderator(self, moderator_id: int, *, role: str, site_ids: list[int],
+                               actor: str, now: float) -> Moderator:
+        """Set a moderator's role and sites (empty: every site), recorded as
+        ``moderator.update`` with the values before and after."""
+
+    @abc.abstractmethod
+    async def revoke_moderator(self, moderator_id: int, *, actor: str, now: float) -> int:
+        """Revoke a moderator: their token stops working and their sessions
+        are deleted, at once, in one transaction (``moderator.revoked``);
+        returns how many sessions ended."""
+
+    # -- threads and the admin log
+    @abc.abstractmethod
+    async def set_thread_rule(self, site_id: int, thread_ext_id: str, *, closed: bool | None,
+                              premoderated: bool | None, actor: str, now: float) -> ThreadRule:
+        """Close or reopen a thread (*closed*), pre-moderate it or not
+        (*premoderated*); None leaves that part as it is. A thread with no
+        comment yet is created. Recorded as ``thread.update``; the rule now."""
+
+    @abc.abstractmethod
+    async def thread_rules(self, site_id: int) -> list[ThreadRule]:
+        """The site's threads that are closed or pre-moderated."""
+
+    @abc.abstractmethod
+    async def admin_events(self, *, limit: int, site_id: int | None = None) -> list[AdminEvent]:
+        """The latest changes ops and admins made, newest first."""
 
     # -- moderators' browser sessions
     @abc.abstractmethod

@@ -194,6 +194,14 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
     def list_value(column) -> tuple:
         return tuple(column)
 
+    @staticmethod
+    def json_param(value: dict) -> dict:
+        return value      # the connection's jsonb codec encodes it
+
+    @staticmethod
+    def json_value(column) -> dict:
+        return column
+
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
         return await self._fetch(sql, params)
 

@@ -19,20 +19,22 @@ provides the dialect:
 - ``UNIQUE_VIOLATION``: the exception a unique constraint raises;
 - ``BYTE_ORDER``: the ``COLLATE`` clause that orders text by its bytes;
 - ``list_param(values)`` and ``list_value(column)``: how a list column (a
-  moderator's sites, a webhook's events) is written and read.
+  moderator's sites, a webhook's events) is written and read;
+  ``json_param(value)`` and ``json_value(column)`` the same for an object.
 
 Rows are read by position, the same on both drivers.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from ..domain import Mode, Moderator, Role, Site
+from ..domain import AdminEvent, Mode, Moderator, Role, Site, ThreadRule
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
                    ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
 
 SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
-MODERATOR_COLUMNS = "id, name, role, site_ids, created_at"
+MODERATOR_COLUMNS = "id, name, role, site_ids, created_at, disabled"
 MODEL_WORKER_COLUMNS = """worker, generation, model_version, loaded_at, error, heartbeat_at,
     shadow_version, shadow_error"""
 MAX_DELIVERY_ERROR_CHARS = 500
@@ -57,9 +59,27 @@ class SharedQueries:
     def list_value(column: Any) -> tuple:
         raise NotImplementedError
 
+    @staticmethod
+    def json_param(value: dict) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def json_value(column: Any) -> dict:
+        raise NotImplementedError
+
     def _moderator(self, row: Any) -> Moderator:
         return Moderator(id=row[0], name=row[1], role=Role(row[2]),
-                         site_ids=tuple(self.list_value(row[3])), created_at=row[4])
+                         site_ids=tuple(self.list_value(row[3])), created_at=row[4],
+                         revoked=bool(row[5]))
+
+    async def _record(self, db, *, at: float, actor: str, action: str, site_id: int | None,
+                      target: str, detail: dict) -> None:
+        """One row of the admin log, in the caller's transaction."""
+        await self._tx_execute(db, """
+            INSERT INTO admin_events (at, actor, action, site_id, target, detail)
+            VALUES (:at, :actor, :action, CAST(:site AS BIGINT), :target, :detail)""",
+            {"at": at, "actor": actor, "action": action, "site": site_id, "target": target,
+             "detail": self.json_param(detail)})
 
     async def _row(self, sql: str, params: dict[str, Any]) -> Any:
         rows = await self._rows(sql, params)
@@ -96,9 +116,46 @@ class SharedQueries:
                   reject_above = CAST(:high AS DOUBLE PRECISION) WHERE id = :id""",
                 {"low": approve_below, "high": reject_above, "id": site_id})
 
-    async def site_by_key_hash(self, key_hash: str) -> Site | None:
-        row = await self._row(f"SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = :hash", {"hash": key_hash})
+    async def site_by_key_hash(self, key_hash: str, *, now: float | None = None) -> Site | None:
+        row = await self._row(
+            f"""SELECT {SITE_COLUMNS} FROM sites WHERE key_hash = :hash
+                UNION ALL
+                SELECT {SITE_COLUMNS} FROM sites WHERE previous_key_hash = :hash
+                  AND previous_key_until > CAST(:now AS DOUBLE PRECISION)""",
+            {"hash": key_hash, "now": time.time() if now is None else now})
         return site_from(row) if row else None
+
+    async def update_site(self, site: Site, *, actor: str, now: float) -> Site:
+        async with self._transaction() as db:
+            rows = await self._tx_rows(db, f"SELECT {SITE_COLUMNS} FROM sites WHERE id = :id", {"id": site.id})
+            if not rows:
+                raise KeyError(site.id)
+            before = site_from(rows[0])
+            await self._tx_execute(db, """
+                UPDATE sites SET mode = :mode, lang = :lang,
+                  approve_below = CAST(:low AS DOUBLE PRECISION),
+                  reject_above = CAST(:high AS DOUBLE PRECISION) WHERE id = :id""",
+                {"mode": site.mode.value, "lang": site.lang, "low": site.approve_below,
+                 "high": site.reject_above, "id": site.id})
+            after = site_from((await self._tx_rows(
+                db, f"SELECT {SITE_COLUMNS} FROM sites WHERE id = :id", {"id": site.id}))[0])
+            fields = ("mode", "lang", "approve_below", "reject_above")
+            await self._record(db, at=now, actor=actor, action="site.update", site_id=site.id,
+                               target=before.name, detail={
+                                   "before": {f: _plain(getattr(before, f)) for f in fields},
+                                   "after": {f: _plain(getattr(after, f)) for f in fields}})
+        return after
+
+    async def rotate_site_key(self, site_id: int, *, key_hash: str, previous_until: float,
+                              actor: str, now: float) -> None:
+        async with self._transaction() as db:
+            [(name,)] = await self._tx_rows(db, "SELECT name FROM sites WHERE id = :id", {"id": site_id})
+            await self._tx_execute(db, """
+                UPDATE sites SET previous_key_hash = key_hash,
+                  previous_key_until = CAST(:until AS DOUBLE PRECISION), key_hash = :hash
+                WHERE id = :id""", {"until": previous_until, "hash": key_hash, "id": site_id})
+            await self._record(db, at=now, actor=actor, action="site.key_rotated", site_id=site_id,
+                               target=name, detail={"previous_key_until": previous_until})
 
     async def site_by_name(self, name: str) -> Site | None:
         row = await self._row(f"SELECT {SITE_COLUMNS} FROM sites WHERE name = :name", {"name": name})
@@ -124,6 +181,40 @@ class SharedQueries:
                                   WHERE token_hash = :hash AND NOT disabled""", {"hash": token_hash})
         return self._moderator(row) if row else None
 
+    async def list_moderators(self) -> list[Moderator]:
+        rows = await self._rows(f"SELECT {MODERATOR_COLUMNS} FROM moderators ORDER BY name{self.BYTE_ORDER}", {})
+        return [self._moderator(r) for r in rows]
+
+    async def moderator_by_name(self, name: str) -> Moderator | None:
+        row = await self._row(f"SELECT {MODERATOR_COLUMNS} FROM moderators WHERE name = :name", {"name": name})
+        return self._moderator(row) if row else None
+
+    async def update_moderator(self, moderator_id: int, *, role: str, site_ids: list[int],
+                               actor: str, now: float) -> Moderator:
+        one = f"SELECT {MODERATOR_COLUMNS} FROM moderators WHERE id = :id"
+        async with self._transaction() as db:
+            before = self._moderator((await self._tx_rows(db, one, {"id": moderator_id}))[0])
+            await self._tx_execute(db, "UPDATE moderators SET role = :role, site_ids = :sites WHERE id = :id",
+                                   {"role": role, "sites": self.list_param(site_ids), "id": moderator_id})
+            after = self._moderator((await self._tx_rows(db, one, {"id": moderator_id}))[0])
+            await self._record(db, at=now, actor=actor, action="moderator.update", site_id=None,
+                               target=before.name, detail={
+                                   "before": {"role": before.role.value, "site_ids": list(before.site_ids)},
+                                   "after": {"role": after.role.value, "site_ids": list(after.site_ids)}})
+        return after
+
+    async def revoke_moderator(self, moderator_id: int, *, actor: str, now: float) -> int:
+        async with self._transaction() as db:
+            [(name,)] = await self._tx_rows(db, "SELECT name FROM moderators WHERE id = :id",
+                                            {"id": moderator_id})
+            await self._tx_execute(db, "UPDATE moderators SET disabled = :yes WHERE id = :id",
+                                   {"yes": True, "id": moderator_id})
+            ended = await self._tx_execute(db, "DELETE FROM sessions WHERE moderator_id = :id",
+                                           {"id": moderator_id})
+            await self._record(db, at=now, actor=actor, action="moderator.revoked", site_id=None,
+                               target=name, detail={"sessions_ended": ended})
+        return ended
+
     async def create_session(self, *, id_hash: str, moderator_id: int, now: float,
                              expires_at: float) -> None:
         async with self._transaction() as db:
@@ -135,13 +226,13 @@ class SharedQueries:
 
     async def session_by_hash(self, id_hash: str, *, now: float) -> SessionRecord | None:
         row = await self._row(
-            """SELECT m.id, m.name, m.role, m.site_ids, m.created_at, s.created_at, s.expires_at
+            """SELECT m.id, m.name, m.role, m.site_ids, m.created_at, m.disabled, s.created_at, s.expires_at
                FROM sessions s JOIN moderators m ON m.id = s.moderator_id
                WHERE s.id_hash = :hash AND s.expires_at > :now AND NOT m.disabled""",
             {"hash": id_hash, "now": now})
         if row is None:
             return None
-        return SessionRecord(moderator=self._moderator(row), created_at=row[5], expires_at=row[6])
+        return SessionRecord(moderator=self._moderator(row), created_at=row[6], expires_at=row[7])
 
     async def delete_session(self, id_hash: str) -> bool:
         async with self._transaction() as db:
@@ -326,3 +417,48 @@ class SharedQueries:
               ORDER BY c.id""",
             {"version": shadow_version, "since": since, "site_id": site_id})
         return [shadow_row(row) for row in rows]
+
+    # -- threads a moderator closed or pre-moderated, and the admin log
+    async def set_thread_rule(self, site_id: int, thread_ext_id: str, *, closed: bool | None,
+                              premoderated: bool | None, actor: str, now: float) -> ThreadRule:
+        one = "SELECT ext_id, closed_at, premoderated FROM threads WHERE site_id = :site AND ext_id = :thread"
+        params = {"site": site_id, "thread": thread_ext_id}
+        async with self._transaction() as db:
+            await self._tx_execute(db, """
+                INSERT INTO threads (site_id, ext_id, created_at) VALUES (:site, :thread, :now)
+                ON CONFLICT (site_id, ext_id) DO NOTHING""", {**params, "now": now})
+            before = _thread_rule((await self._tx_rows(db, one, params))[0])
+            closed_at = before.closed_at if closed is None or closed == before.closed else (
+                now if closed else None)
+            flag = before.premoderated if premoderated is None else premoderated
+            await self._tx_execute(db, """
+                UPDATE threads SET closed_at = CAST(:closed_at AS DOUBLE PRECISION), premoderated = :flag
+                WHERE site_id = :site AND ext_id = :thread""", {**params, "closed_at": closed_at, "flag": flag})
+            after = ThreadRule(thread_ext_id, closed_at, flag)
+            await self._record(db, at=now, actor=actor, action="thread.update", site_id=site_id,
+                               target=thread_ext_id, detail={
+                                   "before": {"closed": before.closed, "premoderated": before.premoderated},
+                                   "after": {"closed": after.closed, "premoderated": after.premoderated}})
+        return after
+
+    async def thread_rules(self, site_id: int) -> list[ThreadRule]:
+        rows = await self._rows("""SELECT ext_id, closed_at, premoderated FROM threads
+                                   WHERE site_id = :site AND (closed_at IS NOT NULL OR premoderated)
+                                   ORDER BY id""", {"site": site_id})
+        return [_thread_rule(r) for r in rows]
+
+    async def admin_events(self, *, limit: int, site_id: int | None = None) -> list[AdminEvent]:
+        rows = await self._rows("""SELECT id, at, actor, action, site_id, target, detail FROM admin_events
+                                   WHERE CAST(:site AS BIGINT) IS NULL OR site_id = :site
+                                   ORDER BY id DESC LIMIT :limit""", {"site": site_id, "limit": limit})
+        return [AdminEvent(id=r[0], at=r[1], actor=r[2], action=r[3], site_id=r[4], target=r[5],
+                           detail=self.json_value(r[6])) for r in rows]
+
+
+def _thread_rule(row: Any) -> ThreadRule:
+    return ThreadRule(thread=row[0], closed_at=row[1], premoderated=bool(row[2]))
+
+
+def _plain(value: Any) -> Any:
+    """An enum's value, anything else as it is (for an event's JSON detail)."""
+    return getattr(value, "value", value)

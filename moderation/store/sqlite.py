@@ -209,6 +209,14 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
     def list_value(column: str) -> tuple:
         return tuple(json.loads(column))
 
+    @staticmethod
+    def json_param(value: dict) -> str:
+        return json.dumps(value)
+
+    @staticmethod
+    def json_value(column: str) -> dict:
+        return json.loads(column)
+
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
         self.create = create   # False: opening a file that does not exist raises DatabaseMissing

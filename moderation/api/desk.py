@@ -1,0 +1,208 @@
+"""Running a news desk over the API: sites, moderators and threads after they
+were created, and the log of those changes.
+
+Admins (admin token or session): ``GET /v1/admin/sites``; ``PATCH
+/v1/admin/sites/{site}`` (``mode``, ``lang``, ``approve_below``,
+``reject_above``: any of them; a threshold ``null`` goes back to the model's);
+``POST /v1/admin/sites/{site}/key`` (``overlap_hours``, 24 by default: the
+new key is in the answer, once; the old one works until ``previous_key_until``);
+``GET /v1/admin/moderators``; ``PATCH /v1/admin/moderators/{name}`` (``role``,
+``sites``: names, ``[]`` for every site); ``POST
+/v1/admin/moderators/{name}/revoke`` (token and sessions end at once);
+``GET /v1/admin/events`` (``limit``, ``site``).
+
+Moderators of the site: ``POST /v1/review/sites/{site}/threads/{thread}``
+(``closed``, ``premoderated``: booleans, either or both).
+
+Each handler checks the body's fields here (422 naming the field), then calls
+:mod:`moderation.services.admin` or :mod:`moderation.services.threads`.
+"""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..domain import Mode, Moderator, NotFound, Role, Site, iso
+from ..errors import FieldError
+from ..jsonanswer import json_response
+from ..keys import SETTINGS, STORE, THREAD_RULES
+from ..services import admin, threads
+from ..validation import ValidationFailed
+from .auth import require_moderator
+from .review import read_json_object
+
+DEFAULT_KEY_OVERLAP_HOURS = 24.0
+MAX_EVENTS = 500
+MAX_SITES_PER_MODERATOR = 1000
+
+
+class _Fields:
+    """Reads an object's optional fields, gathering every problem."""
+
+    def __init__(self, payload: dict, allowed: tuple[str, ...]) -> None:
+        self.payload = payload
+        self.errors = [FieldError(name, "unknown_field") for name in payload if name not in allowed]
+
+    def choice(self, name: str, choices: tuple[str, ...]):
+        value = self.payload.get(name)
+        if name in self.payload and value not in choices:
+            self.errors.append(FieldError(name, "invalid_choice", params={"choices": ", ".join(choices)}))
+            return None
+        return value
+
+    def number(self, name: str, low: float, high: float, *, nullable: bool = False):
+        value = self.payload.get(name)
+        if value is None and (nullable or name not in self.payload):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.errors.append(FieldError(name, "out_of_range", params={"min": low, "max": high}))
+            return None
+        return float(value)
+
+    def boolean(self, name: str):
+        value = self.payload.get(name)
+        if name in self.payload and not isinstance(value, bool):
+            self.errors.append(FieldError(name, "invalid_type", params={"expected": "boolean"}))
+            return None
+        return value
+
+    def names(self, name: str):
+        value = self.payload.get(name)
+        if name not in self.payload:
+            return None
+        if (not isinstance(value, list) or len(value) > MAX_SITES_PER_MODERATOR
+                or not all(isinstance(v, str) and v for v in value)):
+            self.errors.append(FieldError(name, "invalid_type", params={"expected": "list of site names"}))
+            return None
+        return value
+
+    def done(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
+
+def site_view(site: Site) -> dict:
+    return {"name": site.name, "url": site.url, "lang": site.lang, "mode": site.mode.value,
+            "approve_below": site.approve_below, "reject_above": site.reject_above,
+            "created_at": iso(site.created_at)}
+
+
+def moderator_view(moderator: Moderator, site_names: dict[int, str]) -> dict:
+    return {"name": moderator.name, "role": moderator.role.value,
+            "sites": [site_names.get(i, str(i)) for i in moderator.site_ids],
+            "created_at": iso(moderator.created_at), "revoked": moderator.revoked}
+
+
+async def _admin(request: web.Request) -> Moderator:
+    return await require_moderator(request, role=Role.ADMIN)
+
+
+async def _found(call):
+    """A service's answer; its "no such site / moderator" becomes 404."""
+    try:
+        return await call
+    except admin.AdminError as error:
+        if error.usage:
+            raise ValidationFailed([FieldError("body", "invalid_value", detail=str(error))]) from None
+        raise NotFound() from None
+
+
+async def _site_names(store) -> dict[int, str]:
+    return {site.id: site.name for site in await store.list_sites()}
+
+
+async def list_sites(request: web.Request) -> web.Response:
+    await _admin(request)
+    return json_response({"sites": [site_view(s) for s in await request.app[STORE].list_sites()]})
+
+
+async def change_site(request: web.Request) -> web.Response:
+    actor = await _admin(request)
+    store, name = request.app[STORE], request.match_info["site"]
+    fields = _Fields(await read_json_object(request), ("mode", "lang", "approve_below", "reject_above"))
+    mode = fields.choice("mode", tuple(m.value for m in Mode))
+    lang = fields.choice("lang", admin.SITE_LANGUAGES)
+    low = fields.number("approve_below", 0.0, 1.0, nullable=True)
+    high = fields.number("reject_above", 0.0, 1.0, nullable=True)
+    if low is not None and high is not None and low > high:
+        fields.errors.append(FieldError("approve_below", "out_of_range", params={"min": 0, "max": high}))
+    if not fields.payload:
+        fields.errors.append(FieldError("body", "nothing_to_change"))
+    fields.done()
+    site = await _found(admin.site_named(store, name))
+    if mode is not None or lang is not None:
+        site = await admin.change_site(store, name, mode=mode, lang=lang, actor=actor.name)
+    if "approve_below" in fields.payload or "reject_above" in fields.payload:
+        site = await _found(admin.set_thresholds(
+            store, name, actor=actor.name,
+            approve_below=low if "approve_below" in fields.payload else site.approve_below,
+            reject_above=high if "reject_above" in fields.payload else site.reject_above))
+    return json_response(site_view(site))
+
+
+async def rotate_site_key(request: web.Request) -> web.Response:
+    actor = await _admin(request)
+    payload = await read_json_object(request) if request.can_read_body else {}
+    fields = _Fields(payload, ("overlap_hours",))
+    hours = fields.number("overlap_hours", 0.0, float(admin.MAX_KEY_OVERLAP_HOURS))
+    fields.done()
+    site, key, until = await _found(admin.rotate_site_key(
+        request.app[STORE], request.match_info["site"], actor=actor.name,
+        overlap_hours=DEFAULT_KEY_OVERLAP_HOURS if hours is None else hours))
+    return json_response({"site": site.name, "key": key, "previous_key_until": iso(until)},
+                         headers={"Cache-Control": "no-store"})
+
+
+async def list_moderators(request: web.Request) -> web.Response:
+    await _admin(request)
+    store = request.app[STORE]
+    names = await _site_names(store)
+    return json_response({"moderators": [moderator_view(m, names) for m in await store.list_moderators()]})
+
+
+async def change_moderator(request: web.Request) -> web.Response:
+    actor = await _admin(request)
+    store = request.app[STORE]
+    fields = _Fields(await read_json_object(request), ("role", "sites"))
+    role = fields.choice("role", tuple(r.value for r in Role))
+    sites = fields.names("sites")
+    if role is None and sites is None and not fields.errors:
+        fields.errors.append(FieldError("body", "nothing_to_change"))
+    fields.done()
+    names = await _site_names(store)
+    unknown = [FieldError("sites", "invalid_value", detail=s) for s in sites or () if s not in names.values()]
+    if unknown:
+        raise ValidationFailed(unknown)
+    moderator = await _found(admin.change_moderator(store, request.match_info["name"], role=role,
+                                                    site_names=sites, actor=actor.name))
+    return json_response(moderator_view(moderator, names))
+
+
+async def revoke_moderator(request: web.Request) -> web.Response:
+    actor = await _admin(request)
+    name = request.match_info["name"]
+    ended = await _found(admin.revoke_moderator(request.app[STORE], name, actor=actor.name))
+    return json_response({"name": name, "revoked": True, "sessions_ended": ended})
+
+
+async def admin_events(request: web.Request) -> web.Response:
+    await _admin(request)
+    raw = request.query.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_EVENTS:
+        raise ValidationFailed([FieldError("limit", "out_of_range", params={"min": 1, "max": MAX_EVENTS})])
+    events = await _found(admin.admin_log(request.app[STORE], limit=int(raw), site=request.query.get("site")))
+    return json_response({"events": [
+        {"at": iso(e.at), "actor": e.actor, "action": e.action, "target": e.target, "detail": e.detail}
+        for e in events]})
+
+
+async def set_thread(request: web.Request) -> web.Response:
+    moderator = await require_moderator(request)
+    fields = _Fields(await read_json_object(request), ("closed", "premoderated"))
+    closed, premoderated = fields.boolean("closed"), fields.boolean("premoderated")
+    fields.done()
+    rule = await threads.set_rule(
+        request.app[STORE], moderator, site=request.match_info["site"], thread=request.match_info["thread"],
+        closed=closed, premoderated=premoderated, rules=request.app[THREAD_RULES],
+        max_thread_chars=request.app[SETTINGS].max_thread_id_chars)
+    return json_response({"site": request.match_info["site"], "thread": rule.thread, "closed": rule.closed,
+                          "closed_at": iso(rule.closed_at), "premoderated": rule.premoderated})

@@ -1,0 +1,112 @@
+"""The OpenAPI paths and schemas of a news desk's changes (:mod:`moderation.api.desk`),
+merged into the document by :mod:`moderation.openapi`, and the 409 a closed
+thread answers to ``POST /v1/comments``."""
+from __future__ import annotations
+
+from .domain import Mode, Role
+from .openapi_builders import (CSRF, MODERATOR, STRING, TIME, errors, json_body, obj, operation, path_param,
+                               query_param, ref, response)
+from .services.admin import MAX_KEY_OVERLAP_HOURS, SITE_LANGUAGES
+
+NO_STORE = {"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}}
+THRESHOLD = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+SITE_PATH = path_param("site", STRING, "The site's short name.")
+MODERATOR_PATH = path_param("name", STRING, "The moderator's name.")
+
+
+def desk_schemas() -> dict:
+    return {
+        "SiteView": obj({"name": STRING, "url": STRING, "lang": STRING,
+                         "mode": {"type": "string", "enum": [m.value for m in Mode]},
+                         "approve_below": THRESHOLD, "reject_above": THRESHOLD, "created_at": TIME}),
+        "SiteChange": obj({
+            "mode": {"type": "string", "enum": [m.value for m in Mode],
+                     "description": "`pre`: every new comment waits for a moderator."},
+            "lang": {"type": "string", "enum": list(SITE_LANGUAGES)},
+            "approve_below": {**THRESHOLD, "description": "null: the model's own threshold."},
+            "reject_above": THRESHOLD}, required=[],
+            description="Any of the fields (at least one); approve_below <= reject_above."),
+        "KeyRotation": obj({"overlap_hours": {"type": "number", "minimum": 0,
+                                              "maximum": MAX_KEY_OVERLAP_HOURS, "default": 24}},
+                           required=[]),
+        "KeyRotated": obj({"site": STRING, "key": {"type": "string", "description": "Shown once."},
+                           "previous_key_until": TIME}),
+        "ModeratorView": obj({"name": STRING, "role": {"type": "string", "enum": [r.value for r in Role]},
+                              "sites": {"type": "array", "items": STRING,
+                                        "description": "Site names; empty: every site."},
+                              "created_at": TIME, "revoked": {"type": "boolean"}}),
+        "ModeratorChange": obj({"role": {"type": "string", "enum": [r.value for r in Role]},
+                                "sites": {"type": "array", "items": {"type": "string", "minLength": 1},
+                                          "maxItems": 1000, "description": "Site names; []: every site."}},
+                               required=[], description="Either field or both."),
+        "ModeratorRevoked": obj({"name": STRING, "revoked": {"type": "boolean", "const": True},
+                                 "sessions_ended": {"type": "integer", "minimum": 0}}),
+        "AdminEvents": obj({"events": {"type": "array", "items": obj({
+            "at": TIME, "actor": STRING, "target": STRING,
+            "action": {"type": "string", "enum": ["site.update", "site.key_rotated", "moderator.update",
+                                                  "moderator.revoked", "thread.update"]},
+            "detail": {"type": "object", "description": "The values before and after."}})}}),
+        "ThreadChange": obj({"closed": {"type": "boolean", "description": "Closed: new comments get 409."},
+                             "premoderated": {"type": "boolean",
+                                              "description": "Every new comment waits for a moderator."}},
+                            required=[], description="Either field or both."),
+        "ThreadRule": obj({"site": STRING, "thread": STRING, "closed": {"type": "boolean"},
+                           "closed_at": {"type": ["string", "null"], "format": "date-time"},
+                           "premoderated": {"type": "boolean"}}),
+    }
+
+
+def desk_paths() -> dict:
+    admin = "Admin role. Recorded in the admin log (`GET /v1/admin/events`)."
+    return {
+        "/v1/admin/sites": {"get": operation(
+            "list_sites", "The sites", "admins",
+            {"200": response("Every site, by name.", obj({"sites": {"type": "array", "items": ref("SiteView")}})),
+             **errors(401, 403)}, description="Admin role.", security=MODERATOR)},
+        "/v1/admin/sites/{site}": {"patch": operation(
+            "change_site", "Change a site's mode, language or thresholds", "admins",
+            {"200": response("The site now.", ref("SiteView")), **errors(401, 403, 404, 413, 422)},
+            description=admin + " Running servers follow within `MODERATION_SITE_CACHE_SECONDS`.",
+            security=MODERATOR, parameters=[SITE_PATH, CSRF], body=json_body(ref("SiteChange"), "The changes."))},
+        "/v1/admin/sites/{site}/key": {"post": operation(
+            "rotate_site_key", "Rotate a site's API key", "admins",
+            {"200": response("The new key, once.", ref("KeyRotated"), headers=NO_STORE),
+             **errors(401, 403, 404, 413, 422)},
+            description=admin + " The current key keeps working for `overlap_hours` (24 by default); "
+                                "a key rotated before it is forgotten at once.",
+            security=MODERATOR, parameters=[SITE_PATH, CSRF],
+            body={**json_body(ref("KeyRotation"), "The overlap."), "required": False})},
+        "/v1/admin/moderators": {"get": operation(
+            "list_moderators", "The moderators, revoked ones included", "admins",
+            {"200": response("Every moderator, by name.",
+                             obj({"moderators": {"type": "array", "items": ref("ModeratorView")}})),
+             **errors(401, 403)}, description="Admin role.", security=MODERATOR)},
+        "/v1/admin/moderators/{name}": {"patch": operation(
+            "change_moderator", "Change a moderator's role or sites", "admins",
+            {"200": response("The moderator now.", ref("ModeratorView")), **errors(401, 403, 404, 413, 422)},
+            description=admin, security=MODERATOR, parameters=[MODERATOR_PATH, CSRF],
+            body=json_body(ref("ModeratorChange"), "The changes."))},
+        "/v1/admin/moderators/{name}/revoke": {"post": operation(
+            "revoke_moderator", "Revoke a moderator", "admins",
+            {"200": response("Revoked.", ref("ModeratorRevoked")), **errors(401, 403, 404)},
+            description=admin + " Their token stops working and their sessions end at once.",
+            security=MODERATOR, parameters=[MODERATOR_PATH, CSRF])},
+        "/v1/admin/events": {"get": operation(
+            "admin_events", "The admin log", "admins",
+            {"200": response("The latest changes, newest first.", ref("AdminEvents")),
+             **errors(401, 403, 404, 422)},
+            description="Admin role. 404 for an unknown `site`.", security=MODERATOR, parameters=[
+                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                            "How many."),
+                query_param("site", STRING, "Only this site's changes (its name).")])},
+        "/v1/review/sites/{site}/threads/{thread}": {"post": operation(
+            "set_thread", "Close, reopen or pre-moderate a thread", "moderators",
+            {"200": response("The thread's rule now.", ref("ThreadRule")), **errors(401, 403, 404, 413, 422)},
+            description="A moderator of the site. A thread with no comment yet can be set ahead of its "
+                        "story. Recorded in the admin log.",
+            security=MODERATOR, parameters=[SITE_PATH, path_param("thread", STRING, "The thread's id."), CSRF],
+            body=json_body(ref("ThreadChange"), "The changes."))},
+    }
+
+
+THREAD_CLOSED = {"409": response("Comments are closed on this thread (`thread_closed`).", ref("Error"))}

@@ -1,0 +1,26 @@
+-- A news desk runs its sites, moderators and threads after creating them.
+-- A site's key can be rotated: the previous key keeps working until
+-- previous_key_until (an overlap for the site to deploy the new one).
+ALTER TABLE sites ADD COLUMN previous_key_hash TEXT;
+ALTER TABLE sites ADD COLUMN previous_key_until REAL;
+CREATE INDEX IF NOT EXISTS sites_previous_key ON sites (previous_key_hash)
+    WHERE previous_key_hash IS NOT NULL;
+
+-- A thread can be closed (new comments refused with 409 thread_closed) and
+-- pre-moderated on its own (every new comment waits for a moderator).
+ALTER TABLE threads ADD COLUMN closed_at REAL;
+ALTER TABLE threads ADD COLUMN premoderated INTEGER NOT NULL DEFAULT 0;
+
+-- What ops and admins changed, by whom: sites (mode, language, thresholds,
+-- key), moderators (role, sites, revocation), threads (closed, pre-moderated).
+-- detail is a JSON object of the values before and after.
+CREATE TABLE IF NOT EXISTS admin_events (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    site_id INTEGER REFERENCES sites(id),
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS admin_events_at ON admin_events (at);

@@ -1,0 +1,91 @@
+"""A news desk's day through `moderation serve --workers 2` and the command
+line, on SQLite and PostgreSQL: a story turns ugly, so its thread is closed
+from the CLI and the site switched to pre-moderation; its key leaked, so it is
+rotated; a moderator leaves, so they are revoked; the admin log shows it all.
+Changes made in another process reach both workers (the caches are off)."""
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from ..conftest import comment_payload
+from ..server import cli, free_port, start_server
+from ..store.conftest import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from ..toy_model import HAM_TEXT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def env(request, server_env):
+    if request.param == "postgres":
+        server_env["MODERATION_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    server_env.update(MODERATION_WORKERS="2", MODERATION_SITE_CACHE_SECONDS="0")
+    return server_env
+
+
+def post(port, key, *, thread="story", body=HAM_TEXT, language="fr"):
+    """One comment on a new connection (either worker may take it)."""
+    answer = requests.post(f"http://127.0.0.1:{port}/v1/comments", timeout=10,
+                           headers={"Authorization": f"Bearer {key}", "Accept-Language": language,
+                                    "Connection": "close"},
+                           json=comment_payload(body=body, thread={"id": thread}))
+    return answer.status_code, answer.json()
+
+
+def test_a_news_desk_closes_a_thread_switches_mode_rotates_a_key_and_revokes(env):
+    cli(env, "init")
+    key = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
+              "--lang", "fr", "--mode", "auto")
+    token = cli(env, "moderator", "add", "bob")
+    port = free_port()
+    server = start_server(env, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert post(port, key)[1]["status"] == "published"
+
+        cli(env, "thread", "close", "journal", "story")
+        for n in range(4):   # both workers refuse it
+            status, refused = post(port, key, body=f"{HAM_TEXT} ({n})")
+            assert (status, refused["error"]["code"]) == (409, "thread_closed")
+            assert refused["error"]["message"] == "Les commentaires sont fermés pour cet article."
+        cli(env, "thread", "reopen", "journal", "story")
+        assert post(port, key, body=f"{HAM_TEXT} (reopened)")[0] == 201
+
+        cli(env, "site", "set", "journal", "--mode", "pre")
+        for n in range(3):
+            status, held = post(port, key, thread="other", body=f"{HAM_TEXT} (pre {n})")
+            assert (status, held["reasons"]) == (202, ["model_ham", "pre_moderation"])
+        cli(env, "site", "set", "journal", "--mode", "auto")
+
+        new_key = cli(env, "site", "rotate-key", "journal", "--overlap-hours", "0")
+        assert post(port, key, body=f"{HAM_TEXT} (old key)")[0] == 401
+        assert post(port, new_key, body=f"{HAM_TEXT} (new key)")[0] == 201
+
+        queue = f"{base}/v1/review/queue"
+        bob = {"Authorization": f"Bearer {token}", "Connection": "close"}
+        assert requests.get(queue, headers=bob, timeout=10).status_code == 200
+        assert cli(env, "moderator", "revoke", "bob") == "moderator bob revoked; 0 session(s) ended"
+        assert {requests.get(queue, headers=bob, timeout=10).status_code for _ in range(4)} == {401}
+        assert cli(env, "moderator", "list").split("\t")[-1] == "revoked"
+
+        log = [line.split("\t") for line in cli_lines(env, "events")]
+        assert [(actor, action, target) for _, actor, action, target, _ in log] == [
+            ("cli", "thread.update", "story"), ("cli", "thread.update", "story"),
+            ("cli", "site.update", "journal"), ("cli", "site.update", "journal"),
+            ("cli", "site.key_rotated", "journal"), ("cli", "moderator.revoked", "bob")]
+        assert json.loads(log[2][4]) == {"before": {"approve_below": None, "lang": "fr", "mode": "auto",
+                                                    "reject_above": None},
+                                         "after": {"approve_below": None, "lang": "fr", "mode": "pre",
+                                                   "reject_above": None}}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def cli_lines(env, *args):
+    done = subprocess.run([sys.executable, "-m", "moderation", *args], env=env, check=True,
+                          capture_output=True, text=True, timeout=60)
+    return done.stdout.strip().splitlines()

@@ -1,0 +1,90 @@
+"""Store contract for what a news desk changes after creating things, on SQLite
+and PostgreSQL: a site's mode, language and thresholds, its key rotated with an
+overlap, moderators listed, changed and revoked (sessions ending at once),
+threads closed and pre-moderated, and every change in the admin log."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from moderation.domain import Mode, Role, ThreadRule
+
+from .conftest import T0, new_comment
+
+
+async def test_a_site_changes_mode_language_and_thresholds_with_a_record(store, site):
+    changed = await store.update_site(replace(site, mode=Mode.PRE, lang="fr", approve_below=0.1,
+                                              reject_above=0.9), actor="ada", now=T0 + 5)
+    assert (changed.mode, changed.lang, changed.approve_below, changed.reject_above) == (Mode.PRE, "fr", 0.1, 0.9)
+    assert await store.site_by_name("journal") == changed
+    back = await store.update_site(replace(changed, approve_below=None, reject_above=None),
+                                   actor="cli", now=T0 + 6)
+    assert (back.approve_below, back.reject_above) == (None, None)
+    second, first = await store.admin_events(limit=10)
+    assert (first.action, first.actor, first.site_id, first.target, first.at) == (
+        "site.update", "ada", site.id, "journal", T0 + 5)
+    assert first.detail == {
+        "before": {"mode": "auto", "lang": "en", "approve_below": None, "reject_above": None},
+        "after": {"mode": "pre", "lang": "fr", "approve_below": 0.1, "reject_above": 0.9}}
+    assert second.detail["after"]["approve_below"] is None and second.actor == "cli"
+
+
+async def test_a_rotated_key_works_with_the_old_one_until_the_overlap_ends(store, site):
+    await store.rotate_site_key(site.id, key_hash="key-new", previous_until=T0 + 100, actor="ada", now=T0)
+    assert (await store.site_by_key_hash("key-new", now=T0 + 500)).id == site.id
+    assert (await store.site_by_key_hash("key-journal", now=T0 + 99)).id == site.id
+    assert await store.site_by_key_hash("key-journal", now=T0 + 100) is None
+    # a second rotation forgets the first key at once, keeps the second for its overlap
+    await store.rotate_site_key(site.id, key_hash="key-third", previous_until=T0 + 50, actor="ada", now=T0 + 1)
+    assert await store.site_by_key_hash("key-journal", now=T0 + 2) is None
+    assert (await store.site_by_key_hash("key-new", now=T0 + 2)).id == site.id
+    assert (await store.site_by_key_hash("key-third", now=T0 + 2)).id == site.id
+    [latest, _] = await store.admin_events(limit=2)
+    assert (latest.action, latest.detail) == ("site.key_rotated", {"previous_key_until": T0 + 50})
+
+
+async def test_moderators_are_listed_changed_and_revoked_with_their_sessions(store, site):
+    ada = await store.create_moderator(name="ada", role="admin", site_ids=[], token_hash="t-ada", now=T0)
+    bob = await store.create_moderator(name="bob", role="moderator", site_ids=[site.id],
+                                       token_hash="t-bob", now=T0)
+    assert [(m.name, m.revoked) for m in await store.list_moderators()] == [("ada", False), ("bob", False)]
+    changed = await store.update_moderator(bob.id, role="admin", site_ids=[], actor="ada", now=T0 + 1)
+    assert (changed.role, changed.site_ids) == (Role.ADMIN, ())
+    assert (await store.moderator_by_token_hash("t-bob")).role is Role.ADMIN
+    await store.create_session(id_hash="s1", moderator_id=bob.id, now=T0, expires_at=T0 + 10_000)
+    await store.create_session(id_hash="s2", moderator_id=bob.id, now=T0, expires_at=T0 + 10_000)
+    await store.create_session(id_hash="s3", moderator_id=ada.id, now=T0, expires_at=T0 + 10_000)
+
+    assert await store.revoke_moderator(bob.id, actor="ada", now=T0 + 2) == 2
+    assert await store.moderator_by_token_hash("t-bob") is None
+    assert await store.session_by_hash("s1", now=T0 + 3) is None
+    assert (await store.session_by_hash("s3", now=T0 + 3)).moderator.name == "ada"
+    assert (await store.moderator_by_name("bob")).revoked is True
+    assert [(m.name, m.revoked) for m in await store.list_moderators()] == [("ada", False), ("bob", True)]
+    revoked, updated = await store.admin_events(limit=2)
+    assert (revoked.action, revoked.target, revoked.detail) == ("moderator.revoked", "bob", {"sessions_ended": 2})
+    assert updated.detail == {"before": {"role": "moderator", "site_ids": [site.id]},
+                              "after": {"role": "admin", "site_ids": []}}
+
+
+async def test_threads_are_closed_reopened_and_premoderated(store, site):
+    await store.insert_comment(new_comment(site.id, thread="story"), None)
+    assert await store.thread_rules(site.id) == []
+    closed = await store.set_thread_rule(site.id, "story", closed=True, premoderated=None, actor="bob", now=T0 + 1)
+    assert closed == ThreadRule("story", T0 + 1, False) and closed.closed
+    # a thread with no comment yet can be pre-moderated ahead of its story
+    ahead = await store.set_thread_rule(site.id, "tomorrow", closed=None, premoderated=True, actor="bob",
+                                        now=T0 + 2)
+    assert ahead == ThreadRule("tomorrow", None, True)
+    assert await store.thread_rules(site.id) == [closed, ahead]
+    again = await store.set_thread_rule(site.id, "story", closed=True, premoderated=None, actor="bob", now=T0 + 9)
+    assert again.closed_at == T0 + 1   # closing a closed thread keeps when it was closed
+    await store.set_thread_rule(site.id, "story", closed=False, premoderated=None, actor="bob", now=T0 + 10)
+    await store.set_thread_rule(site.id, "tomorrow", closed=None, premoderated=False, actor="bob", now=T0 + 11)
+    assert await store.thread_rules(site.id) == []
+    events = await store.admin_events(limit=10, site_id=site.id)
+    assert [e.action for e in events] == ["thread.update"] * 5
+    assert events[-1].detail == {"before": {"closed": False, "premoderated": False},
+                                 "after": {"closed": True, "premoderated": False}}
+    other = await store.create_site(name="other", url="https://other.example", lang="fr", mode="auto",
+                                    key_hash="key-other", now=T0)
+    assert await store.admin_events(limit=10, site_id=other.id) == []
