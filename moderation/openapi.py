@@ -315,6 +315,9 @@ def _schemas(settings) -> dict:
             "next": STRING,
         }, required=[], closed=False),
         "CsrfForm": obj({"csrf_token": STRING}, required=[], closed=False),
+        "ThreadForm": obj({"csrf_token": STRING, "closed": {"type": "string", "enum": ["true", "false"]},
+                           "premoderated": {"type": "string", "enum": ["true", "false"]}},
+                          required=[], closed=False),
     }
 
 
@@ -594,6 +597,11 @@ def _paths(settings) -> dict:
              **page_errors(400, 401, 403, 404, 413)},
             security=[{"moderatorSession": []}], parameters=[COMMENT_PATH],
             body=form_body("DecisionForm"))},
+        "/moderate/comments/{comment_id}/thread": {"post": operation(
+            "moderate_thread", "Close, reopen or pre-moderate a comment's thread (form)", "pages",
+            {"303": SEE_OTHER, **page_errors(400, 401, 403, 404, 413, 422)},
+            security=[{"moderatorSession": []}], parameters=[COMMENT_PATH],
+            body=form_body("ThreadForm"))},
         "/moderate/decisions": {"post": operation(
             "moderate_decide_bulk", "Decide on many comments (form)", "pages",
             {"200": {"description": "What became of each comment.", "content": html},

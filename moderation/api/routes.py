@@ -54,6 +54,7 @@ def add_routes(app: web.Application) -> None:
         web.get("/moderate/comments/{comment_id}", pages.comment_page, name="moderate_comment"),
         web.post("/moderate/comments/{comment_id}/decision", pages.decide_form,
                  name="moderate_decide"),
+        web.post("/moderate/comments/{comment_id}/thread", pages.thread_form, name="moderate_thread"),
         web.post("/moderate/decisions", pages.decide_bulk_form, name="moderate_decide_bulk"),
         web.get(STATIC_PREFIX + "/{filename}", pages.static_file, name="moderate_static"),
     ])

@@ -182,6 +182,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "comment.conflict_unknown": {"fr": "Déjà traité : statut « {status} ».",
                                  "en": "Already decided: status \"{status}\"."},
     "comment.fix": {"fr": "À corriger :", "en": "To fix:"},
+    "thread.title": {"fr": "Ce fil", "en": "This thread"},
+    "thread.open": {"fr": "Commentaires ouverts.", "en": "Comments open."},
+    "thread.closed": {"fr": "Commentaires fermés depuis le {at} UTC.",
+                      "en": "Comments closed since {at} UTC."},
+    "thread.premoderated": {"fr": "Pré-modéré : chaque nouveau commentaire attend un modérateur.",
+                            "en": "Pre-moderated: every new comment waits for a moderator."},
+    "thread.close": {"fr": "Fermer les commentaires", "en": "Close comments"},
+    "thread.reopen": {"fr": "Rouvrir les commentaires", "en": "Reopen comments"},
+    "thread.premoderate": {"fr": "Pré-modérer ce fil", "en": "Pre-moderate this thread"},
+    "thread.unpremoderate": {"fr": "Arrêter la pré-modération", "en": "Stop pre-moderating"},
+    "thread.changed": {"fr": "Fil modifié.", "en": "Thread changed."},
 
     # bulk result without script
     "bulk.result": {"fr": "Résultat de l'action groupée", "en": "Bulk action result"},

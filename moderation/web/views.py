@@ -21,13 +21,14 @@ from ..edge import path_id, read_form, request_cookie
 from ..errors import ApiError, FieldError, csrf_failed, not_found, validation_failed
 from ..guard import ip_prefix
 from ..i18n import message
-from ..keys import MODERATOR, REVIEW, SETTINGS, STORE
+from ..keys import MODERATOR, REVIEW, SETTINGS, STORE, THREAD_RULES
 from ..policy import Bands
 from ..review.decisions import Action, parse_decision, target_status
 from ..review.queue import DEFAULT_LIMIT, QUEUE_STATUSES, Order, parse_queue_query
 from ..domain import iso
 from ..review.views import current_view
 from ..review.surge_views import surge_badge
+from ..services import threads
 from ..services.review import QueuePage, thresholds_in_effect
 from ..validation import ValidationFailed
 from .present import ago, query_url, score_bar, score_text, thread_rows, web_link
@@ -224,8 +225,9 @@ async def queue_page(request: web.Request) -> web.Response:
 # -- one comment
 async def _comment_view(request: web.Request, comment, *, status: int = 200,
                         conflict: dict | None = None, problems: list[str] | None = None,
-                        decided: bool = False) -> web.Response:
+                        decided: bool = False, thread_changed: bool = False) -> web.Response:
     detail = await request.app[REVIEW].detail(comment, time.time())
+    rule = await request.app[THREAD_RULES].rule(request.app[STORE], comment.site_id, comment.thread_id)
     thread = await request.app[STORE].thread_context(comment.id, limit=THREAD_WINDOW)
     limits = detail["thresholds"]
     bar = score_bar(comment.spam_score, None if limits is None else
@@ -245,6 +247,8 @@ async def _comment_view(request: web.Request, comment, *, status: int = 200,
         ago=ago(time.time() - comment.created_at, language),
         actions=[] if comment.erased_at is not None else _actions(comment.status.value),
         conflict=conflict_text, problems=problems or [], decided=decided,
+        rule=rule, rule_closed_at=iso(rule.closed_at) if rule and rule.closed else "",
+        thread_changed=thread_changed,
         back=safe_next(request.query.get("back")), here=request.path_qs)
 
 
@@ -256,7 +260,28 @@ async def _comment_in_scope(request: web.Request, session: WebSession):
 async def comment_page(request: web.Request) -> web.Response:
     session = await _page_session(request)
     comment = await _comment_in_scope(request, session)
-    return await _comment_view(request, comment, decided="decided" in request.query)
+    return await _comment_view(request, comment, decided="decided" in request.query,
+                               thread_changed="thread" in request.query)
+
+
+async def thread_form(request: web.Request) -> web.Response:
+    """Close or reopen a comment's thread, pre-moderate it or stop (the
+    buttons of the comment's page); back to the page."""
+    session = await _page_session(request)
+    form = await _checked_form(request, session)
+    comment = await _comment_in_scope(request, session)
+    flags = {}
+    for name in ("closed", "premoderated"):
+        value = form.get(name)
+        if value is not None:
+            if value not in ("true", "false"):
+                raise validation_failed([FieldError(name, "invalid_value")])
+            flags[name] = value == "true"
+    sites = {s.id: s.name for s in await request.app[STORE].list_sites()}
+    await threads.set_rule(request.app[STORE], session.moderator, site=sites[comment.site_id],
+                           thread=comment.thread_id, rules=request.app[THREAD_RULES],
+                           max_thread_chars=request.app[SETTINGS].max_thread_id_chars, **flags)
+    return _see_other(f"{PAGES_ROOT}/comments/{comment.id}?thread=1")
 
 
 def _form_decision(form) -> dict:
