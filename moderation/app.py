@@ -28,6 +28,7 @@ from .scoring.language import detect_language
 from .scoring.model import ModelError, holder_for
 from .scoring.scorer import Scorer
 from .services.model_sync import ModelSync
+from .services.authors import AuthorRules
 from .services.threads import ThreadRules
 from .services.drift_monitor import STOP_GRACE_SECONDS, DriftMonitor
 from .services.review import ReviewDesk
@@ -270,6 +271,7 @@ def create_app(settings, *, reload_on_sighup: bool = False) -> web.Application:
     app[keys.TEMPLATES] = build_templates()
     app[keys.SITES] = SiteCache(settings.site_cache_seconds)
     app[keys.THREAD_RULES] = ThreadRules(settings.site_cache_seconds)
+    app[keys.AUTHOR_RULES] = AuthorRules(settings.site_cache_seconds)
     app[keys.PUBLIC_ANSWERS] = TTLCache(settings.public_cache_seconds)
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(surge_context)   # sites' baselines; records the end of surges

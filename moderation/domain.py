@@ -63,6 +63,14 @@ class Reason(str, enum.Enum):
     #: comment on the site yet (clear spam stays ``spam``; clear ham from a
     #: known author is published as usual).
     SURGE = "surge"
+    #: Rules moderators set on an author (their e-mail, its domain, or their
+    #: network): banned (held as spam), shadow-banned (held as spam, answered
+    #: to the site as if decided as usual), watched (always reviewed), trusted
+    #: (published where the model alone would have sent it to review).
+    AUTHOR_BANNED = "author_banned"
+    AUTHOR_SHADOW_BANNED = "author_shadow_banned"
+    AUTHOR_WATCHED = "author_watched"
+    AUTHOR_TRUSTED = "author_trusted"
 
 
 class Role(str, enum.Enum):
@@ -217,6 +225,60 @@ class AdminEvent:
     site_id: int | None
     target: str
     detail: dict
+
+
+class RuleAction(str, enum.Enum):
+    """What an author rule does, strongest first."""
+
+    BAN = "ban"
+    SHADOW_BAN = "shadow_ban"
+    WATCH = "watch"
+    TRUST = "trust"
+
+
+class RuleKind(str, enum.Enum):
+    """What an author rule matches: the canonical e-mail, its domain, or the
+    network (the IP prefix the intake keeps)."""
+
+    EMAIL = "email"
+    DOMAIN = "domain"
+    IP = "ip"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRule:
+    """A moderator's rule on one site's authors, until *expires_at* (None: for good)."""
+
+    id: int
+    site_id: int
+    kind: RuleKind
+    value: str
+    action: RuleAction
+    note: str = ""
+    expires_at: float | None = None
+    created_by: str = ""
+    created_at: float = 0.0
+
+    def active(self, now: float) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+def author_keys(email: str, ip_prefix: str) -> dict[RuleKind, str]:
+    """What a comment's author is matched on: its canonical e-mail, the
+    e-mail's domain, its network."""
+    canonical = canonical_email(email)
+    keys = {RuleKind.EMAIL: canonical, RuleKind.DOMAIN: canonical.rpartition("@")[2]}
+    if ip_prefix:
+        keys[RuleKind.IP] = ip_prefix
+    return {kind: value for kind, value in keys.items() if value}
+
+
+def strongest_rule(rules, email: str, ip_prefix: str, now: float) -> AuthorRule | None:
+    """Of *rules* (one site's), the strongest active one matching the author."""
+    keys = author_keys(email, ip_prefix)
+    order = list(RuleAction)
+    matching = [r for r in rules if r.active(now) and keys.get(r.kind) == r.value]
+    return min(matching, key=lambda r: order.index(r.action), default=None)
 
 
 class ThreadClosed(Exception):

@@ -18,6 +18,7 @@ TEMPLATES = web.AppKey("templates", Any)    # jinja2.Environment of the /moderat
 SITES = web.AppKey("sites", Any)            # sitecache.SiteCache: sites by key hash
 PUBLIC_ANSWERS = web.AppKey("public_answers", Any)  # ttlcache.TTLCache of public answer bodies
 MODEL_SYNC = web.AppKey("model_sync", Any)  # services.model_sync.ModelSync: reloads every worker and host
+AUTHOR_RULES = web.AppKey("author_rules", Any)  # services.authors.AuthorRules: bans, watches, trust
 THREAD_RULES = web.AppKey("thread_rules", Any)  # services.threads.ThreadRules: closed, pre-moderated threads
 SURGES = web.AppKey("surges", Any)          # services.surges.SurgeBaselines: sites' surge baselines
 DRIFT = web.AppKey("drift", Any)            # services.drift_monitor.DriftMonitor: sites' drift measures

@@ -44,12 +44,31 @@ def desk_schemas() -> dict:
         "AdminEvents": obj({"events": {"type": "array", "items": obj({
             "at": TIME, "actor": STRING, "target": STRING,
             "action": {"type": "string", "enum": ["site.update", "site.key_rotated", "moderator.update",
-                                                  "moderator.revoked", "thread.update"]},
+                                                  "moderator.revoked", "thread.update", "author.rule_set",
+                                                  "author.rule_removed"]},
             "detail": {"type": "object", "description": "The values before and after."}})}}),
         "ThreadChange": obj({"closed": {"type": "boolean", "description": "Closed: new comments get 409."},
                              "premoderated": {"type": "boolean",
                                               "description": "Every new comment waits for a moderator."}},
                             required=[], description="Either field or both."),
+        "AuthorRuleIn": obj({
+            "kind": {"type": "string", "enum": ["email", "domain", "ip"],
+                     "description": "The canonical e-mail, its domain, or the network (an IP or its prefix)."},
+            "value": {"type": "string", "minLength": 1, "maxLength": 320},
+            "action": {"type": "string", "enum": ["ban", "shadow_ban", "watch", "trust"]},
+            "note": {"type": "string", "maxLength": 500},
+            "expires_at": {"type": ["string", "null"], "format": "date-time",
+                           "description": "In the future; absent or null: for good."}},
+            required=["kind", "value", "action"]),
+        "AuthorRule": obj({
+            "id": {"type": "integer"}, "site": STRING, "kind": {"type": "string", "enum": ["email", "domain", "ip"]},
+            "value": STRING, "action": {"type": "string", "enum": ["ban", "shadow_ban", "watch", "trust"]},
+            "note": STRING, "expires_at": {"type": ["string", "null"], "format": "date-time"},
+            "active": {"type": "boolean"}, "created_by": STRING, "created_at": TIME}),
+        "AuthorHistory": obj({
+            "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                       "description": "Comments per status."},
+            "comments": {"type": "array", "items": ref("QueueItem"), "description": "Newest first."}}),
         "ThreadRule": obj({"site": STRING, "thread": STRING, "closed": {"type": "boolean"},
                            "closed_at": {"type": ["string", "null"], "format": "date-time"},
                            "premoderated": {"type": "boolean"}}),
@@ -99,6 +118,38 @@ def desk_paths() -> dict:
                 query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
                             "How many."),
                 query_param("site", STRING, "Only this site's changes (its name).")])},
+        "/v1/review/authors": {"get": operation(
+            "author_history", "One author's comments on the moderator's sites", "moderators",
+            {"200": response("Counts per status and the latest comments.", ref("AuthorHistory")),
+             **errors(401, 422)},
+            description="Exactly one of `email` (any case), `ip` (an address or its prefix) or `name`.",
+            security=MODERATOR, parameters=[
+                query_param("email", STRING, "The author's e-mail address."),
+                query_param("ip", STRING, "An IP address or the network prefix the queue shows."),
+                query_param("name", STRING, "The display name, exactly."),
+                query_param("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
+                            "How many comments.")])},
+        "/v1/review/sites/{site}/authors/rules": {
+            "get": operation(
+                "list_author_rules", "The site's rules on authors", "moderators",
+                {"200": response("Oldest first, expired ones included.",
+                                 obj({"rules": {"type": "array", "items": ref("AuthorRule")}})),
+                 **errors(401, 403, 404)},
+                description="A moderator of the site.", security=MODERATOR, parameters=[SITE_PATH]),
+            "post": operation(
+                "set_author_rule", "Ban, shadow-ban, watch or trust an author", "moderators",
+                {"201": response("The rule (one per key: it replaces one there).", ref("AuthorRule")),
+                 **errors(401, 403, 404, 413, 422)},
+                description="A moderator of the site. Applies to new comments at once in this worker, "
+                            "within `MODERATION_SITE_CACHE_SECONDS` in the others. Recorded in the admin log.",
+                security=MODERATOR, parameters=[SITE_PATH, CSRF],
+                body=json_body(ref("AuthorRuleIn"), "The rule."))},
+        "/v1/review/sites/{site}/authors/rules/{rule_id}": {"delete": operation(
+            "remove_author_rule", "Remove a rule on authors", "moderators",
+            {"200": response("The rule removed.", ref("AuthorRule")), **errors(401, 403, 404)},
+            description="A moderator of the site. Recorded in the admin log.", security=MODERATOR,
+            parameters=[SITE_PATH, path_param("rule_id", {"type": "integer", "minimum": 1}, "The rule's id."),
+                        CSRF])},
         "/v1/review/sites/{site}/threads/{thread}": {"post": operation(
             "set_thread", "Close, reopen or pre-moderate a thread", "moderators",
             {"200": response("The thread's rule now.", ref("ThreadRule")), **errors(401, 403, 404, 413, 422)},

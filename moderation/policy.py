@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .domain import Bands, Decision, Mode, Reason, Site, Status
+from .domain import Bands, Decision, Mode, Reason, RuleAction, Site, Status
 from .surge import SurgeInput, stricter
 
 
@@ -74,7 +74,7 @@ def auditable(decision: Decision) -> bool:
 
 def decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...] = (),
            audit_draw: float | None = None, audit_share: float = 0.0,
-           surge: SurgeInput | None = None) -> Decision:
+           surge: SurgeInput | None = None, author_rule: RuleAction | None = None) -> Decision:
     """The status and reasons of a new comment.
 
     *audit_draw* is a uniform random number in [0, 1) drawn by the caller for
@@ -84,13 +84,44 @@ def decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...] = (),
 
     *surge*: whether the comment's thread is in surge mode, and whether its
     author is trusted; then :func:`moderation.surge.stricter` applies (before
-    the audit draw: a comment held for the surge is no longer auditable)."""
+    the audit draw: a comment held for the surge is no longer auditable).
+
+    *author_rule*: the action of the strongest rule a moderator set on the
+    author (:func:`with_author_rule`), applied before the surge and the audit.
+    A shadow ban is decided here like a ban; the intake answers the site with
+    the decision made without it."""
     decision = _decide(site, scored, guard_reasons)
+    if author_rule is not None:
+        decision = with_author_rule(decision, author_rule)
+        if author_rule in (RuleAction.BAN, RuleAction.SHADOW_BAN):
+            return decision
     if surge is not None and surge.active:
         decision = stricter(decision, surge.trusted_author)
     if audit_draw is not None and audit_draw < audit_share and auditable(decision):
         return Decision(Status.PENDING, decision.reasons + (Reason.AUDIT,))
     return decision
+
+
+def with_author_rule(decision: Decision, action: RuleAction) -> Decision:
+    """A ban or shadow ban holds as spam; watch sends what would be published
+    to review (spam stays spam); trust publishes what waits only because the
+    model was unsure or the site (or thread) is pre-moderated, never what the
+    model holds as spam, a duplicate or a honeypot."""
+    if action is RuleAction.BAN:
+        return Decision(Status.SPAM, decision.reasons + (Reason.AUTHOR_BANNED,))
+    if action is RuleAction.SHADOW_BAN:
+        return Decision(Status.SPAM, decision.reasons + (Reason.AUTHOR_SHADOW_BANNED,))
+    if action is RuleAction.WATCH:
+        if decision.status is Status.SPAM:
+            return decision
+        return Decision(Status.PENDING, decision.reasons + (Reason.AUTHOR_WATCHED,))
+    if decision.status is Status.PENDING and decision.reasons in TRUSTED_PUBLISHES:
+        return Decision(Status.PUBLISHED, decision.reasons + (Reason.AUTHOR_TRUSTED,))
+    return decision
+
+
+#: What a trusted author's comment may be held for, and is published despite.
+TRUSTED_PUBLISHES = ((Reason.MODEL_UNCERTAIN,), (Reason.MODEL_HAM, Reason.PRE_MODERATION))
 
 
 def _decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...]) -> Decision:

@@ -6,7 +6,7 @@ from aiohttp import web
 from ..jsonanswer import json_response
 from .. import telemetry
 from ..errors import ApiError, FieldError, not_found
-from ..keys import SCORER, SETTINGS, STORE, SURGES, THREAD_RULES
+from ..keys import AUTHOR_RULES, SCORER, SETTINGS, STORE, SURGES, THREAD_RULES
 from ..services import intake
 from ..edge import path_id
 from ..domain import iso
@@ -47,7 +47,8 @@ async def post_comment(request: web.Request) -> web.Response:
         app[STORE], app[SCORER], app[SETTINGS], site=site, raw=await read_json_body(request),
         idempotency_key=_idempotency_key(request), remote=request.remote,
         accept_language=request.headers.get("Accept-Language"), surges=app[SURGES],
-        thread_rules=app[THREAD_RULES], observe=telemetry.count_intake_decision)
+        thread_rules=app[THREAD_RULES], author_rules=app[AUTHOR_RULES],
+        observe=telemetry.count_intake_decision)
     response = json_response(submitted.answer, status=submitted.status_code)
     response.headers["Location"] = f"/v1/comments/{submitted.comment_id}"
     if submitted.replayed:

@@ -187,7 +187,7 @@ async def revoke_moderator(request: web.Request) -> web.Response:
 async def admin_events(request: web.Request) -> web.Response:
     await _admin(request)
     raw = request.query.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_EVENTS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_EVENTS:
         raise ValidationFailed([FieldError("limit", "out_of_range", params={"min": 1, "max": MAX_EVENTS})])
     events = await _found(admin.admin_log(request.app[STORE], limit=int(raw), site=request.query.get("site")))
     return json_response({"events": [

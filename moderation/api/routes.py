@@ -5,7 +5,7 @@ from aiohttp import web
 
 from ..web import views as pages
 from ..web.render import STATIC_PREFIX
-from . import admin, akismet, comments, desk, health, meta, privacy, public, review
+from . import admin, akismet, authors, comments, desk, health, meta, privacy, public, review
 
 
 def add_routes(app: web.Application) -> None:
@@ -34,6 +34,11 @@ def add_routes(app: web.Application) -> None:
         web.post("/v1/review/comments/{comment_id}/decision", review.decide, name="decide"),
         web.post("/v1/review/decisions", review.decide_bulk, name="decide_bulk"),
         web.post("/v1/review/sites/{site}/threads/{thread}", desk.set_thread, name="set_thread"),
+        web.get("/v1/review/authors", authors.author_history, name="author_history"),
+        web.get("/v1/review/sites/{site}/authors/rules", authors.list_rules, name="list_author_rules"),
+        web.post("/v1/review/sites/{site}/authors/rules", authors.set_rule, name="set_author_rule"),
+        web.delete("/v1/review/sites/{site}/authors/rules/{rule_id}", authors.remove_rule,
+                   name="remove_author_rule"),
         # operations (admin token)
         web.post("/v1/admin/model/reload", admin.reload_model, name="reload_model"),
         web.get("/v1/admin/model/compare", admin.compare_models, name="compare_models"),

@@ -34,7 +34,7 @@ from ..domain import (ClientInfo, CommentIn, Decision, IdempotencyKeyReused, Mod
                       Reason, Site, Status, ThreadIn)
 from ..errors import FieldError
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge
-from ..domain import RecentActivity, ThreadClosed
+from ..domain import RecentActivity, RuleAction, ThreadClosed
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
 from ..policy import Scored, decide
@@ -44,6 +44,7 @@ from ..scoring.scorer import score_batch
 from ..store.base import IdempotencyRecord, StoredAnswer, Store
 from ..validation import Limits, ValidationFailed, validate_comment
 from .surges import SurgeBaselines, SurgeCheck
+from .authors import AuthorRules
 from .threads import ThreadRules
 
 Clock = Callable[[], float]
@@ -112,7 +113,7 @@ def _sources(client_ip: str) -> tuple[str, str]:
 async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
                  idempotency_key: str | None = None, remote: str | None = None,
                  accept_language: str | None = None, surges: SurgeBaselines | None = None,
-                 thread_rules: ThreadRules | None = None,
+                 thread_rules: ThreadRules | None = None, author_rules: AuthorRules | None = None,
                  clock: Clock = time.time, draw: Callable[[], float] = random.random,
                  observe: Observe = _unobserved) -> Submitted:
     """Take in the JSON body *raw* posted by *site*: decide the comment and store
@@ -120,7 +121,9 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
     connection's address, used when the site forwards no reader's IP;
     *accept_language* picks the answer's message; *draw* the audit draw.
     A thread a moderator closed refuses it (:class:`ThreadClosed`); one they
-    pre-moderated holds it for review (*thread_rules*)."""
+    pre-moderated holds it for review (*thread_rules*). A rule on its author
+    (*author_rules*) bans, watches or trusts it; a shadow-banned author is
+    answered with the decision made without the rule."""
     now = clock()
     request_hash = hashlib.sha256(raw).hexdigest()
     if idempotency_key is not None:
@@ -159,17 +162,26 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
         site_language=site.lang))
     surge = None if surge_check is None else await surge_check.judge(
         store, recent, site_id=site.id, thread_id=comment.thread.id, now=now)
+    author_rule = None if author_rules is None else await author_rules.rule_for(
+        store, site.id, comment.author_email, prefix, now)
+    action = None if author_rule is None else author_rule.action
     # A draw per comment: a share of the model's own decisions goes to review (reason audit).
-    decision = hold_for_parent(decide(deciding_site, scored, guard_reasons, audit_draw=draw(),
-                                      audit_share=settings.audit_share, surge=surge), parent_status)
-    status_code = 201 if decision.status is Status.PUBLISHED else 202
+    audit_draw = draw()
+
+    def deciding(rule: RuleAction | None) -> Decision:
+        return hold_for_parent(decide(deciding_site, scored, guard_reasons, audit_draw=audit_draw,
+                                      audit_share=settings.audit_share, surge=surge, author_rule=rule),
+                               parent_status)
+    decision = deciding(action)
+    shown = deciding(None) if action is RuleAction.SHADOW_BAN else decision
+    status_code = 201 if shown.status is Status.PUBLISHED else 202
     thanks = ("thanks_published" if status_code == 201 else
-              "thanks_parent_pending" if Reason.PARENT_PENDING in decision.reasons else "thanks_pending")
+              "thanks_parent_pending" if Reason.PARENT_PENDING in shown.reasons else "thanks_pending")
     answer = {
-        "status": decision.status.value,
+        "status": shown.status.value,
         "spam_score": None if scored.score is None else round(scored.score, 4),
         "language": scored.language,
-        "reasons": [r.value for r in decision.reasons],
+        "reasons": [r.value for r in shown.reasons],
         "model_version": scored.model_version,
         "message": message(thanks, negotiate(accept_language, site.lang)),
     }

@@ -11,7 +11,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import (AdminEvent, AuditEvent, Bands, Comment, Cursor, Moderator, NewComment, Order,
+from ..domain import (AdminEvent, AuditEvent, AuthorRule, Bands, Comment, Cursor, Moderator, NewComment, Order,
                       PublicComment, QueueFilter, RateLimits, Reason,
                       RecentActivity, Site, Status, ThreadCount, ThreadRule, ThreadSurge)
 
@@ -520,6 +520,29 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def admin_events(self, *, limit: int, site_id: int | None = None) -> list[AdminEvent]:
         """The latest changes ops and admins made, newest first."""
+
+    # -- authors
+    @abc.abstractmethod
+    async def author_history(self, *, by: str, value: str, site_ids: list[int] | None,
+                             limit: int) -> tuple[dict[str, int], list[Comment]]:
+        """One author's comments on *site_ids* (None: every site), erased ones
+        left out, found *by* ``email`` (the canonical address), ``ip`` (the
+        prefix) or ``name``: the count per status, and the latest *limit*
+        comments, newest first."""
+
+    @abc.abstractmethod
+    async def set_author_rule(self, site_id: int, *, kind: str, value: str, action: str, note: str,
+                              expires_at: float | None, actor: str, now: float) -> AuthorRule:
+        """Set the one rule of the site on (*kind*, *value*), replacing one
+        there; recorded as ``author.rule_set``."""
+
+    @abc.abstractmethod
+    async def remove_author_rule(self, rule_id: int, *, actor: str, now: float) -> AuthorRule | None:
+        """Delete a rule (``author.rule_removed``); None when there was none."""
+
+    @abc.abstractmethod
+    async def author_rules(self, site_id: int) -> list[AuthorRule]:
+        """The site's author rules, expired ones included, oldest first."""
 
     # -- moderators' browser sessions
     @abc.abstractmethod

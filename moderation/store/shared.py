@@ -29,7 +29,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..domain import AdminEvent, Mode, Moderator, Role, Site, ThreadRule
+from ..domain import (AdminEvent, AuthorRule, Comment, Mode, Moderator, Role, RuleAction, RuleKind, Site,
+                      Status, ThreadRule)
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
                    ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
 
@@ -38,6 +39,13 @@ MODERATOR_COLUMNS = "id, name, role, site_ids, created_at, disabled"
 MODEL_WORKER_COLUMNS = """worker, generation, model_version, loaded_at, error, heartbeat_at,
     shadow_version, shadow_error"""
 MAX_DELIVERY_ERROR_CHARS = 500
+COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
+    c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
+    c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
+COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
+RULE_COLUMNS = "id, site_id, kind, value, action, note, expires_at, created_by, created_at"
+#: What an author's history is looked up by: the comments' column for each.
+HISTORY_COLUMNS = {"email": "c.email_key", "ip": "c.ip_prefix", "name": "c.author_name"}
 
 
 def site_from(row: Any) -> Site:
@@ -455,6 +463,72 @@ class SharedQueries:
                            detail=self.json_value(r[6])) for r in rows]
 
 
+    # -- authors: their history on the moderator's sites, and the rules set on them
+    def _comment(self, row: Any) -> Comment:
+        return Comment(id=row[0], site_id=row[1], thread_id=row[2], parent_id=row[3],
+                       author_name=row[4], author_email=row[5], body=row[6], language=row[7],
+                       spam_score=row[8], model_version=row[9], status=Status(row[10]),
+                       reasons=self.list_value(row[11]), ip_prefix=row[12], user_agent=row[13],
+                       referrer=row[14], created_at=row[15], published_at=row[16],
+                       thread_url=row[17], thread_title=row[18], updated_at=row[19],
+                       erased_at=row[20])
+
+    async def author_history(self, *, by: str, value: str, site_ids: list[int] | None,
+                             limit: int) -> tuple[dict[str, int], list[Comment]]:
+        column = HISTORY_COLUMNS[by]
+        params: dict[str, Any] = {"value": value, "limit": limit}
+        where = f"{column} = :value AND c.erased_at IS NULL"
+        if site_ids is not None:
+            if not site_ids:
+                return {}, []
+            names = []
+            for index, site_id in enumerate(site_ids):
+                params[f"s{index}"] = site_id
+                names.append(f":s{index}")
+            where += f" AND c.site_id IN ({', '.join(names)})"
+        counts = {status: n for status, n in await self._rows(
+            f"SELECT c.status, COUNT(*) FROM comments c WHERE {where} GROUP BY c.status", params)}
+        rows = await self._rows(f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE {where} "
+                                "ORDER BY c.id DESC LIMIT :limit", params)
+        return counts, [self._comment(r) for r in rows]
+
+    async def set_author_rule(self, site_id: int, *, kind: str, value: str, action: str, note: str,
+                              expires_at: float | None, actor: str, now: float) -> AuthorRule:
+        async with self._transaction() as db:
+            await self._tx_execute(db, f"""
+                INSERT INTO author_rules ({RULE_COLUMNS.replace("id, ", "", 1)})
+                VALUES (:site, :kind, :value, :action, :note, CAST(:expires AS DOUBLE PRECISION), :actor, :now)
+                ON CONFLICT (site_id, kind, value) DO UPDATE SET action = excluded.action,
+                  note = excluded.note, expires_at = excluded.expires_at,
+                  created_by = excluded.created_by, created_at = excluded.created_at""",
+                {"site": site_id, "kind": kind, "value": value, "action": action, "note": note,
+                 "expires": expires_at, "actor": actor, "now": now})
+            [row] = await self._tx_rows(db, f"""SELECT {RULE_COLUMNS} FROM author_rules
+                                               WHERE site_id = :site AND kind = :kind AND value = :value""",
+                                        {"site": site_id, "kind": kind, "value": value})
+            rule = _author_rule(row)
+            await self._record(db, at=now, actor=actor, action="author.rule_set", site_id=site_id,
+                               target=f"{kind}:{value}", detail={"action": action, "note": note,
+                                                                 "expires_at": expires_at})
+        return rule
+
+    async def remove_author_rule(self, rule_id: int, *, actor: str, now: float) -> AuthorRule | None:
+        async with self._transaction() as db:
+            rows = await self._tx_rows(db, f"SELECT {RULE_COLUMNS} FROM author_rules WHERE id = :id",
+                                       {"id": rule_id})
+            if not rows:
+                return None
+            rule = _author_rule(rows[0])
+            await self._tx_execute(db, "DELETE FROM author_rules WHERE id = :id", {"id": rule_id})
+            await self._record(db, at=now, actor=actor, action="author.rule_removed", site_id=rule.site_id,
+                               target=f"{rule.kind.value}:{rule.value}", detail={"action": rule.action.value})
+        return rule
+
+    async def author_rules(self, site_id: int) -> list[AuthorRule]:
+        rows = await self._rows(f"SELECT {RULE_COLUMNS} FROM author_rules WHERE site_id = :site ORDER BY id",
+                                {"site": site_id})
+        return [_author_rule(r) for r in rows]
+
 def _thread_rule(row: Any) -> ThreadRule:
     return ThreadRule(thread=row[0], closed_at=row[1], premoderated=bool(row[2]))
 
@@ -462,3 +536,9 @@ def _thread_rule(row: Any) -> ThreadRule:
 def _plain(value: Any) -> Any:
     """An enum's value, anything else as it is (for an event's JSON detail)."""
     return getattr(value, "value", value)
+
+
+def _author_rule(row: Any) -> AuthorRule:
+    return AuthorRule(id=row[0], site_id=row[1], kind=RuleKind(row[2]), value=row[3],
+                      action=RuleAction(row[4]), note=row[5], expires_at=row[6], created_by=row[7],
+                      created_at=row[8])

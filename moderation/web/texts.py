@@ -55,6 +55,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "reason.audit": {"fr": "contrôle par échantillon", "en": "audit sample"},
     "reason.parent_pending": {"fr": "attend le commentaire parent", "en": "waits for its parent comment"},
     "reason.surge": {"fr": "afflux sur le fil", "en": "thread surge"},
+    "reason.author_banned": {"fr": "auteur banni", "en": "author banned"},
+    "reason.author_shadow_banned": {"fr": "auteur banni en silence", "en": "author shadow-banned"},
+    "reason.author_watched": {"fr": "auteur surveillé", "en": "author watched"},
+    "reason.author_trusted": {"fr": "auteur de confiance", "en": "trusted author"},
 
     # surge mode (moderation.surge)
     "surge.badge": {"fr": "Fil en afflux", "en": "Thread surging"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation.domain import Mode, Role, ThreadRule
+from moderation.domain import Mode, Role, RuleAction, RuleKind, Status, ThreadRule
 
 from .conftest import T0, new_comment
 
@@ -88,3 +88,45 @@ async def test_threads_are_closed_reopened_and_premoderated(store, site):
     other = await store.create_site(name="other", url="https://other.example", lang="fr", mode="auto",
                                     key_hash="key-other", now=T0)
     assert await store.admin_events(limit=10, site_id=other.id) == []
+
+
+async def test_author_rules_are_set_replaced_listed_and_removed(store, site):
+    rule = await store.set_author_rule(site.id, kind="email", value="troll@example.org", action="ban",
+                                       note="insults", expires_at=None, actor="claire", now=T0)
+    assert (rule.kind, rule.value, rule.action, rule.note, rule.created_by) == (
+        RuleKind.EMAIL, "troll@example.org", RuleAction.BAN, "insults", "claire")
+    again = await store.set_author_rule(site.id, kind="email", value="troll@example.org", action="watch",
+                                        note="", expires_at=T0 + 60, actor="bob", now=T0 + 1)
+    assert again.id == rule.id and (again.action, again.expires_at) == (RuleAction.WATCH, T0 + 60)
+    other = await store.set_author_rule(site.id, kind="ip", value="203.0.113.0/24", action="trust",
+                                        note="newsroom", expires_at=None, actor="bob", now=T0 + 2)
+    assert [r.id for r in await store.author_rules(site.id)] == [rule.id, other.id]
+    assert (await store.remove_author_rule(rule.id, actor="bob", now=T0 + 3)).action is RuleAction.WATCH
+    assert await store.remove_author_rule(rule.id, actor="bob", now=T0 + 4) is None
+    assert await store.author_rules(site.id) == [other]
+    actions = [(e.action, e.target) for e in await store.admin_events(limit=10, site_id=site.id)]
+    assert actions == [("author.rule_removed", "email:troll@example.org"), ("author.rule_set", "ip:203.0.113.0/24"),
+                       ("author.rule_set", "email:troll@example.org"), ("author.rule_set", "email:troll@example.org")]
+
+
+async def test_an_authors_history_by_email_network_or_name_within_sites(store, site):
+    other = await store.create_site(name="other", url="https://other.example", lang="fr", mode="auto",
+                                    key_hash="key-other", now=T0)
+    ids = []
+    for n, (site_id, status) in enumerate([(site.id, Status.PUBLISHED), (site.id, Status.SPAM),
+                                           (site.id, Status.PENDING), (other.id, Status.PUBLISHED)]):
+        result = await store.insert_comment(new_comment(site_id, status=status, email="Casey@Example.org",
+                                                        name="Casey", created_at=T0 + n), None)
+        ids.append(result.comment_id)
+    await store.insert_comment(new_comment(site.id, email="someone@example.org", name="Else", ip=""), None)
+    counts, comments = await store.author_history(by="email", value="casey@example.org", site_ids=[site.id],
+                                                  limit=2)
+    assert counts == {"published": 1, "spam": 1, "pending": 1}
+    assert [c.id for c in comments] == [ids[2], ids[1]]
+    counts, comments = await store.author_history(by="email", value="casey@example.org", site_ids=None, limit=10)
+    assert sum(counts.values()) == 4 and len(comments) == 4
+    counts, _ = await store.author_history(by="ip", value="203.0.113.0/24", site_ids=[site.id], limit=10)
+    assert sum(counts.values()) == 3
+    counts, _ = await store.author_history(by="name", value="Casey", site_ids=[other.id], limit=10)
+    assert counts == {"published": 1}
+    assert await store.author_history(by="name", value="Casey", site_ids=[], limit=10) == ({}, [])

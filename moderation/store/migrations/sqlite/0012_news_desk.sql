@@ -24,3 +24,21 @@ CREATE TABLE IF NOT EXISTS admin_events (
     detail TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS admin_events_at ON admin_events (at);
+
+-- Rules moderators set on one site's authors: ban, shadow_ban, watch, trust,
+-- on the canonical e-mail, its domain or the network (ip: the IP prefix the
+-- intake keeps), until expires_at (NULL: for good). One rule per key.
+CREATE TABLE IF NOT EXISTS author_rules (
+    id INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id),
+    kind TEXT NOT NULL CHECK (kind IN ('email', 'domain', 'ip')),
+    value TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('ban', 'shadow_ban', 'watch', 'trust')),
+    note TEXT NOT NULL DEFAULT '',
+    expires_at REAL,
+    created_by TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (site_id, kind, value)
+);
+CREATE INDEX IF NOT EXISTS comments_site_ip_prefix ON comments (site_id, ip_prefix, id);
+CREATE INDEX IF NOT EXISTS comments_site_author_name ON comments (site_id, author_name, id);
