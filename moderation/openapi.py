@@ -315,6 +315,10 @@ def _schemas(settings) -> dict:
             "next": STRING,
         }, required=[], closed=False),
         "CsrfForm": obj({"csrf_token": STRING}, required=[], closed=False),
+        "AuthorRuleForm": obj({"csrf_token": STRING, "site": STRING, "key": STRING, "action": STRING,
+                               "note": STRING, "days": STRING, "next": STRING}, required=[], closed=False),
+        "AuthorRuleRemoveForm": obj({"csrf_token": STRING, "site": STRING, "rule_id": STRING, "next": STRING},
+                                    required=[], closed=False),
         "ThreadForm": obj({"csrf_token": STRING, "closed": {"type": "string", "enum": ["true", "false"]},
                            "premoderated": {"type": "string", "enum": ["true", "false"]}},
                           required=[], closed=False),
@@ -602,6 +606,24 @@ def _paths(settings) -> dict:
             {"303": SEE_OTHER, **page_errors(400, 401, 403, 404, 413, 422)},
             security=[{"moderatorSession": []}], parameters=[COMMENT_PATH],
             body=form_body("ThreadForm"))},
+        "/moderate/authors": {"get": operation(
+            "moderate_author", "One author's page: history, rules, buttons", "pages",
+            {"200": {"description": "The page.", "content": html}, "303": SEE_OTHER,
+             **page_errors(400, 422)},
+            description="Exactly one of `email`, `ip`, `name` (as `GET /v1/review/authors`).",
+            security=[{"moderatorSession": []}, {}], parameters=[
+                query_param("email", STRING, "The author's e-mail address."),
+                query_param("ip", STRING, "An IP address or its network prefix."),
+                query_param("name", STRING, "The display name."),
+                query_param("back", STRING, "Where the back link goes.")])},
+        "/moderate/authors/rules": {"post": operation(
+            "moderate_author_rule", "Set a rule on an author (form)", "pages",
+            {"303": SEE_OTHER, **page_errors(400, 401, 403, 404, 413, 422)},
+            security=[{"moderatorSession": []}], body=form_body("AuthorRuleForm"))},
+        "/moderate/authors/rules/remove": {"post": operation(
+            "moderate_author_rule_remove", "Remove a rule on authors (form)", "pages",
+            {"303": SEE_OTHER, **page_errors(400, 401, 403, 404, 413, 422)},
+            security=[{"moderatorSession": []}], body=form_body("AuthorRuleRemoveForm"))},
         "/moderate/decisions": {"post": operation(
             "moderate_decide_bulk", "Decide on many comments (form)", "pages",
             {"200": {"description": "What became of each comment.", "content": html},

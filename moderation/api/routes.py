@@ -61,5 +61,9 @@ def add_routes(app: web.Application) -> None:
                  name="moderate_decide"),
         web.post("/moderate/comments/{comment_id}/thread", pages.thread_form, name="moderate_thread"),
         web.post("/moderate/decisions", pages.decide_bulk_form, name="moderate_decide_bulk"),
+        web.get("/moderate/authors", pages.author_page, name="moderate_author"),
+        web.post("/moderate/authors/rules", pages.author_rule_form, name="moderate_author_rule"),
+        web.post("/moderate/authors/rules/remove", pages.author_rule_remove_form,
+                 name="moderate_author_rule_remove"),
         web.get(STATIC_PREFIX + "/{filename}", pages.static_file, name="moderate_static"),
     ])

@@ -16,19 +16,19 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ..credentials import hash_secret
-from ..domain import DecisionConflict, InvalidParameter, Reason, Status
+from ..domain import DecisionConflict, InvalidParameter, Reason, Status, author_keys
 from ..edge import path_id, read_form, request_cookie
 from ..errors import ApiError, FieldError, csrf_failed, not_found, validation_failed
 from ..guard import ip_prefix
 from ..i18n import message
-from ..keys import MODERATOR, REVIEW, SETTINGS, STORE, THREAD_RULES
+from ..keys import AUTHOR_RULES, MODERATOR, REVIEW, SETTINGS, STORE, THREAD_RULES
 from ..policy import Bands
 from ..review.decisions import Action, parse_decision, target_status
 from ..review.queue import DEFAULT_LIMIT, QUEUE_STATUSES, Order, parse_queue_query
 from ..domain import iso
-from ..review.views import current_view
+from ..review.views import current_view, queue_item
 from ..review.surge_views import surge_badge
-from ..services import threads
+from ..services import authors, threads
 from ..services.review import QueuePage, thresholds_in_effect
 from ..validation import ValidationFailed
 from .present import ago, query_url, score_bar, score_text, thread_rows, web_link
@@ -37,7 +37,7 @@ from .session import (CSRF_FIELD, PAGES_ROOT, SIGNIN_COOKIE, SIGNIN_COOKIE_SECON
                       WebSession, cookie_options, csrf_given, load_session, new_session_id,
                       request_is_https, safe_next, session_cookie_name, session_hash,
                       tokens_match)
-from .texts import text
+from .texts import STATUS_KEYS, text
 
 QUEUE_EXPLAIN_TOP = 4
 """Reasons in words shown under each comment of the queue."""
@@ -356,3 +356,64 @@ async def static_file(request: web.Request) -> web.Response:
             raise not_found()
         _static_cache[name] = path.read_bytes()
     return web.Response(body=_static_cache[name], content_type=STATIC_TYPES[path.suffix])
+
+
+AUTHOR_KEYS = ("email", "ip", "name")
+
+
+async def author_page(request: web.Request) -> web.Response:
+    """One author's comments on the moderator's sites, the rules that match
+    them, and the buttons that set one (``?email=``, ``?ip=`` or ``?name=``)."""
+    session = await _page_session(request)
+    given = [name for name in AUTHOR_KEYS if request.query.get(name)]
+    if len(given) != 1:
+        raise validation_failed([FieldError("email", "invalid_value")])
+    by, value = given[0], request.query[given[0]]
+    store, now = request.app[STORE], time.time()
+    counts, comments = await authors.history(store, session.moderator, by=by, value=value)
+    sites = [s for s in await store.list_sites() if session.moderator.may_moderate(s.id)]
+    names = {s.id: s.name for s in sites}
+    email = value if by == "email" else next((c.author_email for c in comments if c.author_email), "")
+    network = value if by == "ip" else next((c.ip_prefix for c in comments if c.ip_prefix), "")
+    keys = author_keys(email, authors.rule_value("ip", network) if by == "ip" else network)
+    rules = [{"rule": r, "site": names[r.site_id], "until": iso(r.expires_at)}
+             for site in sites for r in await store.author_rules(site.id)
+             if r.active(now) and keys.get(r.kind) == r.value]
+    return render(request, "author.html", who=value, counts=counts, statuses=STATUS_KEYS,
+                  comments=[{**queue_item(c, names.get(c.site_id, ""), now=now)} for c in comments],
+                  rules=rules, keys=[(k.value, v) for k, v in keys.items()], sites=list(names.values()),
+                  changed="changed" in request.query, here=request.path_qs,
+                  back=safe_next(request.query.get("back")))
+
+
+def _back_to(form, changed: str = "changed=1") -> web.Response:
+    target = safe_next(form.get("next") if isinstance(form.get("next"), str) else None)
+    return _see_other(target + ("&" if "?" in target else "?") + changed)
+
+
+async def author_rule_form(request: web.Request) -> web.Response:
+    """Set a rule from the author page's buttons."""
+    session = await _page_session(request)
+    form = await _checked_form(request, session)
+    kind, _, value = str(form.get("key", "")).partition(":")
+    days = str(form.get("days", "")).strip()
+    if days and not (days.isascii() and days.isdigit() and 0 < int(days) <= 36500):
+        raise validation_failed([FieldError("days", "out_of_range", params={"min": 1, "max": 36500})])
+    await authors.set_rule(request.app[STORE], session.moderator, site=str(form.get("site", "")),
+                           kind=kind, value=value, action=str(form.get("action", "")),
+                           note=str(form.get("note", "")),
+                           expires_at=time.time() + int(days) * 86400 if days else None,
+                           rules=request.app[AUTHOR_RULES])
+    return _back_to(form)
+
+
+async def author_rule_remove_form(request: web.Request) -> web.Response:
+    """Remove a rule from the author page."""
+    session = await _page_session(request)
+    form = await _checked_form(request, session)
+    raw = str(form.get("rule_id", ""))
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) < 2 ** 63):
+        raise validation_failed([FieldError("rule_id", "invalid_value")])
+    await authors.remove_rule(request.app[STORE], session.moderator, site=str(form.get("site", "")),
+                              rule_id=int(raw), rules=request.app[AUTHOR_RULES])
+    return _back_to(form)
