@@ -70,7 +70,7 @@ class Live:
                     site_id=self.site_id, thread=ThreadIn(id=thread, url=f"https://journal.example/{thread}",
                                                           title=f"Article {thread}"),
                     parent_id=None, author_name=fields.get("name", f"Reader {n + 1}"),
-                    author_email=f"reader{n + 1}@example.org", body=body,
+                    author_email=fields.get("email", f"reader{n + 1}@example.org"), body=body,
                     body_hash=body_fingerprint(body), language="en", spam_score=0.4 + n / 100,
                     model_version="toy", status=Status.PENDING, reasons=(Reason.MODEL_UNCERTAIN,),
                     ip_prefix="203.0.113.0/24", ip_full="203.0.113.9", user_agent="Mozilla/5.0",
@@ -306,6 +306,32 @@ def test_open_a_comment_with_its_history_and_thread(live, tab):
     expect(rows.nth(1)).to_contain_text("claire")
     expect(rows.nth(1)).to_contain_text("hors sujet")
     assert live.status_of(reply) == "rejected" and live.status_of(parent) == "pending"
+    assert t.errors == []
+
+
+def test_from_a_comment_to_its_authors_history_then_a_ban(live, tab):
+    first, second = live.seed("author", 2, email="casey.browser@example.org")
+    t = tab("en-GB")
+    page = t.sign_in(then=f"/moderate/comments/{second}")
+    page.click("#author-link")
+    expect(page.locator("#author-title")).to_contain_text("casey.browser@example.org")
+    expect(page.locator("#author-comments .thread-row")).to_have_count(2)
+    expect(page.locator("#author-counts")).to_contain_text("2")
+    expect(page.locator("#author-rules")).to_have_count(0)
+
+    page.fill("#r-note", "link farm")
+    page.select_option("#r-key", "email:casey.browser@example.org")
+    page.click("#rule-ban")
+    expect(page.locator(".notice")).to_have_text("Rules changed.")
+    expect(page.locator("#author-rules .rule-ban")).to_contain_text("Banned")
+    expect(page.locator("#author-rules .rule-ban")).to_contain_text("link farm")
+    status, rules = live.api("GET", "/v1/review/sites/journal/authors/rules", live.tokens["ada"])
+    assert status == 200 and [(r["action"], r["value"], r["created_by"]) for r in rules["rules"]] == [
+        ("ban", "casey.browser@example.org", "claire")]
+
+    page.click("#author-rules .rule-ban button")
+    expect(page.locator("#author-rules")).to_have_count(0)
+    assert live.api("GET", "/v1/review/sites/journal/authors/rules", live.tokens["ada"])[1]["rules"] == []
     assert t.errors == []
 
 
