@@ -1,6 +1,7 @@
 """Take the screenshot of the moderator page shown in the README.
 
     .venv/bin/python scripts/screenshot.py [--out docs/moderation-queue.png] [--lang fr|en]
+        [--comment-out docs/comment-page.png] [--author-out docs/author-page.png]
 
 Seeds a throw-away database with a few realistic comments in French and
 English, starts the real service on a free port, signs in through the form
@@ -111,6 +112,7 @@ def main() -> int:
     parser.add_argument("--lang", default="fr", choices=("fr", "en"))
     parser.add_argument("--serve", action="store_true", help="keep the server running afterwards")
     parser.add_argument("--comment-out", help="also save the first comment's page there")
+    parser.add_argument("--author-out", help="also save the page of the first comment's author there")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -124,7 +126,7 @@ def main() -> int:
         from tests.server import start_server
         server = start_server(env, port)
         try:
-            shoot(f"http://127.0.0.1:{port}", token, args.out, args.lang, args.comment_out)
+            shoot(f"http://127.0.0.1:{port}", token, args.out, args.lang, args.comment_out, args.author_out)
             print(f"wrote {args.out}")
             if args.serve:
                 print(f"http://127.0.0.1:{port}/moderate  token: {token}  (Ctrl-C to stop)")
@@ -137,7 +139,8 @@ def main() -> int:
     return 0
 
 
-def shoot(base: str, token: str, out: str, lang: str, comment_out: str | None) -> None:
+def shoot(base: str, token: str, out: str, lang: str, comment_out: str | None,
+          author_out: str | None = None) -> None:
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -158,6 +161,13 @@ def shoot(base: str, token: str, out: str, lang: str, comment_out: str | None) -
         if comment_out:
             page.goto(f"{base}/moderate/comments/1")
             page.screenshot(path=comment_out, full_page=True)
+        if author_out:
+            page.goto(f"{base}/moderate/comments/1")
+            page.click("#author-link")
+            page.fill("#r-note", "liens promotionnels" if lang == "fr" else "promotional links")
+            page.click("#rule-watch")
+            page.wait_for_selector("#author-rules")
+            page.screenshot(path=author_out, full_page=True)
         browser.close()
 
 

@@ -382,6 +382,7 @@ async def author_page(request: web.Request) -> web.Response:
     return render(request, "author.html", who=value, counts=counts, statuses=STATUS_KEYS,
                   comments=[{**queue_item(c, names.get(c.site_id, ""), now=now)} for c in comments],
                   rules=rules, keys=[(k.value, v) for k, v in keys.items()], sites=list(names.values()),
+                  default_site=names.get(comments[0].site_id) if comments else None,
                   changed="changed" in request.query, here=request.path_qs,
                   back=safe_next(request.query.get("back")))
 
