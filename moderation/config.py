@@ -73,6 +73,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_cache_seconds", 1.0, float,
             "How long each server keeps a public answer (thread pages, counts, top threads) and "
             "the Cache-Control max-age it sends: a new comment shows within this time. 0 turns it off."),
+    Setting("flags_to_review", 3, int,
+            "Readers' flags (`POST /v1/comments/{id}/flags`, one per reader) that send a published "
+            "comment back to the review queue, reason `reader_flags`; the flag that reaches this "
+            "number does it, once. 0: flags are counted and shown to moderators, never acted on."),
     Setting("audit_share", 0.02, float,
             "Share, between 0 and 1, of the model's own decisions (clear ham published, clear spam "
             "held) drawn at random and sent to the review queue instead, with reason `audit` beside "

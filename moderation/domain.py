@@ -71,6 +71,13 @@ class Reason(str, enum.Enum):
     AUTHOR_SHADOW_BANNED = "author_shadow_banned"
     AUTHOR_WATCHED = "author_watched"
     AUTHOR_TRUSTED = "author_trusted"
+    #: A published comment enough readers flagged (``MODERATION_FLAGS_TO_REVIEW``):
+    #: back to review until a moderator decides.
+    READER_FLAGS = "reader_flags"
+
+
+#: Why a reader may flag a comment.
+FLAG_REASONS = ("spam", "abuse", "off_topic", "other")
 
 
 class Role(str, enum.Enum):
@@ -225,6 +232,17 @@ class AdminEvent:
     site_id: int | None
     target: str
     detail: dict
+
+
+@dataclass(frozen=True, slots=True)
+class FlagOutcome:
+    """A reader's flag taken: the comment's flags now, whether this one was
+    new (a reader flags once), and whether it sent the comment back to review."""
+
+    flags: int
+    new: bool
+    sent_to_review: bool
+    status: str
 
 
 class RuleAction(str, enum.Enum):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 
-from .domain import Status
+from .domain import FLAG_REASONS, Status
 from .review.decisions import MAX_BULK_IDS, MAX_NOTE_CHARS, MAX_REASON_CHARS
 from .review.explanations import FEATURES_TOP, READABLE_TOP
 from .review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
@@ -183,6 +183,8 @@ def _schemas(settings) -> dict:
             "surges": {"type": "array", "items": ref("Surge"),
                        "description": "The thread's surges, newest first (at most 20): when surge "
                                       "mode began and ended, and on what figures."},
+            "flags": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                      "description": "Readers' flags, counted per reason."},
         }),
         "SurgeBadge": obj({"started_at": TIME, "until": TIME}, description=(
             "The thread is in surge mode now: its new authors' comments and those the model is "
@@ -427,6 +429,22 @@ def _paths(settings) -> dict:
             "get_comment", "One of the site's comments: status and public fields", "websites",
             {"200": response("The comment.", ref("SiteComment")), **errors(401, 404)},
             security=SITE_KEY, parameters=[COMMENT_PATH])},
+        "/v1/comments/{comment_id}/flags": {"post": operation(
+            "flag_comment", "A reader flags a published comment", "websites",
+            {"202": response("Counted (once per reader).", obj({
+                "id": INTEGER, "flags": {"type": "integer", "minimum": 1},
+                "counted": {"type": "boolean", "description": "false: this reader had flagged it already."},
+                "sent_to_review": {"type": "boolean",
+                                   "description": "This flag sent it back to review (`MODERATION_FLAGS_TO_REVIEW`)."}})),
+             **errors(401, 404, 413, 422)},
+            description="404 for a comment that is not the site's or not published. The reader is the "
+                        "site's `reader` id, else the network of `client.ip` (else the connection's); "
+                        "only a salted hash of it is kept.",
+            security=SITE_KEY, parameters=[COMMENT_PATH, ACCEPT_LANGUAGE],
+            body=json_body(obj({"reason": {"type": "string", "enum": list(FLAG_REASONS)},
+                                "reader": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "client": obj({"ip": STRING}, required=[])}, required=["reason"]),
+                           "The flag."))},
         "/v1/sites/{site}/threads/top": {"get": operation(
             "top_threads", "Most-commented threads", "public",
             {"200": response("Threads, most comments first.", ref("TopThreads"), headers=CORS_HEADER),

@@ -7,8 +7,9 @@ from ..jsonanswer import json_response
 from .. import telemetry
 from ..errors import ApiError, FieldError, not_found
 from ..keys import AUTHOR_RULES, SCORER, SETTINGS, STORE, SURGES, THREAD_RULES
-from ..services import intake
+from ..services import flags, intake
 from ..edge import path_id
+from ..jsonbody import parse_json
 from ..domain import iso
 from .common import authenticate_site, public_comment
 
@@ -68,3 +69,17 @@ async def get_comment(request: web.Request) -> web.Response:
         "status": comment.status.value,
         "published_at": iso(comment.published_at),
     })
+
+
+async def flag_comment(request: web.Request) -> web.Response:
+    """A reader's flag on a published comment (:mod:`moderation.services.flags`):
+    202 with the comment's flags now; 404 for a comment readers do not see."""
+    site = await authenticate_site(request)
+    payload = parse_json(await read_json_body(request))
+    if not isinstance(payload, dict):
+        raise ApiError(400, "not_an_object")
+    outcome = await flags.flag(request.app[STORE], request.app[SETTINGS], site=site,
+                               comment_id=path_id(request, "comment_id"), payload=payload,
+                               remote=request.remote)
+    return json_response({"id": int(request.match_info["comment_id"]), "flags": outcome.flags,
+                          "counted": outcome.new, "sent_to_review": outcome.sent_to_review}, status=202)

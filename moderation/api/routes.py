@@ -17,6 +17,7 @@ def add_routes(app: web.Application) -> None:
         # websites (site key)
         web.post("/v1/comments", comments.post_comment, name="post_comment"),
         web.get("/v1/comments/{comment_id}", comments.get_comment, name="get_comment"),
+        web.post("/v1/comments/{comment_id}/flags", comments.flag_comment, name="flag_comment"),
         # websites speaking Akismet (site key in the form; Akismet's text answers)
         web.post("/1.1/verify-key", akismet.verify_key, name="akismet_verify_key"),
         web.post("/1.1/comment-check", akismet.comment_check, name="akismet_comment_check"),

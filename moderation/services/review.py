@@ -198,6 +198,7 @@ class ReviewDesk:
             explanation=explanation, history=await self.store.audit_trail(comment.id), now=now)
         detail["surge"] = surge_badge(next((s for s in surges if s.active(now)), None))
         detail["surges"] = [surge_view(s, now=now) for s in surges]
+        detail["flags"] = await self.store.comment_flags(comment.id)
         return detail
 
     # -- decisions

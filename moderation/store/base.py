@@ -11,7 +11,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import (AdminEvent, AuditEvent, AuthorRule, Bands, Comment, Cursor, Moderator, NewComment, Order,
+from ..domain import (AdminEvent, AuditEvent, AuthorRule, FlagOutcome, Bands, Comment, Cursor, Moderator, NewComment, Order,
                       PublicComment, QueueFilter, RateLimits, Reason,
                       RecentActivity, Site, Status, ThreadCount, ThreadRule, ThreadSurge)
 
@@ -520,6 +520,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def admin_events(self, *, limit: int, site_id: int | None = None) -> list[AdminEvent]:
         """The latest changes ops and admins made, newest first."""
+
+    # -- readers' flags
+    @abc.abstractmethod
+    async def flag_comment(self, comment_id: int, *, reader: str, reason: str, now: float,
+                           threshold: int) -> FlagOutcome | None:
+        """Record *reader*'s flag on a comment (once per reader: a second is
+        not counted). The flag that brings a published comment's count to
+        *threshold* (0: never) sends it back to review, reason
+        ``reader_flags``, with an audit event by ``readers``, in the same
+        transaction. None when there is no such comment."""
+
+    @abc.abstractmethod
+    async def comment_flags(self, comment_id: int) -> dict[str, int]:
+        """A comment's flags, counted per reason."""
 
     # -- authors
     @abc.abstractmethod

@@ -185,6 +185,7 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
 
     UNIQUE_VIOLATION = asyncpg.UniqueViolationError
     BYTE_ORDER = ' COLLATE "C"'
+    FOR_UPDATE = " FOR UPDATE"
 
     @staticmethod
     def list_param(values) -> list:

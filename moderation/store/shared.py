@@ -29,8 +29,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..domain import (AdminEvent, AuthorRule, Comment, Mode, Moderator, Role, RuleAction, RuleKind, Site,
-                      Status, ThreadRule)
+from ..domain import (AdminEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, Reason, Role, RuleAction,
+                      RuleKind, Site, Status, ThreadRule)
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
                    ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
 
@@ -58,6 +58,7 @@ class SharedQueries:
 
     UNIQUE_VIOLATION: type[Exception] = Exception
     BYTE_ORDER = ""
+    FOR_UPDATE = ""   # what locks a row read in a transaction for its update
 
     @staticmethod
     def list_param(values) -> Any:
@@ -528,6 +529,42 @@ class SharedQueries:
         rows = await self._rows(f"SELECT {RULE_COLUMNS} FROM author_rules WHERE site_id = :site ORDER BY id",
                                 {"site": site_id})
         return [_author_rule(r) for r in rows]
+
+    # -- readers' flags
+    async def flag_comment(self, comment_id: int, *, reader: str, reason: str, now: float,
+                           threshold: int) -> FlagOutcome | None:
+        params = {"id": comment_id, "reader": reader, "reason": reason, "now": now}
+        async with self._transaction() as db:
+            rows = await self._tx_rows(db, f"""SELECT status, reasons, model_version, spam_score FROM comments
+                                               WHERE id = :id{self.FOR_UPDATE}""", {"id": comment_id})
+            if not rows:
+                return None
+            status, reasons, model_version, score = rows[0]
+            new = await self._tx_execute(db, """
+                INSERT INTO reader_flags (comment_id, reader, reason, created_at)
+                VALUES (:id, :reader, :reason, :now) ON CONFLICT (comment_id, reader) DO NOTHING""", params) == 1
+            [(flags,)] = await self._tx_rows(db, "SELECT COUNT(*) FROM reader_flags WHERE comment_id = :id",
+                                             {"id": comment_id})
+            moved = new and threshold > 0 and flags == threshold and status == Status.PUBLISHED.value
+            if moved:
+                await self._tx_execute(db, """UPDATE comments SET status = 'pending', reasons = :reasons,
+                                              updated_at = :now WHERE id = :id""",
+                                       {"id": comment_id, "now": now, "reasons": self.list_param(
+                                           [*self.list_value(reasons), Reason.READER_FLAGS.value])})
+                await self._tx_execute(db, """
+                    INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
+                      note, model_version, spam_score)
+                    VALUES (:id, :now, 'readers', 'flag', 'published', 'pending', 'reader_flags', :note,
+                      CAST(:model AS TEXT), CAST(:score AS DOUBLE PRECISION))""",
+                    {"id": comment_id, "now": now, "note": f"{flags} flags", "model": model_version,
+                     "score": score})
+                status = Status.PENDING.value
+        return FlagOutcome(flags=flags, new=new, sent_to_review=moved, status=status)
+
+    async def comment_flags(self, comment_id: int) -> dict[str, int]:
+        rows = await self._rows("""SELECT reason, COUNT(*) FROM reader_flags WHERE comment_id = :id
+                                   GROUP BY reason ORDER BY reason""", {"id": comment_id})
+        return {reason: n for reason, n in rows}
 
 def _thread_rule(row: Any) -> ThreadRule:
     return ThreadRule(thread=row[0], closed_at=row[1], premoderated=bool(row[2]))

@@ -200,6 +200,7 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
     # The dialect of the queries written once (moderation.store.shared)
     UNIQUE_VIOLATION = sqlite3.IntegrityError
     BYTE_ORDER = ""   # SQLite's default collation (BINARY) orders text by its bytes
+    FOR_UPDATE = ""   # a write transaction holds the whole database already
 
     @staticmethod
     def list_param(values) -> str:

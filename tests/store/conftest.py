@@ -68,7 +68,7 @@ def postgres_url(postgres_server):
 
 
 # Every table of the schema, children before parents (the order rows are deleted in).
-TABLES = ("outbox", "drift_episodes", "webhooks", "training_labels", "sessions", "idempotency_keys",
+TABLES = ("outbox", "reader_flags", "drift_episodes", "webhooks", "training_labels", "sessions", "idempotency_keys",
           "audit_events", "admin_events", "author_rules",
           "client_ips", "comments", "threads", "moderators", "thread_surges", "sites", "model_reloads",
           "model_workers", "signin_attempts", "model_changes")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation.domain import Mode, Role, RuleAction, RuleKind, Status, ThreadRule
+from moderation.domain import Mode, Reason, Role, RuleAction, RuleKind, Status, ThreadRule
+from moderation.store.base import DecisionRequest
 
 from .conftest import T0, new_comment
 
@@ -130,3 +131,27 @@ async def test_an_authors_history_by_email_network_or_name_within_sites(store, s
     counts, _ = await store.author_history(by="name", value="Casey", site_ids=[other.id], limit=10)
     assert counts == {"published": 1}
     assert await store.author_history(by="name", value="Casey", site_ids=[], limit=10) == ({}, [])
+
+
+async def test_readers_flags_send_a_published_comment_back_to_review_once(store, site):
+    published = (await store.insert_comment(new_comment(site.id, status=Status.PUBLISHED,
+                                                        reasons=(Reason.MODEL_HAM,)), None)).comment_id
+    first = await store.flag_comment(published, reader="r1", reason="spam", now=T0, threshold=2)
+    assert (first.flags, first.new, first.sent_to_review, first.status) == (1, True, False, "published")
+    again = await store.flag_comment(published, reader="r1", reason="abuse", now=T0 + 1, threshold=2)
+    assert (again.flags, again.new, again.sent_to_review) == (1, False, False)
+    second = await store.flag_comment(published, reader="r2", reason="abuse", now=T0 + 2, threshold=2)
+    assert (second.flags, second.sent_to_review, second.status) == (2, True, "pending")
+    comment = await store.get_comment(published)
+    assert (comment.status, comment.reasons) == (Status.PENDING, (Reason.MODEL_HAM, Reason.READER_FLAGS))
+    [*_, event] = await store.audit_trail(published)
+    assert (event.actor, event.action, event.from_status, event.to_status, event.reason) == (
+        "readers", "flag", "published", "pending", "reader_flags")
+    # a moderator publishes it again: more flags past the threshold do not move it
+    await store.apply_decisions([DecisionRequest(comment_id=published, expected_status="pending",
+                                                 new_status="published", actor="claire", action="approve")],
+                                now=T0 + 3)
+    third = await store.flag_comment(published, reader="r3", reason="spam", now=T0 + 4, threshold=2)
+    assert (third.flags, third.sent_to_review, third.status) == (3, False, "published")
+    assert await store.comment_flags(published) == {"abuse": 1, "spam": 2}
+    assert await store.flag_comment(99999, reader="r1", reason="spam", now=T0, threshold=2) is None

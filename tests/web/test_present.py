@@ -3,7 +3,7 @@ use, ages, score bars, threads and links."""
 import re
 from pathlib import Path
 
-from moderation.domain import Comment, RuleAction, RuleKind, Status
+from moderation.domain import FLAG_REASONS, Comment, RuleAction, RuleKind, Status
 from moderation.policy import Bands
 from moderation.web.present import ago, query_url, score_bar, thread_rows, web_link
 from moderation.web.texts import TEXTS, script_texts, text
@@ -26,10 +26,11 @@ def test_every_key_the_templates_use_exists():
     prefixes = set(re.findall(r"""\bt\('([a-z_]+\.)' ~""", "".join(
         p.read_text(encoding="utf-8") for p in TEMPLATES.glob("*.html"))))
     assert prefixes <= {"status.", "action.", "order.", "role.", "filters.", "outcome.", "comment.thresholds_",
-                        "rule.", "rule.set_", "rule.kind_"}
+                        "rule.", "rule.set_", "rule.kind_", "flag."}
     for action in RuleAction:   # what those prefixes are completed with on the author page
         assert {f"rule.{action.value}", f"rule.set_{action.value}"} <= set(TEXTS)
     assert {f"rule.kind_{kind.value}" for kind in RuleKind} <= set(TEXTS)
+    assert {f"flag.{reason}" for reason in FLAG_REASONS} <= set(TEXTS)
 
 
 def test_texts_fall_back_to_french_and_fill_placeholders():

@@ -42,3 +42,14 @@ CREATE TABLE IF NOT EXISTS author_rules (
 );
 CREATE INDEX IF NOT EXISTS comments_site_ip_prefix ON comments (site_id, ip_prefix, id);
 CREATE INDEX IF NOT EXISTS comments_site_author_name ON comments (site_id, author_name, id);
+
+-- Readers' flags on published comments: one per reader (a fingerprint the
+-- service derives from what the site sends), with a reason.
+CREATE TABLE IF NOT EXISTS reader_flags (
+    id INTEGER PRIMARY KEY,
+    comment_id INTEGER NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
+    reader TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (comment_id, reader)
+);
