@@ -63,6 +63,10 @@ class Reason(str, enum.Enum):
     #: comment on the site yet (clear spam stays ``spam``; clear ham from a
     #: known author is published as usual).
     SURGE = "surge"
+    #: The same text (case and spacing aside), long enough not to be a stock
+    #: reply, posted on the site by another e-mail within the duplicate window:
+    #: one sender under several names. Never published without a moderator.
+    DUPLICATE_TEXT = "duplicate_text"
     #: Rules moderators set on an author (their e-mail, its domain, or their
     #: network): banned (held as spam), shadow-banned (held as spam, answered
     #: to the site as if decided as usual), watched (always reviewed), trusted
@@ -552,6 +556,7 @@ class RecentActivity:
     email_count: int = 0
     email_oldest_at: float | None = None
     duplicate: bool = False
+    duplicate_text: bool = False   # the same text from another e-mail, in the duplicate window
     # Surge mode (moderation.surge), when the read named a thread: its comments
     # since the window's start (counted up to the cap asked for), the end of its
     # surge on record (None: none), and whether the e-mail has a published comment.

@@ -47,6 +47,11 @@ def body_fingerprint(body: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
+DUPLICATE_TEXT_MIN_CHARS = 40
+"""Shorter texts ("Merci !", "Great article, thanks.") are written alike by
+different readers: the same text from several e-mails counts only from here."""
+
+
 @dataclass(frozen=True, slots=True)
 class GuardPolicy:
     honeypot_check: bool = True
@@ -89,4 +94,7 @@ def judge(comment: CommentIn, recent: RecentActivity, policy: GuardPolicy, now: 
         raise RateLimitExceeded(max(waits))
     if policy.duplicate_window_seconds and recent.duplicate:
         reasons.append(Reason.DUPLICATE)
+    elif (policy.duplicate_window_seconds and recent.duplicate_text
+          and len(" ".join(comment.body.split())) >= DUPLICATE_TEXT_MIN_CHARS):
+        reasons.append(Reason.DUPLICATE_TEXT)
     return tuple(reasons)

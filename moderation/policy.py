@@ -140,7 +140,7 @@ def _decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...]) -> De
     if scored.score >= bands.approve_below:
         return Decision(Status.PENDING, tuple(reasons + [Reason.MODEL_UNCERTAIN]))
     reasons.append(Reason.MODEL_HAM)
-    if Reason.DUPLICATE in reasons:
+    if Reason.DUPLICATE in reasons or Reason.DUPLICATE_TEXT in reasons:
         return Decision(Status.PENDING, tuple(reasons))
     if site.mode is Mode.PRE:
         return Decision(Status.PENDING, tuple(reasons + [Reason.PRE_MODERATION]))

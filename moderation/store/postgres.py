@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
 from ..domain import (Comment, NewComment, PublicComment, RateLimitExceeded, RateLimits, Reason,
-                      RecentActivity, Status, ThreadCount, ThreadSurge, canonical_email)
+                      Status, ThreadCount, ThreadSurge, canonical_email)
 from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninAttempt, Store,
                    StoredAnswer, StoreError)
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
@@ -46,7 +45,7 @@ from .postgres_drift import PostgresDriftQueries
 from .shared import SharedQueries
 from .postgres_sql import COMMENT_COLUMNS, COMMENT_FROM, comment_from, execute, fetch, fetchrow
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
-from .surge_sql import (ACTIVE_SURGES, END_SURGES, NO_GUARD, ONE_THREAD, POSTGRES_BUCKET, SURGE_ACTIVITY,
+from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, POSTGRES_BUCKET,
                         SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
 
 WRITABLE_PROBE_TIMEOUT_SECONDS = 5.0
@@ -206,6 +205,9 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
         return await self._fetch(sql, params)
 
+    async def _intake_row(self, sql: str, params: dict[str, Any]) -> asyncpg.Record:
+        return await self._fetchrow(sql, params)
+
     @staticmethod
     async def _tx_rows(db: asyncpg.Connection, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
         return await fetch(db, sql, params)
@@ -260,34 +262,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
             return SigninAttempt(row[0])
 
     # -- intake
-    async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
-                              body_hash: str, rate_since: float,
-                              duplicate_since: float, thread_ext_id: str | None = None,
-                              thread_since: float = 0.0, thread_cap: int = 0,
-                              guard: bool = True) -> RecentActivity:
-        params = {"site": site_id, "ip": ip_prefix, "email": canonical_email(email),
-                  "rate": rate_since, "dup": duplicate_since, "hash": body_hash}
-        if thread_ext_id is not None:
-            params.update(thread=thread_ext_id, thread_since=thread_since, thread_cap=thread_cap)
-        row = await self._fetchrow(
-            ("""SELECT
-                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND ip_prefix = :ip
-                    AND ip_prefix <> '' AND created_at >= :rate),
-                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
-                    AND ip_prefix <> '' AND created_at >= :rate),
-                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :rate),
-                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :rate),
-                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :dup AND body_hash = :hash)""" if guard else NO_GUARD)
-            + (SURGE_ACTIVITY if thread_ext_id is not None else ""), params)
-        activity = RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
-                                  email_oldest_at=row[3], duplicate=bool(row[4]))
-        if thread_ext_id is None:
-            return activity
-        return replace(activity, thread_count=row[5], surge_until=row[6], author_published=bool(row[7]))
-
     # -- surge mode
     async def surge_baseline(self, site_id: int, *, since: float, until: float,
                              window_seconds: float) -> dict[int, int]:

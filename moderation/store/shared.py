@@ -14,6 +14,8 @@ provides the dialect:
 - ``_transaction()``: an async context manager, one write transaction that
   yields a connection ``db``;
 - ``_rows(sql, params)``: the rows of a read outside any transaction;
+  ``_intake_row(sql, params)``: the one row of the intake's guard read (on
+  SQLite, batched with other submissions' reads);
 - ``_tx_rows(db, sql, params)`` and ``_tx_execute(db, sql, params)``: the rows
   of a statement inside one, or the number of rows it touched;
 - ``UNIQUE_VIOLATION``: the exception a unique constraint raises;
@@ -27,10 +29,12 @@ Rows are read by position, the same on both drivers.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from ..domain import (AdminEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, Reason, Role, RuleAction,
-                      RuleKind, Site, Status, ThreadRule)
+                      RecentActivity, RuleKind, Site, Status, ThreadRule, canonical_email)
+from .surge_sql import GUARD_ACTIVITY, NO_GUARD, SURGE_ACTIVITY
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
                    ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
 
@@ -565,6 +569,25 @@ class SharedQueries:
         rows = await self._rows("""SELECT reason, COUNT(*) FROM reader_flags WHERE comment_id = :id
                                    GROUP BY reason ORDER BY reason""", {"id": comment_id})
         return {reason: n for reason, n in rows}
+
+    # -- the guard's read at intake
+    async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
+                              body_hash: str, rate_since: float,
+                              duplicate_since: float, thread_ext_id: str | None = None,
+                              thread_since: float = 0.0, thread_cap: int = 0,
+                              guard: bool = True) -> RecentActivity:
+        params = {"site": site_id, "ip": ip_prefix, "email": canonical_email(email),
+                  "rate": rate_since, "dup": duplicate_since, "hash": body_hash}
+        if thread_ext_id is not None:
+            params.update(thread=thread_ext_id, thread_since=thread_since, thread_cap=thread_cap)
+        row = await self._intake_row((GUARD_ACTIVITY if guard else NO_GUARD)
+                                     + (SURGE_ACTIVITY if thread_ext_id is not None else ""), params)
+        activity = RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
+                                  email_oldest_at=row[3], duplicate=bool(row[4]),
+                                  duplicate_text=bool(row[5]))
+        if thread_ext_id is None:
+            return activity
+        return replace(activity, thread_count=row[6], surge_until=row[7], author_published=bool(row[8]))
 
 def _thread_rule(row: Any) -> ThreadRule:
     return ThreadRule(thread=row[0], closed_at=row[1], premoderated=bool(row[2]))

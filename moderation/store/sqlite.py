@@ -27,7 +27,7 @@ import aiosqlite
 
 from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
                       Cursor, NewComment, Order, PublicComment, QueueFilter, RateLimits, Reason,
-                      RecentActivity, Status, ThreadCount, ThreadSurge, canonical_email)
+                      Status, ThreadCount, ThreadSurge, canonical_email)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
                    DecisionRequest, IdempotencyRecord, InsertResult, PersonData,
@@ -40,7 +40,7 @@ from .sqlite_drift import SQLiteDriftQueries
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
 from .sqlite_reads import BatchedReader
-from .surge_sql import (ACTIVE_SURGES, END_SURGES, NO_GUARD, ONE_THREAD, SQLITE_BUCKET, SURGE_ACTIVITY,
+from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, SQLITE_BUCKET,
                         SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
 
 # How long a write waits for another process's SQLite write lock before it is
@@ -370,6 +370,10 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
         return await self._fetchall(sql, params)
 
+    async def _intake_row(self, sql: str, params: dict[str, Any]) -> Any:
+        assert self._intake_reads is not None, "store is not open"
+        return await self._intake_reads.fetchone(sql, params)
+
     @staticmethod
     async def _tx_rows(db: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> list[Any]:
         cursor = await db.execute(sql, params)
@@ -399,35 +403,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
             raise StoreError(f"database not writable: {self.write_failure}")
 
     # -- intake
-    async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
-                              body_hash: str, rate_since: float,
-                              duplicate_since: float, thread_ext_id: str | None = None,
-                              thread_since: float = 0.0, thread_cap: int = 0,
-                              guard: bool = True) -> RecentActivity:
-        params = {"site": site_id, "ip": ip_prefix, "email": canonical_email(email),
-                  "rate": rate_since, "dup": duplicate_since, "hash": body_hash}
-        if thread_ext_id is not None:
-            params.update(thread=thread_ext_id, thread_since=thread_since, thread_cap=thread_cap)
-        assert self._intake_reads is not None, "store is not open"
-        row = await self._intake_reads.fetchone(
-            ("""SELECT
-                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND ip_prefix = :ip
-                    AND ip_prefix != '' AND created_at >= :rate),
-                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
-                    AND ip_prefix != '' AND created_at >= :rate),
-                 (SELECT COUNT(*) FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :rate),
-                 (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :rate),
-                 EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND email_key = :email
-                    AND created_at >= :dup AND body_hash = :hash)""" if guard else NO_GUARD)
-            + (SURGE_ACTIVITY if thread_ext_id is not None else ""), params)
-        activity = RecentActivity(ip_count=row[0], ip_oldest_at=row[1], email_count=row[2],
-                                  email_oldest_at=row[3], duplicate=bool(row[4]))
-        if thread_ext_id is None:
-            return activity
-        return replace(activity, thread_count=row[5], surge_until=row[6], author_published=bool(row[7]))
-
     # -- surge mode
     async def surge_baseline(self, site_id: int, *, since: float, until: float,
                              window_seconds: float) -> dict[int, int]:

@@ -9,9 +9,27 @@ from ..domain import ThreadSurge
 SURGE_COLUMNS = """id, site_id, thread_ext_id, started_at, until, ended_at, comments, threshold,
     baseline, window_seconds, extensions"""
 
+#: The guard's read of a submission's recent sources on its site
+#: (``recent_activity``): comments from its network and its e-mail since
+#: ``:rate`` (count and oldest), whether the e-mail posted the same text since
+#: ``:dup``, and whether another e-mail did (the same text under several names).
+GUARD_ACTIVITY = """SELECT
+  (SELECT COUNT(*) FROM comments WHERE site_id = :site AND ip_prefix = :ip
+     AND ip_prefix <> '' AND created_at >= :rate),
+  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND ip_prefix = :ip
+     AND ip_prefix <> '' AND created_at >= :rate),
+  (SELECT COUNT(*) FROM comments WHERE site_id = :site AND email_key = :email
+     AND created_at >= :rate),
+  (SELECT MIN(created_at) FROM comments WHERE site_id = :site AND email_key = :email
+     AND created_at >= :rate),
+  EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND email_key = :email
+     AND created_at >= :dup AND body_hash = :hash),
+  EXISTS (SELECT 1 FROM comments WHERE site_id = :site AND body_hash = :hash
+     AND created_at >= :dup AND email_key <> :email)"""
+
 #: The guard's part of that read when the guard needs none (no rate limit, no
 #: duplicate check): the same columns, as nothing found.
-NO_GUARD = "SELECT 0, NULL, 0, NULL, 0"
+NO_GUARD = "SELECT 0, NULL, 0, NULL, 0, 0"
 
 #: Appended to the guard's read (``recent_activity``) when it names a thread:
 #: the thread's recent comments (an index range of ``comments_thread_recent``

@@ -46,6 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "action.flag": {"fr": "Signalé par les lecteurs", "en": "Flagged by readers"},
     "comment.flags": {"fr": "Signalements", "en": "Readers' flags"},
     "reason.reader_flags": {"fr": "signalé par les lecteurs", "en": "flagged by readers"},
+    "reason.duplicate_text": {"fr": "même texte sous une autre adresse", "en": "same text from another address"},
     "flag.spam": {"fr": "spam", "en": "spam"},
     "flag.abuse": {"fr": "abus", "en": "abuse"},
     "flag.off_topic": {"fr": "hors sujet", "en": "off topic"},

@@ -155,3 +155,20 @@ async def test_readers_flags_send_a_published_comment_back_to_review_once(store,
     assert (third.flags, third.sent_to_review, third.status) == (3, False, "published")
     assert await store.comment_flags(published) == {"abuse": 1, "spam": 2}
     assert await store.flag_comment(99999, reader="r1", reason="spam", now=T0, threshold=2) is None
+
+
+async def test_the_guard_read_sees_the_same_text_from_another_email(store, site):
+    body = "Buy cheap watches at the best price, visit our shop today for deals"
+    await store.insert_comment(new_comment(site.id, email="one@example.org", body=body, created_at=T0), None)
+    from moderation.guard import body_fingerprint
+    read = dict(site_id=site.id, ip_prefix="198.51.100.0/24", body_hash=body_fingerprint(body),
+                rate_since=T0 - 60, duplicate_since=T0 - 60)
+    other = await store.recent_activity(email="two@example.org", **read)
+    assert (other.duplicate, other.duplicate_text) == (False, True)
+    same = await store.recent_activity(email="ONE@example.org", **read)
+    assert (same.duplicate, same.duplicate_text) == (True, False)
+    later = await store.recent_activity(email="two@example.org", **{**read, "duplicate_since": T0 + 1})
+    assert later.duplicate_text is False
+    with_thread = await store.recent_activity(email="two@example.org", thread_ext_id="article-1",
+                                              thread_since=T0 - 60, thread_cap=10, **read)
+    assert (with_thread.duplicate_text, with_thread.thread_count) == (True, 1)

@@ -54,3 +54,6 @@ CREATE TABLE IF NOT EXISTS reader_flags (
     created_at double precision NOT NULL,
     UNIQUE (comment_id, reader)
 );
+
+-- The guard's "same text from another e-mail" check: by text, on one site, recent first.
+CREATE INDEX IF NOT EXISTS comments_site_body ON comments (site_id, body_hash, created_at);
