@@ -73,6 +73,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_cache_seconds", 1.0, float,
             "How long each server keeps a public answer (thread pages, counts, top threads) and "
             "the Cache-Control max-age it sends: a new comment shows within this time. 0 turns it off."),
+    Setting("email_domain_check", True, bool,
+            "Give a comment whose e-mail is at a throw-away mailbox domain the reason "
+            "`disposable_email`, and one whose domain imitates a well-known provider (`gmial.com`) "
+            "`confusable_email`: either sends what would be published to review (never to spam)."),
     Setting("flags_to_review", 3, int,
             "Readers' flags (`POST /v1/comments/{id}/flags`, one per reader) that send a published "
             "comment back to the review queue, reason `reader_flags`; the flag that reaches this "

@@ -67,6 +67,10 @@ class Reason(str, enum.Enum):
     #: reply, posted on the site by another e-mail within the duplicate window:
     #: one sender under several names. Never published without a moderator.
     DUPLICATE_TEXT = "duplicate_text"
+    #: The e-mail's domain is a throw-away mailbox, or imitates a well-known
+    #: provider (``gmial.com``): review at worst, never spam on its own.
+    DISPOSABLE_EMAIL = "disposable_email"
+    CONFUSABLE_EMAIL = "confusable_email"
     #: Rules moderators set on an author (their e-mail, its domain, or their
     #: network): banned (held as spam), shadow-banned (held as spam, answered
     #: to the site as if decided as usual), watched (always reviewed), trusted

@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .domain import CommentIn, RateLimitExceeded, RateLimits, Reason, RecentActivity
+from .email_domains import confusable_with, is_disposable
 
 RATE_WINDOW_SECONDS = 60.0
 IPV4_PREFIX = 24
@@ -58,13 +59,15 @@ class GuardPolicy:
     rate_limit_per_ip: int = 10
     rate_limit_per_email: int = 5
     duplicate_window_seconds: int = 600
+    email_domain_check: bool = True
 
     @classmethod
     def from_settings(cls, settings) -> "GuardPolicy":
         return cls(honeypot_check=settings.honeypot_check,
                    rate_limit_per_ip=settings.rate_limit_per_ip,
                    rate_limit_per_email=settings.rate_limit_per_email,
-                   duplicate_window_seconds=settings.duplicate_window_seconds)
+                   duplicate_window_seconds=settings.duplicate_window_seconds,
+                   email_domain_check=settings.email_domain_check)
 
     def limits(self, comment: CommentIn) -> RateLimits:
         """The rate limits of *comment*, for the store to enforce with the insert.
@@ -97,4 +100,9 @@ def judge(comment: CommentIn, recent: RecentActivity, policy: GuardPolicy, now: 
     elif (policy.duplicate_window_seconds and recent.duplicate_text
           and len(" ".join(comment.body.split())) >= DUPLICATE_TEXT_MIN_CHARS):
         reasons.append(Reason.DUPLICATE_TEXT)
+    if policy.email_domain_check:
+        if is_disposable(comment.author_email):
+            reasons.append(Reason.DISPOSABLE_EMAIL)
+        elif confusable_with(comment.author_email):
+            reasons.append(Reason.CONFUSABLE_EMAIL)
     return tuple(reasons)

@@ -120,6 +120,10 @@ def with_author_rule(decision: Decision, action: RuleAction) -> Decision:
     return decision
 
 
+#: The guard's reasons that keep clear ham from being published without a moderator.
+HELD_FOR_REVIEW = frozenset({Reason.DUPLICATE, Reason.DUPLICATE_TEXT, Reason.DISPOSABLE_EMAIL,
+                             Reason.CONFUSABLE_EMAIL})
+
 #: What a trusted author's comment may be held for, and is published despite.
 TRUSTED_PUBLISHES = ((Reason.MODEL_UNCERTAIN,), (Reason.MODEL_HAM, Reason.PRE_MODERATION))
 
@@ -140,7 +144,7 @@ def _decide(site: Site, scored: Scored, guard_reasons: tuple[Reason, ...]) -> De
     if scored.score >= bands.approve_below:
         return Decision(Status.PENDING, tuple(reasons + [Reason.MODEL_UNCERTAIN]))
     reasons.append(Reason.MODEL_HAM)
-    if Reason.DUPLICATE in reasons or Reason.DUPLICATE_TEXT in reasons:
+    if any(reason in HELD_FOR_REVIEW for reason in reasons):
         return Decision(Status.PENDING, tuple(reasons))
     if site.mode is Mode.PRE:
         return Decision(Status.PENDING, tuple(reasons + [Reason.PRE_MODERATION]))

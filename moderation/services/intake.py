@@ -242,7 +242,8 @@ async def check(store: Store, scorer, settings, *, site: Site, body: str, author
 
 RESCORE_BATCH = 256
 #: The guard's reasons a comment keeps through a rescore (its rate limits were counted once).
-GUARD_REASONS = {Reason.HONEYPOT.value, Reason.DUPLICATE.value, Reason.DUPLICATE_TEXT.value}
+GUARD_REASONS = {Reason.HONEYPOT.value, Reason.DUPLICATE.value, Reason.DUPLICATE_TEXT.value,
+                 Reason.DISPOSABLE_EMAIL.value, Reason.CONFUSABLE_EMAIL.value}
 
 
 async def rescore(store: Store, settings, *, apply: bool, clock: Clock = time.time) -> tuple[int, int]:
