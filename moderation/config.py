@@ -77,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Give a comment whose e-mail is at a throw-away mailbox domain the reason "
             "`disposable_email`, and one whose domain imitates a well-known provider (`gmial.com`) "
             "`confusable_email`: either sends what would be published to review (never to spam)."),
+    Setting("min_submit_seconds", 3.0, float,
+            "A comment whose site sent a signed form time (`form.rendered_at`) and that came sooner "
+            "after it than this gets the reason `too_fast` and goes to review. 0 switches it off."),
     Setting("flags_to_review", 3, int,
             "Readers' flags (`POST /v1/comments/{id}/flags`, one per reader) that send a published "
             "comment back to the review queue, reason `reader_flags`; the flag that reaches this "

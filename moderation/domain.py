@@ -69,6 +69,9 @@ class Reason(str, enum.Enum):
     DUPLICATE_TEXT = "duplicate_text"
     #: The e-mail's domain is a throw-away mailbox, or imitates a well-known
     #: provider (``gmial.com``): review at worst, never spam on its own.
+    #: Submitted sooner after its form was rendered than a person types
+    #: (``MODERATION_MIN_SUBMIT_SECONDS``, the site's signed form time).
+    TOO_FAST = "too_fast"
     DISPOSABLE_EMAIL = "disposable_email"
     CONFUSABLE_EMAIL = "confusable_email"
     #: Rules moderators set on an author (their e-mail, its domain, or their
@@ -139,6 +142,16 @@ class ClientInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class FormStamp:
+    """When the site rendered its comment form (Unix seconds), signed by the
+    site: ``signature`` = HMAC-SHA256, keyed with the hex SHA-256 of the
+    site's API key, of ``str(rendered_at)``, in hex."""
+
+    rendered_at: int
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
 class CommentIn:
     """A validated submission: every string NFC-normalized and within limits."""
 
@@ -149,6 +162,7 @@ class CommentIn:
     parent_id: int | None = None
     client: ClientInfo = field(default_factory=ClientInfo)
     honeypot: str = ""
+    form: FormStamp | None = None
 
 
 def canonical_email(address: str) -> str:

@@ -27,6 +27,7 @@ REVIEW = web.AppKey("review", Any)          # services.review.ReviewDesk: the mo
 # per-request values
 REQUEST_ID = web.RequestKey("request_id", str)
 SITE = web.RequestKey("site", Site)               # the site whose key authenticated the request
+SITE_KEY_HASH = web.RequestKey("site_key_hash", str)  # the hash of that key (it checks signed form times)
 MODERATOR = web.RequestKey("moderator", Moderator)  # the moderator whose token did
 WEB_SESSION = web.RequestKey("web_session", Any)   # web.session.WebSession or None, once looked up
 HTML_ERRORS = web.RequestKey("html_errors", bool)  # errors answered as a page (/moderate)

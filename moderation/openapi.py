@@ -90,6 +90,15 @@ def _schemas(settings) -> dict:
                                         "(else the peer address is used)."),
             "honeypot": {"type": "string", "maxLength": MAX_HONEYPOT_CHARS,
                          "description": "Your form's hidden trap field: filled means spam."},
+            "form": obj({
+                "rendered_at": {"type": "integer", "minimum": 1, "maximum": 2**40 - 1,
+                                "description": "When your page rendered the comment form (Unix seconds)."},
+                "signature": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                              "description": "Hex HMAC-SHA256 of the decimal `rendered_at`, keyed with "
+                                             "the hex SHA-256 of your API key."}},
+                description="Optional: sent sooner than `MODERATION_MIN_SUBMIT_SECONDS` after it, a "
+                            "comment gets `too_fast` and waits for review; a wrong signature or a "
+                            "time in the future is 422."),
         }, required=["thread", "author", "body"],
             description="Lengths are in characters after NFC normalization; unknown fields are "
                         "refused by name (422)."),

@@ -122,7 +122,7 @@ def with_author_rule(decision: Decision, action: RuleAction) -> Decision:
 
 #: The guard's reasons that keep clear ham from being published without a moderator.
 HELD_FOR_REVIEW = frozenset({Reason.DUPLICATE, Reason.DUPLICATE_TEXT, Reason.DISPOSABLE_EMAIL,
-                             Reason.CONFUSABLE_EMAIL})
+                             Reason.CONFUSABLE_EMAIL, Reason.TOO_FAST})
 
 #: What a trusted author's comment may be held for, and is published despite.
 TRUSTED_PUBLISHES = ((Reason.MODEL_UNCERTAIN,), (Reason.MODEL_HAM, Reason.PRE_MODERATION))

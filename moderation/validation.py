@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from .domain import ClientInfo, CommentIn, ThreadIn
+from .domain import ClientInfo, CommentIn, FormStamp, ThreadIn
 from .errors import FieldError
 
 MAX_EMAIL_CHARS = 254
@@ -26,7 +26,9 @@ MAX_USER_AGENT_CHARS = 512
 MAX_HONEYPOT_CHARS = 500
 MAX_PARENT_ID = 2**53
 
-ALLOWED_FIELDS = ("thread", "author", "body", "parent_id", "client", "honeypot")
+ALLOWED_FIELDS = ("thread", "author", "body", "parent_id", "client", "honeypot", "form")
+FORM_FIELDS = ("rendered_at", "signature")
+MAX_RENDERED_AT = 2**40
 THREAD_FIELDS = ("id", "url", "title")
 AUTHOR_FIELDS = ("name", "email")
 CLIENT_FIELDS = ("ip", "user_agent", "referrer")
@@ -175,11 +177,27 @@ def validate_comment(payload: Any, limits: Limits = Limits()) -> CommentIn:
     referrer = check.url(client, "referrer", "client.referrer", limits.url)
     honeypot = check.text(top, "honeypot", "honeypot", max_chars=MAX_HONEYPOT_CHARS,
                           required=False, multiline=True)
+    form = check.object(top.get("form"), "form", FORM_FIELDS, required=False)
+    stamp = _form_stamp(check, form)
     if check.errors:
         raise ValidationFailed(check.errors)
     return CommentIn(
         thread=ThreadIn(id=thread_id, url=thread_url, title=thread_title.strip()),
         author_name=name, author_email=email, body=body, parent_id=parent_id,
         client=ClientInfo(ip=ip, user_agent=user_agent, referrer=referrer),
-        honeypot=honeypot,
+        honeypot=honeypot, form=stamp,
     )
+
+
+def _form_stamp(check: FieldChecker, form: dict | None) -> FormStamp | None:
+    """The signed time the site rendered its comment form (both fields or none)."""
+    if form is None:
+        return None
+    rendered_at, signature = form.get("rendered_at"), form.get("signature")
+    if isinstance(rendered_at, bool) or not isinstance(rendered_at, int) or not 0 < rendered_at < MAX_RENDERED_AT:
+        check.fail("form.rendered_at", "invalid_type", expected="integer (Unix seconds)")
+        return None
+    if not isinstance(signature, str) or not re.fullmatch(r"[0-9a-f]{64}", signature):
+        check.fail("form.signature", "invalid_value")
+        return None
+    return FormStamp(rendered_at=rendered_at, signature=signature)

@@ -6,7 +6,7 @@ from aiohttp import web
 from ..jsonanswer import json_response
 from .. import telemetry
 from ..errors import ApiError, FieldError, not_found
-from ..keys import AUTHOR_RULES, SCORER, SETTINGS, STORE, SURGES, THREAD_RULES
+from ..keys import AUTHOR_RULES, SCORER, SETTINGS, SITE_KEY_HASH, STORE, SURGES, THREAD_RULES
 from ..services import flags, intake
 from ..edge import path_id
 from ..jsonbody import parse_json
@@ -48,7 +48,7 @@ async def post_comment(request: web.Request) -> web.Response:
         app[STORE], app[SCORER], app[SETTINGS], site=site, raw=await read_json_body(request),
         idempotency_key=_idempotency_key(request), remote=request.remote,
         accept_language=request.headers.get("Accept-Language"), surges=app[SURGES],
-        thread_rules=app[THREAD_RULES], author_rules=app[AUTHOR_RULES],
+        thread_rules=app[THREAD_RULES], author_rules=app[AUTHOR_RULES], key_hash=request[SITE_KEY_HASH],
         observe=telemetry.count_intake_decision)
     response = json_response(submitted.answer, status=submitted.status_code)
     response.headers["Location"] = f"/v1/comments/{submitted.comment_id}"

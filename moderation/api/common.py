@@ -7,7 +7,7 @@ from aiohttp import web
 from ..credentials import bearer_token, hash_secret
 from ..domain import Comment, PublicComment, Site, iso
 from ..errors import ApiError, FieldError, not_found, unauthorized
-from ..keys import SITE, SITES, STORE
+from ..keys import SITE, SITE_KEY_HASH, SITES, STORE
 
 # What a public answer may say about a comment: nothing else ever leaves.
 PUBLIC_COMMENT_FIELDS = ("id", "parent_id", "author_name", "body", "created_at")
@@ -28,6 +28,7 @@ async def authenticate_site(request: web.Request) -> Site:
     if site is None:
         raise unauthorized()
     request[SITE] = site
+    request[SITE_KEY_HASH] = hash_secret(token)
     return site
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from ..domain import (ClientInfo, CommentIn, Decision, IdempotencyKeyReused, Mode, NewComment,
                       Reason, Site, Status, ThreadIn)
 from ..errors import FieldError
+from ..form_stamp import time_to_submit_reasons
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge
 from ..domain import RecentActivity, RuleAction, ThreadClosed
 from ..i18n import message, negotiate
@@ -114,6 +115,7 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
                  idempotency_key: str | None = None, remote: str | None = None,
                  accept_language: str | None = None, surges: SurgeBaselines | None = None,
                  thread_rules: ThreadRules | None = None, author_rules: AuthorRules | None = None,
+                 key_hash: str | None = None,
                  clock: Clock = time.time, draw: Callable[[], float] = random.random,
                  observe: Observe = _unobserved) -> Submitted:
     """Take in the JSON body *raw* posted by *site*: decide the comment and store
@@ -123,7 +125,8 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
     A thread a moderator closed refuses it (:class:`ThreadClosed`); one they
     pre-moderated holds it for review (*thread_rules*). A rule on its author
     (*author_rules*) bans, watches or trusts it; a shadow-banned author is
-    answered with the decision made without the rule."""
+    answered with the decision made without the rule. *key_hash*: the hash of
+    the API key the request came with, which checks a signed form time."""
     now = clock()
     request_hash = hashlib.sha256(raw).hexdigest()
     if idempotency_key is not None:
@@ -156,6 +159,8 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
             guard=policy.needs_history,
             **(surge_check.read(comment.thread.id, now) if surge_check is not None else {}))
     guard_reasons = judge(comment, recent, policy, now)   # RateLimitExceeded when one is reached
+    guard_reasons += time_to_submit_reasons(comment.form, key_hash, now=now,
+                                            min_seconds=settings.min_submit_seconds)
 
     scored = await scorer.score(ScoringInput(
         body=comment.body, author_name=comment.author_name, author_email=comment.author_email,
@@ -243,7 +248,7 @@ async def check(store: Store, scorer, settings, *, site: Site, body: str, author
 RESCORE_BATCH = 256
 #: The guard's reasons a comment keeps through a rescore (its rate limits were counted once).
 GUARD_REASONS = {Reason.HONEYPOT.value, Reason.DUPLICATE.value, Reason.DUPLICATE_TEXT.value,
-                 Reason.DISPOSABLE_EMAIL.value, Reason.CONFUSABLE_EMAIL.value}
+                 Reason.DISPOSABLE_EMAIL.value, Reason.CONFUSABLE_EMAIL.value, Reason.TOO_FAST.value}
 
 
 async def rescore(store: Store, settings, *, apply: bool, clock: Clock = time.time) -> tuple[int, int]:
