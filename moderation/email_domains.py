@@ -13,6 +13,7 @@ would have published to review.
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from disposable_email_domains import blocklist as _disposable
@@ -67,7 +68,12 @@ def _one_edit_apart(a: str, b: str) -> bool:
 
 
 def confusable_with(email: str) -> str | None:
-    domain = _domain(email)
+    return _imitated(_domain(email))
+
+
+@functools.lru_cache(maxsize=8192)
+def _imitated(domain: str) -> str | None:
+    """The provider *domain* imitates (remembered: a site's readers use few domains)."""
     lowered = domain.lower()
     if not lowered or lowered in PROVIDERS:
         return None

@@ -41,8 +41,8 @@ CREATE TABLE IF NOT EXISTS author_rules (
     created_at double precision NOT NULL,
     UNIQUE (site_id, kind, value)
 );
-CREATE INDEX IF NOT EXISTS comments_site_ip_prefix ON comments (site_id, ip_prefix, id);
-CREATE INDEX IF NOT EXISTS comments_site_author_name ON comments (site_id, author_name, id);
+-- An author's history by network uses comments_ip_recent; by name, the site's
+-- comments are read (a moderator's occasional look-up; no index costs every insert).
 
 -- Readers' flags on published comments: one per reader (a fingerprint the
 -- service derives from what the site sends), with a reason.
