@@ -6,9 +6,9 @@ Contract:
   returned at most ``seconds`` ago, else calls ``fetch`` again. Unknown keys are
   never remembered: a site added a moment ago is found at once, and wrong keys
   cannot fill the cache, which holds at most one entry per site.
-- Sites change only through the command line, in another process: a change
-  (thresholds, mode) reaches a running server within ``seconds``.
-  ``seconds = 0`` turns the cache off.
+- A site changed (thresholds, mode, language, a key rotated: from the command
+  line, the admin API or another worker) reaches this server within
+  ``seconds``. ``seconds = 0`` turns the cache off.
 - Why: every submission authenticates its site; the lookup was an eighth of
   the event loop's time per comment, for data that changes a few times a year.
 """
