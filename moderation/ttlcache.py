@@ -14,7 +14,7 @@ Contract:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 
@@ -47,3 +47,13 @@ class TTLCache:
 
     def discard(self, key: Hashable) -> None:
         self._values.pop(key, None)
+
+    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+        """The value kept for *key*, else ``await load()``, kept from now on
+        (a None value is not kept)."""
+        value = self.get(key)
+        if value is None:
+            value = await load()
+            if value is not None:
+                self.put(key, value)
+        return value

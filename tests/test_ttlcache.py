@@ -31,3 +31,21 @@ def test_putting_a_kept_key_again_does_not_empty_a_full_cache():
     cache.put("b", 2)
     cache.put("b", 3)
     assert (cache.get("a"), cache.get("b")) == (1, 3)
+
+
+async def test_get_or_load_loads_once_until_expiry_and_never_keeps_none():
+    clock = [0.0]
+    cache = TTLCache(5, clock=lambda: clock[0])
+    loads = []
+
+    async def load():
+        loads.append(clock[0])
+        return [] if len(loads) < 3 else None
+
+    assert await cache.get_or_load("site", load) == [] and await cache.get_or_load("site", load) == []
+    assert loads == [0.0]
+    clock[0] = 5.0
+    assert await cache.get_or_load("site", load) == [] and loads == [0.0, 5.0]
+    cache.discard("site")
+    assert await cache.get_or_load("site", load) is None and await cache.get_or_load("site", load) is None
+    assert len(loads) == 4

@@ -23,13 +23,14 @@ import ipaddress
 import time
 from collections.abc import Callable
 
-from ..domain import (AuthorRule, Comment, Moderator, NotFound, OutOfScope, Role, RuleAction, RuleKind,
+from ..domain import (AuthorRule, Comment, Moderator, NotFound, Role, RuleAction, RuleKind,
                       canonical_email, strongest_rule)
 from ..errors import FieldError
 from ..guard import ip_prefix
 from ..store.base import Store
 from ..ttlcache import TTLCache
 from ..validation import ValidationFailed
+from .threads import site_in_scope
 
 MAX_NOTE_CHARS = 500
 MAX_VALUE_CHARS = 320
@@ -44,10 +45,7 @@ class AuthorRules:
 
     async def rule_for(self, store: Store, site_id: int, email: str, network: str,
                        now: float) -> AuthorRule | None:
-        rules = self._sites.get(site_id)
-        if rules is None:
-            rules = await store.author_rules(site_id)
-            self._sites.put(site_id, rules)
+        rules = await self._sites.get_or_load(site_id, lambda: store.author_rules(site_id))
         return strongest_rule(rules, email, network, now) if rules else None
 
     def forget(self, site_id: int) -> None:
@@ -76,20 +74,11 @@ def rule_value(kind: str, raw: str) -> str:
     return ip_prefix(raw)
 
 
-async def _site_in_scope(store: Store, moderator: Moderator, site: str):
-    found = await store.site_by_name(site)
-    if found is None:
-        raise NotFound()
-    if not moderator.may_moderate(found.id):
-        raise OutOfScope()
-    return found
-
-
 async def set_rule(store: Store, moderator: Moderator, *, site: str, kind: str, value: str, action: str,
                    note: str = "", expires_at: float | None = None, rules: AuthorRules | None = None,
                    now: float | None = None) -> AuthorRule:
     """Set the site's rule on an author (see the module docstring)."""
-    found = await _site_in_scope(store, moderator, site)
+    found = await site_in_scope(store, moderator, site)
     now = time.time() if now is None else now
     errors = []
     if kind not in {k.value for k in RuleKind}:
@@ -115,13 +104,13 @@ async def set_rule(store: Store, moderator: Moderator, *, site: str, kind: str, 
 
 
 async def site_rules(store: Store, moderator: Moderator, *, site: str) -> list[AuthorRule]:
-    return await store.author_rules((await _site_in_scope(store, moderator, site)).id)
+    return await store.author_rules((await site_in_scope(store, moderator, site)).id)
 
 
 async def remove_rule(store: Store, moderator: Moderator, *, site: str, rule_id: int,
                       rules: AuthorRules | None = None, now: float | None = None) -> AuthorRule:
     """Delete one of the site's rules; :class:`NotFound` when it has no such rule."""
-    found = await _site_in_scope(store, moderator, site)
+    found = await site_in_scope(store, moderator, site)
     if rule_id not in {r.id for r in await store.author_rules(found.id)}:
         raise NotFound()
     removed = await store.remove_author_rule(rule_id, actor=moderator.name,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ..domain import Moderator, NotFound, OutOfScope, ThreadRule
+from ..domain import Moderator, NotFound, OutOfScope, Site, ThreadRule
 from ..errors import FieldError
 from ..store.base import Store
 from ..ttlcache import TTLCache
@@ -32,11 +32,9 @@ class ThreadRules:
         self._sites = TTLCache(seconds, clock=clock)
 
     async def rule(self, store: Store, site_id: int, thread: str) -> ThreadRule | None:
-        rules = self._sites.get(site_id)
-        if rules is None:
-            rules = {rule.thread: rule for rule in await store.thread_rules(site_id)}
-            self._sites.put(site_id, rules)
-        return rules.get(thread)
+        async def load() -> dict[str, ThreadRule]:
+            return {rule.thread: rule for rule in await store.thread_rules(site_id)}
+        return (await self._sites.get_or_load(site_id, load)).get(thread)
 
     def forget(self, site_id: int) -> None:
         self._sites.discard(site_id)
@@ -50,11 +48,7 @@ async def set_rule(store: Store, moderator: Moderator, *, site: str, thread: str
     None leaves that part as it is. :class:`NotFound` for an unknown site,
     :class:`OutOfScope` for a site that is not the moderator's,
     :class:`ValidationFailed` for a bad thread id or nothing to change."""
-    found = await store.site_by_name(site)
-    if found is None:
-        raise NotFound()
-    if not moderator.may_moderate(found.id):
-        raise OutOfScope()
+    found = await site_in_scope(store, moderator, site)
     errors = []
     if not thread.strip() or len(thread) > max_thread_chars or not thread.isprintable():
         errors.append(FieldError("thread", "invalid_value"))
@@ -67,3 +61,13 @@ async def set_rule(store: Store, moderator: Moderator, *, site: str, thread: str
     if rules is not None:
         rules.forget(found.id)
     return rule
+
+
+async def site_in_scope(store: Store, moderator: Moderator, name: str) -> Site:
+    """The site called *name*: NotFound, or OutOfScope when not the moderator's."""
+    found = await store.site_by_name(name)
+    if found is None:
+        raise NotFound()
+    if not moderator.may_moderate(found.id):
+        raise OutOfScope()
+    return found

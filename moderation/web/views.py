@@ -277,8 +277,8 @@ async def thread_form(request: web.Request) -> web.Response:
             if value not in ("true", "false"):
                 raise validation_failed([FieldError(name, "invalid_value")])
             flags[name] = value == "true"
-    sites = {s.id: s.name for s in await request.app[STORE].list_sites()}
-    await threads.set_rule(request.app[STORE], session.moderator, site=sites[comment.site_id],
+    site = (await request.app[REVIEW].sites())[comment.site_id]
+    await threads.set_rule(request.app[STORE], session.moderator, site=site.name,
                            thread=comment.thread_id, rules=request.app[THREAD_RULES],
                            max_thread_chars=request.app[SETTINGS].max_thread_id_chars, **flags)
     return _see_other(f"{PAGES_ROOT}/comments/{comment.id}?thread=1")
