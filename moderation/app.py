@@ -96,8 +96,11 @@ async def drift_context(app: web.Application):
         monitor.stop()
         try:
             await asyncio.wait_for(task, STOP_GRACE_SECONDS)
-        except (TimeoutError, asyncio.CancelledError):
+        except TimeoutError:
             pass
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():
+                raise   # the app's clean-up is being cancelled, not only the monitor
 
 
 async def _scoring_context(app: web.Application):

@@ -188,7 +188,8 @@ SETTINGS: tuple[Setting, ...] = (
             "beyond, it answers 408 and closes the connection. 0 switches the bound off."),
     Setting("shutdown_timeout_seconds", 8.0, float,
             "On SIGTERM, how long each server process lets requests in progress finish before it "
-            "cancels them; keep it under the container's grace period (often 10 s)."),
+            "cancels them; keep it under the container's grace period (often 10 s). The process's "
+            "clean-up has 10 s more, then it exits regardless."),
     Setting("max_connections_per_client", 100, int,
             "Open connections one client address may hold on each server process; beyond, a new "
             "one is answered 503 and closed. 0 switches the bound off."),

@@ -4,7 +4,10 @@ With N > 1 workers the parent migrates the database once, then starts N
 processes that each bind the same address with SO_REUSEPORT (the kernel spreads
 connections across them) and run the full app. The parent forwards SIGTERM,
 SIGINT and SIGHUP to the workers, restarts a worker that dies unexpectedly,
-and exits when the workers have stopped. Everything shared between workers
+and exits when the workers have stopped. A stop is bounded: each process exits
+at most ``MODERATION_SHUTDOWN_TIMEOUT_SECONDS`` + :data:`STOP_CLEANUP_SECONDS`
+after the signal (:func:`stop_deadline`), and the parent kills a worker still
+running a few seconds past that. Everything shared between workers
 (rate limits, idempotency keys, decisions, and the model generation that
 ``POST /v1/admin/model/reload`` starts: see :mod:`moderation.services.model_sync`)
 lives in the database; a SIGHUP reloads each worker without it.
@@ -22,6 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
+import gc
+import inspect
 import logging
 import multiprocessing
 import os
@@ -41,6 +47,13 @@ log = logging.getLogger(__name__)
 RESTART_BACKOFF_SECONDS = 1.0
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STRAY_THREAD_GRACE_SECONDS = 2.0
+STOP_CLEANUP_SECONDS = 10.0
+"""After the requests' grace period (``MODERATION_SHUTDOWN_TIMEOUT_SECONDS``), how
+long a stopping process's own clean-up (background tasks, closing the database)
+may take before the process exits regardless."""
+SUPERVISOR_MARGIN_SECONDS = 5.0
+"""How much longer than a worker's own stop deadline the supervisor waits
+before it kills the worker (SIGKILL)."""
 
 
 def default_workers() -> int:
@@ -61,10 +74,12 @@ def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
     if reuse_port:   # a worker of `serve --workers N`: never outlive the parent
         exit_with_parent()
     configure_logging(settings.log_level, settings.log_format)
+    app = create_app(settings, reload_on_sighup=True)
+    app.on_shutdown.insert(0, stop_deadline(settings.shutdown_timeout_seconds + STOP_CLEANUP_SECONDS))
     # keepalive_timeout bounds the wait for a request's headers too: aiohttp closes a
     # connection still waiting for its next (first) request when it runs out.
     try:
-        web.run_app(create_app(settings, reload_on_sighup=True), host=host, port=port, print=None,
+        web.run_app(app, host=host, port=port, print=None,
                     reuse_port=reuse_port or None, access_log_class=AccessLogger,
                     keepalive_timeout=settings.header_timeout_seconds,
                     shutdown_timeout=settings.shutdown_timeout_seconds)
@@ -72,6 +87,54 @@ def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
         exit_despite_stray_threads()
         raise
     exit_despite_stray_threads()
+
+
+def stop_deadline(seconds: float):
+    """An ``on_shutdown`` hook (the first thing a stop signal runs) bounding the
+    stop: the process exits at most *seconds* after the signal, status 1 and
+    the stack of every thread in its log if it was still stopping then (a
+    database statement waiting on a lock, say). Nothing acknowledged is lost by
+    cutting it short: a comment is committed before it is answered.
+
+    A second SIGTERM or SIGINT during the stop (``kill`` of a whole process
+    group also reaches the workers the supervisor forwards it to) is noted and
+    otherwise ignored: aiohttp would abandon its clean-up half-way."""
+    async def arm(_app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, log.info, "already stopping: signal %d ignored", signum)
+
+        def watch() -> None:  # a daemon thread: it never holds the process
+            time.sleep(seconds)
+            log.error("still stopping %.0f s after the stop signal: exiting now; waiting were: %s; "
+                      "the threads' stacks follow", seconds, "; ".join(_awaiting(loop)) or "no task")
+            faulthandler.dump_traceback(all_threads=True)
+            logging.shutdown()
+            os._exit(1)
+
+        threading.Thread(target=watch, name="stop-deadline", daemon=True).start()
+    return arm
+
+
+def _awaiting(loop: asyncio.AbstractEventLoop) -> list[str]:
+    """Each unfinished task of *loop* and the chain of coroutines it waits in,
+    innermost last (read from another thread, as the process gives up)."""
+    chains = []
+    for task in asyncio.all_tasks(loop):
+        links, awaited = [], task.get_coro()
+        while awaited is not None and len(links) < 30:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+            if frame is None:   # an async generator's step (``anext``): its generator's
+                inner = [o for o in gc.get_referents(awaited) if inspect.isasyncgen(o)]
+                if not inner:
+                    break
+                awaited = inner[0]
+                continue
+            links.append(f"{frame.f_code.co_name} ({os.path.basename(frame.f_code.co_filename)}:"
+                         f"{frame.f_lineno})")
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+        chains.append(f"{task.get_name()}: {' > '.join(links)}")
+    return chains
 
 
 def exit_despite_stray_threads(grace: float = STRAY_THREAD_GRACE_SECONDS) -> None:
@@ -111,7 +174,7 @@ def exit_with_parent() -> None:
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl")
     except (OSError, AttributeError):
-        def watch() -> None:
+        def watch() -> None:  # a daemon thread: it never holds the process
             while os.getppid() == parent:
                 time.sleep(1.0)
             os.kill(os.getpid(), signal.SIGTERM)
@@ -157,11 +220,16 @@ def _supervise(settings, host: str, port: int, workers: int, metrics_dir: str) -
         return process
 
     stopped: set[int] = set()   # workers already sent the stop signal
+    killed: set[int] = set()    # workers killed for outliving their stop deadline
+
+    stop_started = 0.0
+    kill_after = settings.shutdown_timeout_seconds + STOP_CLEANUP_SECONDS + SUPERVISOR_MARGIN_SECONDS
 
     def forward(signum, _frame) -> None:
-        nonlocal stopping
+        nonlocal stopping, stop_started
         if signum != signal.SIGHUP:
             stopping = signum
+            stop_started = stop_started or time.monotonic()
         for process in list(processes):
             if process.pid is not None and process.exitcode is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -192,4 +260,12 @@ def _supervise(settings, host: str, port: int, workers: int, metrics_dir: str) -
                         os.kill(process.pid, stopping)
                     stopped.add(process.pid)
             if all(p.exitcode is not None for p in processes):
-                return 0
+                return 1 if killed else 0
+            if time.monotonic() - stop_started > kill_after:   # a worker past its own deadline
+                for process in processes:
+                    if process.exitcode is None and process.pid not in killed:
+                        killed.add(process.pid)
+                        log.error("worker %d still running %.0f s after the stop signal: killing it",
+                                  process.pid, kill_after)
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(process.pid, signal.SIGKILL)

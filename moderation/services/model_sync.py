@@ -213,8 +213,11 @@ class ModelSync:
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, STOP_GRACE_SECONDS)
-            except (TimeoutError, asyncio.CancelledError):
+            except TimeoutError:
                 pass
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():
+                    raise   # this stop is being cancelled, not only the polling task
         try:
             await self.store.remove_model_worker(self.worker)
         except Exception as exc:   # noqa: BLE001: the row goes stale and is ignored

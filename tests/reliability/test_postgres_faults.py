@@ -534,7 +534,10 @@ def test_acknowledged_comments_survive_the_service_dying_under_load_on_postgres(
         with load:
             assert wait_for(lambda: len(load.acked()) >= 40, 60), summary(load.answers)
             _kill_group(server, stop)   # every process of the service, requests in flight
-            server.wait(timeout=30)
+            try:   # a stop is bounded (moderation.serve.stop_deadline): 8 + 10 s at most
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"still running 30 s after {stop.name}:\n{server_log(server)[-5000:]}")
         killed_at_ack = len(load.acked())
     finally:
         _kill_group(server)

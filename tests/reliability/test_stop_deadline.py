@@ -1,0 +1,104 @@
+"""A stop is bounded, caused for real against ``moderation serve``: a worker
+whose clean-up is stuck on a PostgreSQL lock exits at its own deadline (and
+says where it waited), a second SIGTERM during a stop is only noted, and the
+supervisor kills a worker that cannot act on the signal at all (SIGSTOP)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import asyncpg
+import pytest
+
+from moderation.serve import STOP_CLEANUP_SECONDS, SUPERVISOR_MARGIN_SECONDS
+
+from ..server import cli, free_port, read_log, start_server, wait_for_workers
+from ..store.conftest import postgres_server, postgres_url  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.slow
+
+GRACE = 1.0   # MODERATION_SHUTDOWN_TIMEOUT_SECONDS in these tests
+
+
+def _stop_env(env: dict, **more: str) -> dict:
+    return dict(env, MODERATION_SHUTDOWN_TIMEOUT_SECONDS=str(GRACE), MODERATION_LOG_LEVEL="INFO",
+                MODERATION_LOG_FORMAT="json", **more)
+
+
+@pytest.mark.postgres
+def test_a_stop_stuck_on_a_database_lock_ends_at_its_deadline(server_env, postgres_url):  # noqa: F811
+    env = _stop_env(server_env, MODERATION_DATABASE_URL=postgres_url)
+    cli(env, "init")
+    server = start_server(env, free_port())
+    loop = asyncio.new_event_loop()
+    holder = loop.run_until_complete(asyncpg.connect(postgres_url, timeout=10))
+    try:
+        # A stopping worker deletes its row there (and its poller updates it): both wait.
+        loop.run_until_complete(holder.execute(
+            "BEGIN; LOCK TABLE model_workers IN ACCESS EXCLUSIVE MODE"))
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        server.send_signal(signal.SIGTERM)   # a second one, as a group kill sends
+        code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
+        seconds = time.monotonic() - started
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+        loop.run_until_complete(holder.close())
+        loop.close()
+    log = read_log(server)
+    print(f"\nSIGTERM to exit with the clean-up stuck: {seconds:.1f} s")
+    assert code == 1, log[-3000:]
+    assert GRACE + STOP_CLEANUP_SECONDS - 1 <= seconds <= GRACE + STOP_CLEANUP_SECONDS + 5, log[-3000:]
+    assert "already stopping: signal 15 ignored" in log
+    assert "still stopping" in log
+    assert "remove_model_worker" in log, log[-3000:]   # where it waited, named
+
+
+def test_the_supervisor_kills_a_worker_that_cannot_stop(server_env, tmp_path):
+    env = _stop_env(server_env, MODERATION_WORKERS="2", TMPDIR=str(tmp_path))
+    port = free_port()
+    server = start_server(env, port)
+    try:
+        workers = wait_for_workers(server, port, 2)
+        frozen, other = sorted(workers)
+        os.kill(frozen, signal.SIGSTOP)   # it cannot run its own deadline
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + SUPERVISOR_MARGIN_SECONDS + 20)
+        seconds = time.monotonic() - started
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+    log = read_log(server)
+    print(f"\nSIGTERM to exit with a frozen worker: {seconds:.1f} s")
+    assert code == 1, log[-3000:]
+    assert seconds <= GRACE + STOP_CLEANUP_SECONDS + SUPERVISOR_MARGIN_SECONDS + 5, log[-3000:]
+    assert f"worker {frozen} still running" in log
+    assert f"worker {other} still running" not in log   # it stopped by itself, in time
+    assert not _alive(frozen) and not _alive(other)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:   # a zombie is not alive
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_plain_stop_exits_zero_well_before_the_deadline(server_env):
+    server = start_server(_stop_env(server_env), free_port())
+    started = time.monotonic()
+    server.send_signal(signal.SIGTERM)
+    code = server.wait(timeout=30)
+    assert code == 0, read_log(server)[-3000:]
+    assert time.monotonic() - started < GRACE + STOP_CLEANUP_SECONDS
+    assert "still stopping" not in read_log(server)
+
