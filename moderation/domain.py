@@ -394,9 +394,11 @@ class PublicComment(NamedTuple):
 
     id: int
     parent_id: int | None
-    author_name: str
-    body: str
+    author_name: str | None   # None, like body, for a placeholder
+    body: str | None
     created_at: float
+    replies: int = 0          # its published replies
+    removed: bool = False     # no longer shown, kept as a placeholder for its replies
 
 
 @dataclass(frozen=True, slots=True)

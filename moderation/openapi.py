@@ -112,11 +112,21 @@ def _schemas(settings) -> dict:
             "model_version": {"type": ["string", "null"]},
             "message": {"type": "string", "description": "A thank-you for the reader, localized."},
         }),
-        "PublicComment": obj(_public_comment()),
+        "PublicComment": obj({
+            **_public_comment(),
+            "author_name": {"type": ["string", "null"], "description": "null for a placeholder."},
+            "body": {"type": ["string", "null"],
+                     "description": "As the reader typed it: escape it when rendering. null for a "
+                                    "placeholder."},
+            "replies": {"type": "integer", "minimum": 0, "description": "Its published replies."},
+            "removed": {"type": "boolean",
+                        "description": "A comment no longer shown, kept in its place because it has "
+                                       "published replies: show a placeholder, then the replies."}}),
         "SiteComment": obj({**_public_comment(), "thread": STRING, "status": ref("Status"),
                             "published_at": nullable(TIME)}),
         "ThreadPage": obj({
             "thread": STRING,
+            "sort": {"type": "string", "enum": ["oldest", "newest", "replies"]},
             "items": {"type": "array", "items": ref("PublicComment")},
             "next": {"type": ["integer", "null"], "description": "`after` of the next page; null: last page."},
         }),
@@ -464,13 +474,18 @@ def _paths(settings) -> dict:
                         query_param("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
                                     "How many threads.")])},
         "/v1/sites/{site}/threads/{thread}/comments": {"get": operation(
-            "thread_comments", "Published comments of a thread, oldest first", "public",
+            "thread_comments", "Published comments of a thread, oldest first by default", "public",
             {"200": response("One page.", ref("ThreadPage"), headers=CORS_HEADER), **errors(400, 404)},
+            description="A comment no longer shown that has published replies keeps its place as a "
+                        "placeholder (`removed`), so that the replies stay threaded.",
             parameters=[SITE_PATH, path_param("thread", STRING, "The thread id."),
+                        query_param("sort", {"type": "string", "enum": ["oldest", "newest", "replies"],
+                                             "default": "oldest"},
+                                    "`oldest` or `newest` first, or `replies`: most replied first."),
                         query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
                                     "Page size."),
                         query_param("after", {"type": "integer", "minimum": 0, "maximum": 2**53},
-                                    "The `next` of the previous page.")])},
+                                    "The `next` of the previous page, in the same `sort`.")])},
         "/v1/sites/{site}/counts": {"get": operation(
             "counts", "Published comment counts of threads", "public",
             {"200": response("Counts.", ref("Counts"), headers=CORS_HEADER), **errors(400, 404)},

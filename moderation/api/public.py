@@ -14,6 +14,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from ..jsonanswer import json_response
+from ..domain import PublicComment
 from ..errors import ApiError, FieldError, not_found
 from ..keys import PUBLIC_ANSWERS, STORE
 from ..ttlcache import TTLCache
@@ -21,6 +22,7 @@ from .common import int_param, public_comment, site_by_name
 
 MAX_THREADS_PER_COUNT = 100
 MAX_PAGE = 200
+THREAD_SORTS = ("oldest", "newest", "replies")
 CORS = {"Access-Control-Allow-Origin": "*"}
 
 
@@ -66,21 +68,41 @@ async def _unknown_site_first(request: web.Request) -> AsyncIterator[None]:
         raise
 
 
+def _sort_param(request: web.Request) -> str:
+    sort = request.query.get("sort", "oldest")
+    if sort not in THREAD_SORTS:
+        raise ApiError(400, "invalid_parameter", fields=[
+            FieldError("sort", "invalid_choice", {"choices": ", ".join(THREAD_SORTS)})])
+    return sort
+
+
+def thread_item(comment: PublicComment) -> dict:
+    """A comment of a public thread page: its public fields and its count of
+    published replies; a placeholder (``removed``) has no name and no text."""
+    return {**public_comment(comment), "replies": comment.replies, "removed": comment.removed}
+
+
 @cached
 async def thread_comments(request: web.Request) -> web.Response:
+    """A page of a thread's comments, in the order *sort* asks (``oldest``,
+    ``newest``, ``replies``); ``next`` is what to pass as ``after`` for the next
+    page (the last id read, or for ``replies`` how many were read), None at the end."""
     thread = request.match_info["thread"]
     async with _unknown_site_first(request):
+        sort = _sort_param(request)
         limit = int_param(request, "limit", 50, 1, MAX_PAGE)
         after = int_param(request, "after", 0, 0, 2**53)
     comments = await request.app[STORE].public_thread_page(
-        request.match_info["site"], thread, after_id=after, limit=limit + 1)
+        request.match_info["site"], thread, after_id=after, limit=limit + 1, sort=sort)
     if comments is None:
         raise not_found()
     page = comments[:limit]
+    more = len(comments) > limit
     return json_response({
         "thread": thread,
-        "items": [public_comment(c) for c in page],
-        "next": page[-1].id if len(comments) > limit else None,
+        "sort": sort,
+        "items": [thread_item(c) for c in page],
+        "next": (after + limit if sort == "replies" else page[-1].id) if more else None,
     }, headers=CORS)
 
 

@@ -695,18 +695,18 @@ class Store(abc.ABC):
         """Threads with the most comments published since *since*, most first."""
 
     # -- public reads by site name (the websites' pages): None when no site has that name
+    @abc.abstractmethod
     async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
-                                 limit: int) -> list[PublicComment] | None:
-        """:meth:`thread_comments` of the site named *site_name*, reduced to their
-        public fields, or None when no site has that name.
-
-        This default looks the site up, then reads; backends override it with
-        one query that loads the public columns only."""
-        site = await self.site_by_name(site_name)
-        if site is None:
-            return None
-        comments = await self.thread_comments(site.id, thread_ext_id, after_id=after_id, limit=limit)
-        return [PublicComment(c.id, c.parent_id, c.author_name, c.body, c.created_at) for c in comments]
+                                 limit: int, sort: str = "oldest") -> list[PublicComment] | None:
+        """A page of the public thread *thread_ext_id* of the site named
+        *site_name*, or None when no site has that name (an unknown thread is
+        an empty page). The thread's published comments, each with its count of
+        published replies, and, in their place, the comments no longer shown
+        that have a published reply, as placeholders (``removed``; no name, no
+        text), so that replies stay threaded. *sort*: ``oldest`` (by id, those
+        after the id *after_id*), ``newest`` (by id descending, those before
+        *after_id*; 0 for the first page) or ``replies`` (most replies first,
+        then by id, skipping *after_id* rows)."""
 
     async def site_published_counts(self, site_name: str,
                                     thread_ext_ids: list[str]) -> dict[str, int] | None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import (Comment, NewComment, PublicComment, RateLimitExceeded, RateLimits, Reason,
+from ..domain import (Comment, NewComment, RateLimitExceeded, RateLimits, Reason,
                       Status, ThreadCount, ThreadSurge, canonical_email)
 from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninAttempt, Store,
                    StoredAnswer, StoreError)
@@ -403,21 +403,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
 
     # -- public reads by site name: the site and its rows in one query (one round trip).
     # No row: no such site; one row of NULLs beside the site's id: a site with nothing to show.
-    async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
-                                 limit: int) -> list[PublicComment] | None:
-        rows = await self._fetch(
-            f"""SELECT page.id, page.parent_id, page.author_name, page.body, page.created_at
-                FROM sites s LEFT JOIN LATERAL (
-                  SELECT c.id, c.parent_id, c.author_name, c.body, c.created_at
-                  FROM threads t JOIN comments c ON c.thread_id = t.id
-                  WHERE t.site_id = s.id AND t.ext_id = :thread AND c.status = 'published'
-                    AND c.id > :after ORDER BY c.id LIMIT :limit) page ON true
-                WHERE s.name = :name ORDER BY page.id""",
-            {"name": site_name, "thread": thread_ext_id, "after": after_id, "limit": limit})
-        if not rows:
-            return None
-        return [PublicComment(*r) for r in rows if r[0] is not None]
-
     async def site_published_counts(self, site_name: str,
                                     thread_ext_ids: list[str]) -> dict[str, int] | None:
         rows = await self._fetch(

@@ -32,8 +32,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..domain import (AdminEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, Reason, Role, RuleAction,
-                      RecentActivity, RuleKind, Site, Status, ThreadRule, canonical_email)
+from ..domain import (AdminEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, PublicComment, Reason,
+                      RecentActivity, Role, RuleAction, RuleKind, Site, Status, ThreadRule, canonical_email)
 from .surge_sql import GUARD_ACTIVITY, NO_GUARD, SURGE_ACTIVITY
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
                    ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
@@ -49,6 +49,14 @@ COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.au
 COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
 RULE_COLUMNS = "id, site_id, kind, value, action, note, expires_at, created_by, created_at"
 #: What an author's history is looked up by: the comments' column for each.
+#: A public thread page's orders: (inner ORDER BY, outer ORDER BY, which rows
+#: follow the cursor *after*, OFFSET). ``oldest`` and ``newest`` page by the
+#: last id read; ``replies`` (most replied first) by how many were read.
+PUBLIC_ORDERS = {
+    "oldest": ("c.id", "p.id", "c.id > CAST(:after AS BIGINT)", ""),
+    "newest": ("c.id DESC", "p.id DESC", "(CAST(:after AS BIGINT) = 0 OR c.id < CAST(:after AS BIGINT))", ""),
+    "replies": ("replies DESC, c.id", "p.replies DESC, p.id", "1 = 1", " OFFSET :after"),
+}
 HISTORY_COLUMNS = {"email": "c.email_key", "ip": "c.ip_prefix", "name": "c.author_name"}
 
 
@@ -432,6 +440,35 @@ class SharedQueries:
         return [shadow_row(row) for row in rows]
 
     # -- threads a moderator closed or pre-moderated, and the admin log
+    async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
+                                 limit: int, sort: str = "oldest") -> list[PublicComment] | None:
+        # One statement: no row means no such site, one row of NULLs beside its
+        # id a site with nothing to show. A comment no longer shown that has a
+        # published reply comes as a placeholder, its name and text not even read.
+        inner_order, outer_order, keyset, offset = PUBLIC_ORDERS[sort]
+        rows = await self._rows(
+            f"""SELECT s.id, p.id, p.parent_id, p.author_name, p.body, p.created_at, p.replies, p.removed
+                FROM sites s LEFT JOIN (
+                  SELECT c.id, c.parent_id, c.created_at,
+                         CASE WHEN c.status = 'published' THEN c.author_name END AS author_name,
+                         CASE WHEN c.status = 'published' THEN c.body END AS body,
+                         (SELECT COUNT(*) FROM comments r
+                          WHERE r.parent_id = c.id AND r.status = 'published') AS replies,
+                         c.status <> 'published' AS removed
+                  FROM threads t JOIN comments c ON c.thread_id = t.id
+                  WHERE t.site_id = (SELECT id FROM sites WHERE name = :name) AND t.ext_id = :thread
+                    AND (c.status = 'published'
+                         OR c.id IN (SELECT r.parent_id FROM comments r WHERE r.thread_id = t.id
+                                     AND r.status = 'published' AND r.parent_id IS NOT NULL))
+                    AND {keyset}
+                  ORDER BY {inner_order} LIMIT :limit{offset}) p ON 1 = 1
+                WHERE s.name = :name ORDER BY {outer_order}""",
+            {"name": site_name, "thread": thread_ext_id, "after": after_id, "limit": limit})
+        if not rows:
+            return None
+        return [PublicComment(r[1], r[2], r[3], r[4], r[5], replies=r[6], removed=bool(r[7]))
+                for r in rows if r[1] is not None]
+
     async def set_thread_rule(self, site_id: int, thread_ext_id: str, *, closed: bool | None,
                               premoderated: bool | None, actor: str, now: float) -> ThreadRule:
         one = "SELECT ext_id, closed_at, premoderated FROM threads WHERE site_id = :site AND ext_id = :thread"

@@ -26,7 +26,7 @@ from typing import Any, AsyncIterator
 import aiosqlite
 
 from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
-                      Cursor, NewComment, Order, PublicComment, QueueFilter, RateLimits, Reason,
+                      Cursor, NewComment, Order, QueueFilter, RateLimits, Reason,
                       Status, ThreadCount, ThreadSurge, canonical_email)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
@@ -502,19 +502,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
                 WHERE t.site_id = ? AND t.ext_id = ? AND c.status = 'published' AND c.id > ?
                 ORDER BY c.id LIMIT ?""", (site_id, thread_ext_id, after_id, limit))
         return [_comment(r) for r in rows]
-
-    async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
-                                 limit: int) -> list[PublicComment] | None:
-        # One statement, one trip to the reader thread: no row means no such site,
-        # one row of NULLs beside its id a site with nothing to show.
-        rows = await self._fetchall(
-            """SELECT s.id, c.id, c.parent_id, c.author_name, c.body, c.created_at FROM sites s
-               LEFT JOIN threads t ON t.site_id = s.id AND t.ext_id = ?
-               LEFT JOIN comments c ON c.thread_id = t.id AND c.status = 'published' AND c.id > ?
-               WHERE s.name = ? ORDER BY c.id LIMIT ?""", (thread_ext_id, after_id, site_name, limit))
-        if not rows:
-            return None
-        return [PublicComment(*r[1:]) for r in rows if r[1] is not None]
 
     async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
         counts = dict.fromkeys(thread_ext_ids, 0)

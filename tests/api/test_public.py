@@ -1,7 +1,7 @@
 """Public reads: threads, counts, most-commented; never a private field."""
 import json
 
-from ..conftest import add_site, auth, comment_payload
+from ..conftest import add_moderator, add_site, auth, comment_payload
 from ..toy_model import HAM_TEXTS, SPAM_TEXT
 
 EMAILS = ["secret.reader@example.fr", "autre.lecteur@exemple.org"]
@@ -32,8 +32,38 @@ async def test_thread_lists_published_comments_oldest_first_with_paging(client):
     assert [c["id"] for c in second["items"]] == [c["id"] for c in created[3:]]
     assert second["next"] is None
     item = first["items"][0]
-    assert set(item) == {"id", "parent_id", "author_name", "body", "created_at"}
+    assert set(item) == {"id", "parent_id", "author_name", "body", "created_at", "replies", "removed"}
     assert item["author_name"] == "Lecteur 0" and item["created_at"].endswith("Z")
+
+
+async def test_thread_sorts_and_a_rejected_parent_stays_as_a_placeholder_without_its_text(client):
+    key = await add_site(client, mode="auto", lang="en")
+    admin = await add_moderator(client, name="root", role="admin")
+    first = await post(client, key, "a1", HAM_TEXTS[0], 0)
+    parent = await post(client, key, "a1", HAM_TEXTS[1], 1)
+    replies = [await post(client, key, "a1", text, n, parent_id=parent["id"])
+               for n, text in enumerate(HAM_TEXTS[2:4])]
+    rejected = await client.post(f"/v1/review/comments/{parent['id']}/decision", headers=auth(admin),
+                                 json={"action": "reject", "expected_status": "published"})
+    assert rejected.status == 200, await rejected.text()
+    page = await (await client.get("/v1/sites/journal/threads/a1/comments?sort=replies")).json()
+    assert page["sort"] == "replies"
+    assert [c["id"] for c in page["items"]] == [parent["id"], first["id"], *(r["id"] for r in replies)]
+    placeholder = page["items"][0]
+    assert placeholder == {"id": parent["id"], "parent_id": None, "author_name": None, "body": None,
+                           "created_at": placeholder["created_at"], "replies": 2, "removed": True}
+    assert HAM_TEXTS[1] not in json.dumps(page)
+    newest = await (await client.get("/v1/sites/journal/threads/a1/comments?sort=newest&limit=2")).json()
+    assert [c["id"] for c in newest["items"]] == [replies[1]["id"], replies[0]["id"]]
+    assert newest["next"] == replies[0]["id"]
+    by_replies = await (await client.get("/v1/sites/journal/threads/a1/comments?sort=replies&limit=3")).json()
+    assert by_replies["next"] == 3
+    bad = await client.get("/v1/sites/journal/threads/a1/comments?sort=best")
+    assert bad.status == 400
+    assert (await bad.json())["error"]["fields"][0]["field"] == "sort"
+    assert (await client.get("/v1/sites/nope/threads/a1/comments?sort=best")).status == 404
+    counts = await (await client.get("/v1/sites/journal/counts?thread=a1")).json()
+    assert counts == {"counts": {"a1": 3}}   # a placeholder is not a comment shown
 
 
 async def test_counts_for_many_threads_in_one_call(client):

@@ -1,6 +1,7 @@
 """Public reads (thread pages, counts, top threads), model upkeep (pending,
 rescore) and the review page's thread context."""
 from moderation.domain import PublicComment, Status
+from moderation.store.base import DecisionRequest
 
 from .conftest import T0, add
 
@@ -127,3 +128,39 @@ async def test_thread_context_is_centred_on_the_comment_every_status(store, site
     assert [c.id for c in await store.thread_context(ids[0], limit=3)] == ids[0:3]
     assert [c.id for c in await store.thread_context(ids[2], limit=100)] == ids
     assert await store.thread_context(999_999, limit=4) == []
+
+
+async def test_a_public_thread_page_sorts_three_ways_and_keeps_removed_parents_as_placeholders(store, site):
+    def at(i):
+        return T0 + i
+    first = await add(store, site.id, thread="a", status=Status.PUBLISHED, created_at=at(0))
+    removed = await add(store, site.id, thread="a", status=Status.PUBLISHED, created_at=at(1),
+                        body="Spam the moderator rejected after replies came", name="Spammer")
+    lonely_removed = await add(store, site.id, thread="a", status=Status.SPAM, created_at=at(2))
+    replies_to_first = [await add(store, site.id, thread="a", status=Status.PUBLISHED, created_at=at(3 + i),
+                                  parent_id=first) for i in range(2)]
+    reply_to_removed = await add(store, site.id, thread="a", status=Status.PUBLISHED, created_at=at(5),
+                                 parent_id=removed)
+    await add(store, site.id, thread="a", created_at=at(6), parent_id=removed)   # pending: not counted
+    await store.apply_decisions([DecisionRequest(removed, "published", "rejected", "claire", "reject")],
+                                now=at(7))
+
+    page = await store.public_thread_page("journal", "a", after_id=0, limit=50)
+    assert [c.id for c in page] == [first, removed, *replies_to_first, reply_to_removed]
+    placeholder = page[1]
+    assert placeholder.removed and placeholder.author_name is None and placeholder.body is None
+    assert placeholder.replies == 1   # the pending reply does not count
+    assert page[0].replies == 2 and not page[0].removed and page[0].body
+    assert lonely_removed not in [c.id for c in page]   # no reply: nothing to keep its place
+
+    newest = await store.public_thread_page("journal", "a", after_id=0, limit=2, sort="newest")
+    assert [c.id for c in newest] == [reply_to_removed, replies_to_first[1]]
+    rest = await store.public_thread_page("journal", "a", after_id=newest[-1].id, limit=50, sort="newest")
+    assert [c.id for c in rest] == [replies_to_first[0], removed, first]
+
+    replied = await store.public_thread_page("journal", "a", after_id=0, limit=2, sort="replies")
+    assert [c.id for c in replied] == [first, removed]
+    rest = await store.public_thread_page("journal", "a", after_id=2, limit=50, sort="replies")
+    assert [c.id for c in rest] == [*replies_to_first, reply_to_removed]
+    assert await store.public_thread_page("journal", "a", after_id=99, limit=5, sort="replies") == []
+    assert await store.public_thread_page("nope", "a", after_id=99, limit=5, sort="replies") is None
