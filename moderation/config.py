@@ -84,6 +84,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Readers' flags (`POST /v1/comments/{id}/flags`, one per reader) that send a published "
             "comment back to the review queue, reason `reader_flags`; the flag that reaches this "
             "number does it, once. 0: flags are counted and shown to moderators, never acted on."),
+    Setting("edit_window_seconds", 900, int,
+            "How long after posting an author may edit their comment with the token the `POST` "
+            "answered (`PATCH /v1/comments/{id}`, `Author-Token` header); each edit is scored "
+            "again. 0: no edits. Deleting (`DELETE`) has no time limit."),
     Setting("audit_share", 0.02, float,
             "Share, between 0 and 1, of the model's own decisions (clear ham published, clear spam "
             "held) drawn at random and sent to the review queue instead, with reason `audit` beside "

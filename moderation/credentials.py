@@ -1,7 +1,9 @@
-"""API keys and moderator tokens: made here, stored only as hashes.
+"""API keys, moderator tokens and authors' tokens: made here, stored only as hashes.
 
 A secret is 32 random bytes (URL-safe base64) behind a short prefix that says
-what it is (``msk_`` site key, ``mod_`` moderator token). Being random, a plain
+what it is (``msk_`` site key, ``mod_`` moderator token, ``mat_`` the token
+the author of a comment may edit or delete it with, sent in the
+``Author-Token`` header). Being random, a plain
 SHA-256 is the right stored form: there is nothing to brute-force, and lookup
 by hash is what the database indexes. Comparisons of hashes use
 ``hmac.compare_digest``.
@@ -14,6 +16,8 @@ import secrets
 
 SITE_KEY_PREFIX = "msk_"
 MODERATOR_TOKEN_PREFIX = "mod_"
+AUTHOR_TOKEN_PREFIX = "mat_"
+AUTHOR_TOKEN_HEADER = "Author-Token"
 
 
 def new_secret(prefix: str) -> str:

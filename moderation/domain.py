@@ -67,11 +67,11 @@ class Reason(str, enum.Enum):
     #: reply, posted on the site by another e-mail within the duplicate window:
     #: one sender under several names. Never published without a moderator.
     DUPLICATE_TEXT = "duplicate_text"
-    #: The e-mail's domain is a throw-away mailbox, or imitates a well-known
-    #: provider (``gmial.com``): review at worst, never spam on its own.
     #: Submitted sooner after its form was rendered than a person types
     #: (``MODERATION_MIN_SUBMIT_SECONDS``, the site's signed form time).
     TOO_FAST = "too_fast"
+    #: The e-mail's domain is a throw-away mailbox, or imitates a well-known
+    #: provider (``gmial.com``): review at worst, never spam on its own.
     DISPOSABLE_EMAIL = "disposable_email"
     CONFUSABLE_EMAIL = "confusable_email"
     #: Rules moderators set on an author (their e-mail, its domain, or their
@@ -85,6 +85,11 @@ class Reason(str, enum.Enum):
     #: A published comment enough readers flagged (``MODERATION_FLAGS_TO_REVIEW``):
     #: back to review until a moderator decides.
     READER_FLAGS = "reader_flags"
+    #: Its author edited it (``PATCH /v1/comments/{id}``) while it waited for a
+    #: moderator, or after one had decided it: a moderator reads the new text.
+    EDITED = "edited"
+    #: Its author deleted it (``DELETE /v1/comments/{id}``): hidden, text gone.
+    AUTHOR_DELETED = "author_deleted"
 
 
 #: Why a reader may flag a comment.
@@ -329,6 +334,20 @@ class ThreadClosed(Exception):
         self.thread = thread
 
 
+class AuthorTokenInvalid(Exception):
+    """An author's edit or deletion without the token their comment was given."""
+
+
+class EditRefused(Exception):
+    """An author's edit or deletion the comment does not allow now: *code*
+    ``edit_window_closed`` or ``comment_not_editable`` (held as spam, rejected
+    by a moderator, erased)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class NotFound(Exception):
     """What was asked for does not exist (or is not this caller's to know of)."""
 
@@ -386,6 +405,8 @@ class NewComment:
     shadow_version: str | None = None
     shadow_score: float | None = None
     shadow_band: str | None = None
+    #: The SHA-256 of the token its author may edit or delete it with.
+    author_token_hash: str | None = None
 
 
 class PublicComment(NamedTuple):

@@ -158,6 +158,18 @@ MESSAGES.update({
                       "en": "Comments are closed on this article."},
     "nothing_to_change": {"fr": "Rien à changer : envoyez au moins un champ.",
                           "en": "Nothing to change: send at least one field."},
+    # an author's own comment
+    "invalid_author_token": {"fr": "Jeton d'auteur absent ou invalide pour ce commentaire.",
+                             "en": "Missing or wrong author token for this comment."},
+    "edit_window_closed": {"fr": "Le délai pour modifier ce commentaire est passé.",
+                           "en": "The time to edit this comment has passed."},
+    "comment_not_editable": {"fr": "Ce commentaire ne peut plus être modifié ni supprimé.",
+                             "en": "This comment can no longer be edited or deleted."},
+    "thanks_edited": {"fr": "Votre commentaire a été modifié.", "en": "Your comment was edited."},
+    "thanks_edited_pending": {
+        "fr": "Votre commentaire a été modifié. Il sera visible prochainement sous réserve de validation.",
+        "en": "Your comment was edited. It will be visible once a moderator has approved it."},
+    "comment_deleted": {"fr": "Votre commentaire a été supprimé.", "en": "Your comment was deleted."},
 })
 
 MESSAGES.update({

@@ -24,10 +24,11 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from . import telemetry
+from .credentials import AUTHOR_TOKEN_HEADER
 from .edge import request_id as given_request_id
 from .jsonanswer import json_response
-from .domain import (DecisionConflict, IdempotencyKeyReused, InvalidParameter, NotFound, OutOfScope,
-                     RateLimitExceeded, ThreadClosed)
+from .domain import (AuthorTokenInvalid, DecisionConflict, EditRefused, IdempotencyKeyReused,
+                     InvalidParameter, NotFound, OutOfScope, RateLimitExceeded, ThreadClosed)
 from .errors import ApiError, FieldError, error_body, forbidden, not_found, validation_failed
 from .i18n import negotiate
 from .keys import HTML_ERRORS, REQUEST_ID, SETTINGS, SITE
@@ -146,7 +147,7 @@ async def page_headers_middleware(request: web.Request, handler):
 
 
 DOMAIN_ERRORS = (ValidationFailed, RateLimitExceeded, IdempotencyKeyReused, NotFound, OutOfScope,
-                 InvalidParameter, DecisionConflict, ThreadClosed)
+                 InvalidParameter, DecisionConflict, ThreadClosed, AuthorTokenInvalid, EditRefused)
 """What the services raise that an answer must explain (see :func:`domain_error`)."""
 
 
@@ -155,7 +156,8 @@ def domain_error(exc: Exception) -> ApiError:
     422, a rate limit 429 with Retry-After, an Idempotency-Key reused 422, not
     found 404, out of the moderator's scope 403, a query parameter naming
     nothing 400, a decision that came second 409 with the comment's state now,
-    a comment on a closed thread 409."""
+    a comment on a closed thread 409, an author's edit without their token
+    403 or one the comment no longer allows 409."""
     if isinstance(exc, ValidationFailed):
         return validation_failed(exc.errors)
     if isinstance(exc, RateLimitExceeded):
@@ -176,6 +178,10 @@ def domain_error(exc: Exception) -> ApiError:
                         extra={"current": current_view(exc.outcome)})
     if isinstance(exc, ThreadClosed):
         return ApiError(409, "thread_closed", fields=[FieldError("thread.id", "thread_closed")])
+    if isinstance(exc, AuthorTokenInvalid):
+        return ApiError(403, "invalid_author_token", fields=[FieldError(AUTHOR_TOKEN_HEADER, "invalid_value")])
+    if isinstance(exc, EditRefused):
+        return ApiError(409, exc.code)
     raise TypeError(f"not a domain error: {exc!r}")
 
 

@@ -26,7 +26,7 @@ from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Orde
 from .review.stats import MAX_DAYS
 from .validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_USER_AGENT_CHARS
 from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, AUDIT_BAND_COUNTS, BOOLEAN, COMMENT_ID,
-                               COMMENT_PATH, CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE,
+                               AUTHOR_TOKEN, COMMENT_PATH, CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE,
                                INTEGER, JSON, MODERATOR, NUMBER, OPENAPI_VERSION, QUEUE_STATUSES, RATE,
                                REASONS, REQUEST_ID_HEADER, SCORE, SEE_OTHER, SITE_KEY, SITE_PATH, STATUSES,
                                STRING, TIME, errors, header_param, json_body, nullable, obj, operation,
@@ -111,6 +111,22 @@ def _schemas(settings) -> dict:
             "reasons": {"type": "array", "items": ref("Reason")},
             "model_version": {"type": ["string", "null"]},
             "message": {"type": "string", "description": "A thank-you for the reader, localized."},
+            "author_token": {"type": "string", "pattern": "^mat_",
+                             "description": "Lets the author edit or delete the comment (`Author-Token` "
+                                            "header). In this answer only: a replay of an "
+                                            "Idempotency-Key answers without it. Only its hash is kept."},
+            "editable_until": {**nullable(TIME), "description": "Until when it may be edited; null: "
+                                                                "edits are off (`MODERATION_EDIT_WINDOW_SECONDS=0`)."},
+        }, required=["id", "status", "spam_score", "language", "reasons", "model_version", "message"]),
+        "CommentEdited": obj({
+            "id": INTEGER,
+            "status": {"type": "string", "enum": [Status.PUBLISHED.value, Status.PENDING.value,
+                                                  Status.SPAM.value]},
+            "spam_score": SCORE,
+            "language": STRING,
+            "reasons": {"type": "array", "items": ref("Reason")},
+            "model_version": {"type": ["string", "null"]},
+            "message": STRING,
         }),
         "PublicComment": obj({
             **_public_comment(),
@@ -444,10 +460,38 @@ def _paths(settings) -> dict:
                                      "Makes retries safe: a retry gets the first answer."), ACCEPT_LANGUAGE],
             body=json_body(ref("CommentIn"), "The comment."))},
         **_akismet_paths(),
-        "/v1/comments/{comment_id}": {"get": operation(
-            "get_comment", "One of the site's comments: status and public fields", "websites",
-            {"200": response("The comment.", ref("SiteComment")), **errors(401, 404)},
-            security=SITE_KEY, parameters=[COMMENT_PATH])},
+        "/v1/comments/{comment_id}": {
+            "get": operation(
+                "get_comment", "One of the site's comments: status and public fields", "websites",
+                {"200": response("The comment.", ref("SiteComment")), **errors(401, 404)},
+                security=SITE_KEY, parameters=[COMMENT_PATH]),
+            "patch": operation(
+                "edit_comment", "Its author edits a comment, with their token", "websites",
+                {"200": response("Edited and decided again.", ref("CommentEdited")),
+                 **errors(400, 401, 404, 413, 415, 422),
+                 "403": response("No author token, or another comment's (`invalid_author_token`).", ref("Error")),
+                 "409": response("The time to edit has passed (`edit_window_closed`), the comment is "
+                                 "held as spam, rejected or erased (`comment_not_editable`), or its "
+                                 "thread is closed (`thread_closed`).", ref("Error"))},
+                description="Within `MODERATION_EDIT_WINDOW_SECONDS` of the posting. The new text is "
+                            "validated and scored like a new comment; a comment that was waiting for "
+                            "a moderator, or that one had decided, waits for one (reason `edited`); "
+                            "the model's spam band holds it as spam. Audited (`edit` by `author`).",
+                security=SITE_KEY, parameters=[COMMENT_PATH, AUTHOR_TOKEN, ACCEPT_LANGUAGE],
+                body=json_body(obj({"body": {"type": "string", "minLength": 1}}), "The new text.")),
+            "delete": operation(
+                "delete_comment", "Its author deletes a comment, with their token", "websites",
+                {"200": response("Hidden for good, its text emptied (reason `author_deleted`); also "
+                                 "when it was deleted already.", obj({
+                                     "id": INTEGER, "deleted": {"type": "boolean", "const": True},
+                                     "message": STRING})),
+                 **errors(401, 404),
+                 "403": response("No author token, or another comment's (`invalid_author_token`).", ref("Error")),
+                 "409": response("Held as spam, rejected by a moderator, or erased "
+                                 "(`comment_not_editable`).", ref("Error"))},
+                description="At any time. A deleted comment that has published replies stays in its "
+                            "thread's public page as a placeholder.",
+                security=SITE_KEY, parameters=[COMMENT_PATH, AUTHOR_TOKEN, ACCEPT_LANGUAGE])},
         "/v1/comments/{comment_id}/flags": {"post": operation(
             "flag_comment", "A reader flags a published comment", "websites",
             {"202": response("Counted (once per reader).", obj({

@@ -93,6 +93,11 @@ def header_param(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "header", "required": False, "schema": schema, "description": description}
 
 
+AUTHOR_TOKEN = {"name": "Author-Token", "in": "header", "required": True,
+                "schema": {"type": "string", "minLength": 1},
+                "description": "The `author_token` the comment's `POST` answered."}
+
+
 def json_body(schema: dict, description: str) -> dict:
     return {"required": True, "description": description, "content": {JSON: {"schema": schema}}}
 

@@ -7,10 +7,12 @@ from ..jsonanswer import json_response
 from .. import telemetry
 from ..errors import ApiError, FieldError, not_found
 from ..keys import AUTHOR_RULES, SCORER, SETTINGS, SITE_KEY_HASH, STORE, SURGES, THREAD_RULES
-from ..services import flags, intake
+from ..credentials import AUTHOR_TOKEN_HEADER
+from ..i18n import message, negotiate
+from ..services import author_edits, flags, intake
 from ..edge import path_id
 from ..jsonbody import parse_json
-from ..domain import iso
+from ..domain import Status, iso
 from .common import authenticate_site, public_comment
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -83,3 +85,36 @@ async def flag_comment(request: web.Request) -> web.Response:
                                remote=request.remote)
     return json_response({"id": int(request.match_info["comment_id"]), "flags": outcome.flags,
                           "counted": outcome.new, "sent_to_review": outcome.sent_to_review}, status=202)
+
+
+async def edit_comment(request: web.Request) -> web.Response:
+    """An author's new text for their comment (:func:`moderation.services.author_edits.edit`),
+    with their token in the ``Author-Token`` header: 200 with where it stands now."""
+    site = await authenticate_site(request)
+    app = request.app
+    payload = parse_json(await read_json_body(request))
+    edited = await author_edits.edit(
+        app[STORE], app[SCORER], app[SETTINGS], site=site, comment_id=path_id(request, "comment_id"),
+        token=request.headers.get(AUTHOR_TOKEN_HEADER), payload=payload,
+        thread_rules=app[THREAD_RULES], author_rules=app[AUTHOR_RULES])
+    text = "thanks_edited" if edited.status is Status.PUBLISHED else "thanks_edited_pending"
+    return json_response({
+        "id": edited.comment.id,
+        "status": edited.status.value,
+        "spam_score": None if edited.scored.score is None else round(edited.scored.score, 4),
+        "language": edited.scored.language,
+        "reasons": list(edited.reasons),
+        "model_version": edited.scored.model_version,
+        "message": message(text, negotiate(request.headers.get("Accept-Language"), site.lang)),
+    })
+
+
+async def delete_comment(request: web.Request) -> web.Response:
+    """An author deletes their comment (:func:`moderation.services.author_edits.delete`),
+    with their token in the ``Author-Token`` header: 200."""
+    site = await authenticate_site(request)
+    comment_id = path_id(request, "comment_id")
+    await author_edits.delete(request.app[STORE], site=site, comment_id=comment_id,
+                              token=request.headers.get(AUTHOR_TOKEN_HEADER))
+    return json_response({"id": comment_id, "deleted": True, "message": message(
+        "comment_deleted", negotiate(request.headers.get("Accept-Language"), site.lang))})

@@ -14,9 +14,11 @@ def add_routes(app: web.Application) -> None:
         web.get("/readyz", health.readyz, name="readyz"),
         web.get("/metrics", meta.metrics_endpoint, name="metrics"),
         web.get("/openapi.json", meta.openapi_document, name="openapi"),
-        # websites (site key)
+        # websites (site key; an author's edit or deletion also their Author-Token)
         web.post("/v1/comments", comments.post_comment, name="post_comment"),
         web.get("/v1/comments/{comment_id}", comments.get_comment, name="get_comment"),
+        web.patch("/v1/comments/{comment_id}", comments.edit_comment, name="edit_comment"),
+        web.delete("/v1/comments/{comment_id}", comments.delete_comment, name="delete_comment"),
         web.post("/v1/comments/{comment_id}/flags", comments.flag_comment, name="flag_comment"),
         # websites speaking Akismet (site key in the form; Akismet's text answers)
         web.post("/1.1/verify-key", akismet.verify_key, name="akismet_verify_key"),

@@ -4,7 +4,8 @@
   to its Idempotency-Key, its parent, the recent activity of its sources (one
   read, with surge mode's), then validate → guard → score → decide, then the
   one store write (comment, idempotency record, audit event and webhook outbox
-  in one transaction, rate limits counted in it).
+  in one transaction, rate limits counted in it). Its answer gives the
+  author's token (:mod:`moderation.services.author_edits`), once.
 - :func:`check`: Akismet's comment-check: the same rules, nothing stored.
 - :func:`rescore`: every pending comment scored again with the current model
   (``moderation rescore``).
@@ -35,7 +36,7 @@ from ..domain import (ClientInfo, CommentIn, Decision, IdempotencyKeyReused, Mod
 from ..errors import FieldError
 from ..form_stamp import time_to_submit_reasons
 from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefix, judge
-from ..domain import RecentActivity, RuleAction, ThreadClosed
+from ..domain import RecentActivity, RuleAction, ThreadClosed, iso
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
 from ..policy import Scored, decide
@@ -44,6 +45,7 @@ from ..scoring.features import ScoringInput
 from ..scoring.scorer import score_batch
 from ..store.base import IdempotencyRecord, StoredAnswer, Store
 from ..validation import Limits, ValidationFailed, validate_comment
+from .author_edits import new_author_token
 from .surges import SurgeBaselines, SurgeCheck
 from .authors import AuthorRules
 from .threads import ThreadRules
@@ -190,6 +192,7 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
         "model_version": scored.model_version,
         "message": message(thanks, negotiate(accept_language, site.lang)),
     }
+    token, token_hash = new_author_token()
     # RateLimitExceeded here too: another submission took the last place meanwhile.
     result = await store.insert_comment(NewComment(
         site_id=site.id, thread=comment.thread, parent_id=comment.parent_id,
@@ -197,7 +200,8 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
         body_hash=body_hash, language=scored.language, spam_score=scored.score,
         model_version=scored.model_version, status=decision.status, reasons=decision.reasons,
         ip_prefix=prefix, ip_full=client_ip, user_agent=comment.client.user_agent,
-        referrer=comment.client.referrer, created_at=now, **shadow_fields(scored)),
+        referrer=comment.client.referrer, created_at=now, author_token_hash=token_hash,
+        **shadow_fields(scored)),
         IdempotencyRecord(idempotency_key, request_hash, status_code, answer)
         if idempotency_key is not None else None,
         limits=policy.limits(comment))
@@ -208,7 +212,10 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
         # goes with it now (else a moderator publishing it later takes it along).
         await store.release_replies(comment.parent_id, now=clock())
     observe(decision, "intake")
-    return Submitted(result.comment_id, status_code, {"id": result.comment_id, **answer},
+    # The author's token is in this answer only, never in the one kept for a replay.
+    mine = {"author_token": token, "editable_until": iso(now + settings.edit_window_seconds)
+            if settings.edit_window_seconds > 0 else None}
+    return Submitted(result.comment_id, status_code, {"id": result.comment_id, **answer, **mine},
                      decision=decision)
 
 

@@ -695,6 +695,28 @@ class Store(abc.ABC):
         """Threads with the most comments published since *since*, most first."""
 
     # -- public reads by site name (the websites' pages): None when no site has that name
+    # -- an author's own comment (moderation.services.author_edits)
+    @abc.abstractmethod
+    async def author_token(self, comment_id: int) -> tuple[str | None, bool] | None:
+        """The hash of the token the comment's author was given (None: none was)
+        and whether a moderator has decided the comment; None when no such comment."""
+
+    @abc.abstractmethod
+    async def edit_comment(self, comment_id: int, *, expected_status: str, body: str, body_hash: str,
+                           language: str, spam_score: float | None, model_version: str | None,
+                           status: str, reasons: list[str], now: float) -> bool:
+        """Replace the comment's text, its score and status, with an audit event
+        ``edit`` by ``author``, if it is still in *expected_status* and not erased;
+        whether it was."""
+
+    @abc.abstractmethod
+    async def delete_by_author(self, comment_id: int, *, now: float) -> str | None:
+        """Hide a pending or published comment for good at its author's request:
+        status ``rejected``, reason ``author_deleted``, text emptied, an audit
+        event ``delete`` by ``author``. Returns the status it had (another than
+        pending or published: nothing was done), None when there is no such
+        comment or it was erased."""
+
     @abc.abstractmethod
     async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
                                  limit: int, sort: str = "oldest") -> list[PublicComment] | None:

@@ -96,11 +96,11 @@ WITH found AS (
   INSERT INTO comments (site_id, thread_id, parent_id, status, author_name, author_email,
     email_key, body, body_hash, language, spam_score, model_version, reasons, ip_prefix,
     user_agent, referrer, created_at, updated_at, published_at, shadow_version, shadow_score,
-    shadow_band)
+    shadow_band, author_token_hash)
   VALUES (:site, (SELECT id FROM found UNION ALL SELECT id FROM upserted), :parent, :status,
     :name, :email, :email_key, :body, :body_hash, :language, :score, :model, :reasons, :ip_prefix,
     :user_agent, :referrer, :now, :now, :published_at::float8, :shadow_version::text,
-    :shadow_score::float8, :shadow_band::text)
+    :shadow_score::float8, :shadow_band::text, :author_token_hash::text)
   RETURNING id
 ), audit AS (
   INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
@@ -158,7 +158,7 @@ def _insert_params(c: NewComment) -> dict[str, Any]:
         "reasons": reasons, "reason": ",".join(reasons), "ip_prefix": c.ip_prefix,
         "ip": c.ip_full, "user_agent": c.user_agent, "referrer": c.referrer,
         "now": c.created_at, "shadow_version": c.shadow_version, "shadow_score": c.shadow_score,
-        "shadow_band": c.shadow_band,
+        "shadow_band": c.shadow_band, "author_token_hash": c.author_token_hash,
         "published_at": c.created_at if c.status is Status.PUBLISHED else None}
 
 

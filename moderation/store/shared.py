@@ -607,6 +607,57 @@ class SharedQueries:
                                    GROUP BY reason ORDER BY reason""", {"id": comment_id})
         return {reason: n for reason, n in rows}
 
+    # -- an author's own comment (moderation.services.author_edits)
+    async def author_token(self, comment_id: int) -> tuple[str | None, bool] | None:
+        rows = await self._rows(
+            """SELECT c.author_token_hash, EXISTS (SELECT 1 FROM audit_events e WHERE e.comment_id = c.id
+                 AND e.action IN ('approve', 'reject', 'spam'))
+               FROM comments c WHERE c.id = :id""", {"id": comment_id})
+        return (rows[0][0], bool(rows[0][1])) if rows else None
+
+    async def edit_comment(self, comment_id: int, *, expected_status: str, body: str, body_hash: str,
+                           language: str, spam_score: float | None, model_version: str | None,
+                           status: str, reasons: list[str], now: float) -> bool:
+        params = {"id": comment_id, "expected": expected_status, "body": body, "hash": body_hash,
+                  "language": language, "score": spam_score, "model": model_version, "status": status,
+                  "reasons": self.list_param(reasons), "now": now}
+        async with self._transaction() as db:
+            if not await self._tx_execute(db, """
+                    UPDATE comments SET body = :body, body_hash = :hash, language = :language,
+                      spam_score = CAST(:score AS DOUBLE PRECISION), model_version = CAST(:model AS TEXT),
+                      status = CAST(:status AS TEXT), reasons = :reasons, updated_at = :now,
+                      published_at = CASE WHEN CAST(:status AS TEXT) = 'published'
+                                          THEN COALESCE(published_at, :now) ELSE published_at END
+                    WHERE id = :id AND status = :expected AND erased_at IS NULL""", params):
+                return False
+            await self._tx_execute(db, """
+                INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
+                  model_version, spam_score)
+                VALUES (:id, :now, 'author', 'edit', :expected, CAST(:status AS TEXT), 'edited',
+                  CAST(:model AS TEXT), CAST(:score AS DOUBLE PRECISION))""", params)
+        return True
+
+    async def delete_by_author(self, comment_id: int, *, now: float) -> str | None:
+        async with self._transaction() as db:
+            rows = await self._tx_rows(db, f"""SELECT status, reasons, model_version, spam_score FROM comments
+                                               WHERE id = :id AND erased_at IS NULL{self.FOR_UPDATE}""",
+                                       {"id": comment_id})
+            if not rows:
+                return None
+            status, reasons, model_version, score = rows[0]
+            if status not in (Status.PENDING.value, Status.PUBLISHED.value):
+                return status
+            params = {"id": comment_id, "now": now, "was": status, "model": model_version, "score": score,
+                      "reasons": self.list_param([*self.list_value(reasons), Reason.AUTHOR_DELETED.value])}
+            await self._tx_execute(db, """UPDATE comments SET status = 'rejected', body = '', reasons = :reasons,
+                                          updated_at = :now WHERE id = :id""", params)
+            await self._tx_execute(db, """
+                INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status, reason,
+                  model_version, spam_score)
+                VALUES (:id, :now, 'author', 'delete', :was, 'rejected', 'author_deleted',
+                  CAST(:model AS TEXT), CAST(:score AS DOUBLE PRECISION))""", params)
+        return status
+
     # -- the guard's read at intake
     async def recent_activity(self, *, site_id: int, ip_prefix: str, email: str,
                               body_hash: str, rate_since: float,

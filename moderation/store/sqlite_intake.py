@@ -255,13 +255,13 @@ def _insert_one(db: sqlite3.Connection, c: NewComment, idempotency: IdempotencyR
         """INSERT INTO comments (site_id, thread_id, parent_id, status, author_name,
              author_email, email_key, body, body_hash, language, spam_score, model_version,
              reasons, ip_prefix, user_agent, referrer, created_at, updated_at, published_at,
-             shadow_version, shadow_score, shadow_band)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+             shadow_version, shadow_score, shadow_band, author_token_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (c.site_id, thread_id, c.parent_id, c.status.value, c.author_name, c.author_email,
          email_key, c.body, c.body_hash, c.language, c.spam_score, c.model_version,
          json.dumps([r.value for r in c.reasons]), c.ip_prefix, c.user_agent, c.referrer,
          c.created_at, c.created_at, published_at, c.shadow_version, c.shadow_score,
-         c.shadow_band)).lastrowid
+         c.shadow_band, c.author_token_hash)).lastrowid
     db.execute(
         """INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
              reason, model_version, spam_score)

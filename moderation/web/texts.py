@@ -46,6 +46,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "action.flag": {"fr": "Signalé par les lecteurs", "en": "Flagged by readers"},
     "comment.flags": {"fr": "Signalements", "en": "Readers' flags"},
     "reason.reader_flags": {"fr": "signalé par les lecteurs", "en": "flagged by readers"},
+    "reason.edited": {"fr": "modifié par son auteur", "en": "edited by its author"},
+    "reason.author_deleted": {"fr": "supprimé par son auteur", "en": "deleted by its author"},
     "reason.too_fast": {"fr": "envoyé trop vite après l'affichage du formulaire",
                         "en": "sent too soon after the form was shown"},
     "reason.disposable_email": {"fr": "adresse e-mail jetable", "en": "disposable e-mail address"},

@@ -2,6 +2,7 @@
 line, on SQLite and PostgreSQL: a story turns ugly, so its thread is closed
 from the CLI and the site switched to pre-moderation; its key leaked, so it is
 rotated; a moderator leaves, so they are revoked; the admin log shows it all.
+Then readers flag, an author edits and deletes their comment, a troll is banned.
 Changes made in another process reach both workers (the caches are off)."""
 import json
 import subprocess
@@ -80,6 +81,52 @@ def test_a_news_desk_closes_a_thread_switches_mode_rotates_a_key_and_revokes(env
                                                     "reject_above": None},
                                          "after": {"approve_below": None, "lang": "fr", "mode": "pre",
                                                    "reject_above": None}}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_readers_flag_authors_edit_and_delete_and_a_banned_author_is_held(env):
+    """Through both workers: a ban set from the CLI, readers' flags, an
+    author's edit and deletion with their token, the placeholder it leaves."""
+    env.update(MODERATION_FLAGS_TO_REVIEW="2", MODERATION_PUBLIC_CACHE_SECONDS="0")
+    cli(env, "init")
+    key = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
+              "--lang", "fr", "--mode", "auto")
+    port = free_port()
+    server = start_server(env, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        site = {"Authorization": f"Bearer {key}", "Connection": "close"}
+        status, parent = post(port, key)
+        assert status == 201
+        reply = requests.post(f"{base}/v1/comments", headers=site, timeout=10, json=comment_payload(
+            body=f"{HAM_TEXT} (reply)", thread={"id": "story"}, parent_id=parent["id"],
+            author={"name": "Other", "email": "other@example.org"})).json()
+        assert reply["status"] == "published"
+
+        as_author = {**site, "Author-Token": parent["author_token"]}
+        edited = requests.patch(f"{base}/v1/comments/{parent['id']}", headers=as_author, timeout=10,
+                                json={"body": f"{HAM_TEXT} (edited)"})
+        assert (edited.status_code, edited.json()["status"]) == (200, "published")
+        for _ in range(2):   # either worker, the same answer
+            assert requests.delete(f"{base}/v1/comments/{parent['id']}", headers=as_author,
+                                   timeout=10).status_code == 200
+        page = requests.get(f"{base}/v1/sites/journal/threads/story/comments", timeout=10).json()
+        assert [(i["id"], i["removed"], i["replies"]) for i in page["items"]] == [
+            (parent["id"], True, 1), (reply["id"], False, 0)]
+
+        flags = f"{base}/v1/comments/{reply['id']}/flags"
+        counted = [requests.post(flags, headers=site, timeout=10, json={"reason": "abuse", "reader": f"r{n}"}).json()
+                   for n in range(2)]
+        assert [c["sent_to_review"] for c in counted] == [False, True]
+        page = requests.get(f"{base}/v1/sites/journal/threads/story/comments", timeout=10).json()
+        assert page["items"] == []   # the placeholder went with its last published reply
+
+        cli(env, "author", "ban", "journal", "--email", "JEAN.Dupont@example.fr", "--note", "troll")
+        for n in range(3):
+            status, held = post(port, key, body=f"{HAM_TEXT} (banned {n})")
+            assert (status, held["status"], held["reasons"][-1]) == (202, "spam", "author_banned")
     finally:
         server.terminate()
         server.wait(timeout=30)

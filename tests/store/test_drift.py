@@ -183,19 +183,34 @@ def _sqlite_up_to(path, last):
                    "VALUES (1, 'https://h.example', 's', '[\"comment.pending\", \"model.drift\"]', 0)")
 
 
+#: A thread and a pending comment with the columns of schema 9 (the store's
+#: own insert names columns that later migrations add).
+OLD_THREAD = f"INSERT INTO threads (site_id, ext_id, created_at) VALUES (:site, 'old', {T0})"
+OLD_COMMENT = f"""INSERT INTO comments (site_id, thread_id, status, author_name, author_email, body,
+                    body_hash, language, created_at, updated_at)
+                  SELECT :site, id, 'pending', 'Reader', 'reader@example.fr', 'An old comment', 'h', 'en',
+                    {T0}, {T0} FROM threads WHERE ext_id = 'old' RETURNING id"""
+
+
+def _old_comment_sqlite(db) -> int:
+    db.execute(OLD_THREAD, {"site": 1})
+    return db.execute(OLD_COMMENT, {"site": 1}).fetchone()[0]
+
+
+async def _old_comment_postgres(store, site_id: int) -> int:
+    await store._fetch(OLD_THREAD, {"site": site_id})
+    return (await store._fetch(OLD_COMMENT, {"site": site_id}))[0][0]
+
+
 @pytest.mark.parametrize("numbers", [None, "without 0010"])
 async def test_sqlite_0011_keeps_the_outbox_and_its_triggers(tmp_path, monkeypatch, numbers):
     path = tmp_path / "old.db"
     everything = sqlite_store.migrations()
     kept = {n for n, _ in everything if numbers is None or n != 10}   # 0010 not there yet, or there
     _sqlite_up_to(path, 9)   # 0001 to 0009, then a comment with its queued event
-    store = open_store(f"sqlite:///{path}")
-    monkeypatch.setattr(sqlite_store, "migrations", lambda: [(n, sql) for n, sql in everything if n <= 9])
-    await store.open()
-    try:
-        first = await add(store, 1, created_at=T0)
-    finally:
-        await store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA foreign_keys = ON")
+        first = _old_comment_sqlite(db)
     with sqlite3.connect(path) as db:
         before = db.execute("SELECT id, comment_id, event FROM outbox").fetchall()
     assert before == [(1, first, "comment.pending")]
@@ -237,7 +252,7 @@ async def test_postgres_0011_keeps_the_outbox(postgres_url, monkeypatch, numbers
                                        now=T0)
         await store.add_webhook(site_id=site.id, url="https://h.example", secret="s",
                                 events=["comment.pending", "model.drift"], now=T0)
-        first = await add(store, site.id, created_at=T0)
+        first = await _old_comment_postgres(store, site.id)
     finally:
         await store.close()
     monkeypatch.setattr(postgres_sql, "migrations",
