@@ -21,11 +21,14 @@ OPERATOR = Moderator(id=0, name=CLI_ACTOR, role=Role.ADMIN)
 
 
 def add_desk_parsers(commands, site_commands, moderator_commands) -> None:
-    change = site_commands.add_parser("set", help="change a site's moderation mode or language (audited)")
+    change = site_commands.add_parser("set", help="change a site's moderation mode, language or automatic trust (audited)")
     change.add_argument("name")
     change.add_argument("--mode", choices=[m.value for m in Mode],
                         help="pre: every new comment waits for a moderator; auto: clear ham is published")
     change.add_argument("--lang", choices=list(admin.SITE_LANGUAGES), help="the site's language")
+    change.add_argument("--auto-trust-after", type=int, metavar="N",
+                        help="trust an author once moderators approved N of their comments and "
+                             "rejected none (0: never)")
     rotate = site_commands.add_parser("rotate-key", help="give a site a new API key, printed once; the "
                                                          "current one works for the overlap")
     rotate.add_argument("name")
@@ -86,8 +89,11 @@ def add_desk_parsers(commands, site_commands, moderator_commands) -> None:
 async def desk_command(store, args: argparse.Namespace) -> int | None:
     """Run a desk command; None when *args* is not one."""
     if args.command == "site" and args.site_command == "set":
-        site = await admin.change_site(store, args.name, mode=args.mode, lang=args.lang, actor=CLI_ACTOR)
-        print(f"site {site.name}: {site.mode.value} moderation, language {site.lang}")
+        site = await admin.change_site(store, args.name, mode=args.mode, lang=args.lang,
+                                       auto_trust_after=args.auto_trust_after, actor=CLI_ACTOR)
+        trust = (f"authors trusted after {site.auto_trust_after} approved comments"
+                 if site.auto_trust_after else "no automatic trust")
+        print(f"site {site.name}: {site.mode.value} moderation, language {site.lang}, {trust}")
         return 0
     if args.command == "site" and args.site_command == "rotate-key":
         site, key, until = await admin.rotate_site_key(store, args.name, overlap_hours=args.overlap_hours,

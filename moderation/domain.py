@@ -126,6 +126,9 @@ class Site:
     approve_below: float | None = None
     reject_above: float | None = None
     created_at: float = 0.0
+    #: Trust an author once moderators approved this many of their comments on
+    #: the site and rejected none (``moderation.services.authors``); 0: never.
+    auto_trust_after: int = 0
 
 
 @dataclass(frozen=True, slots=True)

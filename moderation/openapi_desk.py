@@ -6,7 +6,7 @@ from __future__ import annotations
 from .domain import Mode, Role
 from .openapi_builders import (CSRF, MODERATOR, STRING, TIME, errors, json_body, obj, operation, path_param,
                                query_param, ref, response)
-from .services.admin import MAX_KEY_OVERLAP_HOURS, SITE_LANGUAGES
+from .services.admin import MAX_AUTO_TRUST_AFTER, MAX_KEY_OVERLAP_HOURS, SITE_LANGUAGES
 
 NO_STORE = {"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}}
 THRESHOLD = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
@@ -14,18 +14,27 @@ SITE_PATH = path_param("site", STRING, "The site's short name.")
 MODERATOR_PATH = path_param("name", STRING, "The moderator's name.")
 
 
+AUTO_TRUST = {"type": "integer", "minimum": 0, "maximum": MAX_AUTO_TRUST_AFTER,
+              "description": "Trust an author (their comments skip review when the model is unsure, "
+                             "as with a `trust` rule) once moderators approved this many of their "
+                             "comments on the site and rejected none; 0: never."}
+
+
 def desk_schemas() -> dict:
     return {
         "SiteView": obj({"name": STRING, "url": STRING, "lang": STRING,
                          "mode": {"type": "string", "enum": [m.value for m in Mode]},
-                         "approve_below": THRESHOLD, "reject_above": THRESHOLD, "created_at": TIME}),
+                         "approve_below": THRESHOLD, "reject_above": THRESHOLD,
+                         "auto_trust_after": AUTO_TRUST, "created_at": TIME}),
         "SiteChange": obj({
             "mode": {"type": "string", "enum": [m.value for m in Mode],
                      "description": "`pre`: every new comment waits for a moderator."},
             "lang": {"type": "string", "enum": list(SITE_LANGUAGES)},
             "approve_below": {**THRESHOLD, "description": "null: the model's own threshold."},
-            "reject_above": THRESHOLD}, required=[],
-            description="Any of the fields (at least one); approve_below <= reject_above."),
+            "reject_above": THRESHOLD,
+            "auto_trust_after": AUTO_TRUST}, required=[],
+            description="Any of the fields (at least one); approve_below <= reject_above. One change "
+                        "is one record in the admin log."),
         "KeyRotation": obj({"overlap_hours": {"type": "number", "minimum": 0,
                                               "maximum": MAX_KEY_OVERLAP_HOURS, "default": 24}},
                            required=[]),
@@ -83,7 +92,7 @@ def desk_paths() -> dict:
             {"200": response("Every site, by name.", obj({"sites": {"type": "array", "items": ref("SiteView")}})),
              **errors(401, 403)}, description="Admin role.", security=MODERATOR)},
         "/v1/admin/sites/{site}": {"patch": operation(
-            "change_site", "Change a site's mode, language or thresholds", "admins",
+            "change_site", "Change a site's mode, language, thresholds or automatic trust", "admins",
             {"200": response("The site now.", ref("SiteView")), **errors(401, 403, 404, 413, 422)},
             description=admin + " Running servers follow within `MODERATION_SITE_CACHE_SECONDS`.",
             security=MODERATOR, parameters=[SITE_PATH, CSRF], body=json_body(ref("SiteChange"), "The changes."))},

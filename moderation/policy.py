@@ -115,9 +115,14 @@ def with_author_rule(decision: Decision, action: RuleAction) -> Decision:
         if decision.status is Status.SPAM:
             return decision
         return Decision(Status.PENDING, decision.reasons + (Reason.AUTHOR_WATCHED,))
-    if decision.status is Status.PENDING and decision.reasons in TRUSTED_PUBLISHES:
+    if trust_would_publish(decision):
         return Decision(Status.PUBLISHED, decision.reasons + (Reason.AUTHOR_TRUSTED,))
     return decision
+
+
+def trust_would_publish(decision: Decision) -> bool:
+    """Whether trusting the author would publish this decision (see :func:`with_author_rule`)."""
+    return decision.status is Status.PENDING and decision.reasons in TRUSTED_PUBLISHES
 
 
 #: The guard's reasons that keep clear ham from being published without a moderator.

@@ -28,7 +28,10 @@ def run(tmp_path, monkeypatch, toy_models_dir, capsys):
 
 def test_sites_moderators_and_threads_change_from_the_command_line(run):
     assert run("site", "set", "journal", "--mode", "pre", "--lang", "en")[1] == [
-        "site journal: pre moderation, language en"]
+        "site journal: pre moderation, language en, no automatic trust"]
+    assert run("site", "set", "journal", "--auto-trust-after", "5")[1] == [
+        "site journal: pre moderation, language en, authors trusted after 5 approved comments"]
+    assert run("site", "set", "journal", "--auto-trust-after", "-1")[0] == 2
     assert run("site", "list")[1][0].split("\t")[2:4] == ["en", "pre"]
     code, out, _ = run("site", "rotate-key", "journal", "--overlap-hours", "1")
     assert code == 0 and out[-1].startswith("msk_")
@@ -48,7 +51,7 @@ def test_sites_moderators_and_threads_change_from_the_command_line(run):
     assert run("thread", "close", "nowhere", "article-1")[0] == 1
 
     actions = [line.split("\t")[2] for line in run("events")[1]]
-    assert actions == ["site.update", "site.key_rotated", "moderator.update", "moderator.revoked",
+    assert actions == ["site.update", "site.update", "site.key_rotated", "moderator.update", "moderator.revoked",
                        "thread.update"]
     assert run("events", "--limit", "0")[0] == 2
 

@@ -83,7 +83,7 @@ class _Fields:
 def site_view(site: Site) -> dict:
     return {"name": site.name, "url": site.url, "lang": site.lang, "mode": site.mode.value,
             "approve_below": site.approve_below, "reject_above": site.reject_above,
-            "created_at": iso(site.created_at)}
+            "auto_trust_after": site.auto_trust_after, "created_at": iso(site.created_at)}
 
 
 def moderator_view(moderator: Moderator, site_names: dict[int, str]) -> dict:
@@ -118,24 +118,26 @@ async def list_sites(request: web.Request) -> web.Response:
 async def change_site(request: web.Request) -> web.Response:
     actor = await _admin(request)
     store, name = request.app[STORE], request.match_info["site"]
-    fields = _Fields(await read_json_object(request), ("mode", "lang", "approve_below", "reject_above"))
+    fields = _Fields(await read_json_object(request),
+                     ("mode", "lang", "approve_below", "reject_above", "auto_trust_after"))
     mode = fields.choice("mode", tuple(m.value for m in Mode))
     lang = fields.choice("lang", admin.SITE_LANGUAGES)
     low = fields.number("approve_below", 0.0, 1.0, nullable=True)
     high = fields.number("reject_above", 0.0, 1.0, nullable=True)
+    trust = fields.number("auto_trust_after", 0, admin.MAX_AUTO_TRUST_AFTER)
+    if trust is not None and trust != int(trust):
+        fields.errors.append(FieldError("auto_trust_after", "invalid_type", params={"expected": "integer"}))
     if low is not None and high is not None and low > high:
         fields.errors.append(FieldError("approve_below", "out_of_range", params={"min": 0, "max": high}))
     if not fields.payload:
         fields.errors.append(FieldError("body", "nothing_to_change"))
     fields.done()
-    site = await _found(admin.site_named(store, name))
-    if mode is not None or lang is not None:
-        site = await admin.change_site(store, name, mode=mode, lang=lang, actor=actor.name)
-    if "approve_below" in fields.payload or "reject_above" in fields.payload:
-        site = await _found(admin.set_thresholds(
-            store, name, actor=actor.name,
-            approve_below=low if "approve_below" in fields.payload else site.approve_below,
-            reject_above=high if "reject_above" in fields.payload else site.reject_above))
+    given = fields.payload
+    site = await _found(admin.change_site(   # one change, one record in the admin log
+        store, name, mode=mode, lang=lang, actor=actor.name,
+        approve_below=low if "approve_below" in given else admin.KEEP,
+        reject_above=high if "reject_above" in given else admin.KEEP,
+        auto_trust_after=None if trust is None else int(trust)))
     return json_response(site_view(site))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
@@ -78,19 +79,34 @@ async def set_thresholds(store: Store, name: str, *, approve_below: float | None
                                    now=time.time() if now is None else now)
 
 
+KEEP: Any = object()
+"""For :func:`change_site`'s thresholds: leave it as it is (None means the model's own)."""
+MAX_AUTO_TRUST_AFTER = 1000
+
+
 async def change_site(store: Store, name: str, *, mode: str | None = None, lang: str | None = None,
-                      actor: str, now: float | None = None) -> Site:
-    """Switch a site's mode (``pre``: every comment waits for a moderator;
-    ``auto``) or language, recorded in the admin log; what is not given stays.
-    Running servers see the change within ``MODERATION_SITE_CACHE_SECONDS``."""
+                      approve_below: float | None = KEEP, reject_above: float | None = KEEP,
+                      auto_trust_after: int | None = None, actor: str, now: float | None = None) -> Site:
+    """Change a site's mode (``pre``: every comment waits for a moderator;
+    ``auto``), language, thresholds (None: the model's own) or automatic trust
+    (``auto_trust_after`` approved comments and no rejection; 0: off), in one
+    record of the admin log; what is not given stays. Running servers see the
+    change within ``MODERATION_SITE_CACHE_SECONDS``."""
     site = await site_named(store, name)
     if mode is not None and mode not in {m.value for m in Mode}:
         raise AdminError("--mode must be pre or auto", usage=True)
     if lang is not None and lang not in SITE_LANGUAGES:
         raise AdminError("--lang must be fr or en", usage=True)
-    if mode is None and lang is None:
-        raise AdminError("nothing to change: give --mode or --lang", usage=True)
-    changed = replace(site, mode=Mode(mode) if mode else site.mode, lang=lang or site.lang)
+    if auto_trust_after is not None and not 0 <= auto_trust_after <= MAX_AUTO_TRUST_AFTER:
+        raise AdminError(f"--auto-trust-after lies between 0 and {MAX_AUTO_TRUST_AFTER}", usage=True)
+    if mode is None and lang is None and auto_trust_after is None and approve_below is KEEP \
+            and reject_above is KEEP:
+        raise AdminError("nothing to change: give --mode, --lang or --auto-trust-after", usage=True)
+    low, high = checked_thresholds(site.approve_below if approve_below is KEEP else approve_below,
+                                   site.reject_above if reject_above is KEEP else reject_above)
+    changed = replace(site, mode=Mode(mode) if mode else site.mode, lang=lang or site.lang,
+                      approve_below=low, reject_above=high,
+                      auto_trust_after=site.auto_trust_after if auto_trust_after is None else auto_trust_after)
     return await store.update_site(changed, actor=actor, now=time.time() if now is None else now)
 
 

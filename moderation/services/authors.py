@@ -13,6 +13,9 @@
   e-mail's domain, or the network, with an optional expiry and note; recorded
   in the admin log. When several rules match, the strongest wins (ban, shadow
   ban, watch, trust).
+- :func:`earned_trust`: a site's automatic trust (its ``auto_trust_after``):
+  an author with that many comments approved by moderators and none rejected
+  or marked spam is trusted as if a moderator had set the rule.
 - :class:`AuthorRules`: each worker's copy of a site's rules, read at most
   every ``MODERATION_SITE_CACHE_SECONDS`` (the intake asks it for every comment)
   and at once in the worker that made a change.
@@ -23,7 +26,7 @@ import ipaddress
 import time
 from collections.abc import Callable
 
-from ..domain import (AuthorRule, Comment, Moderator, NotFound, Role, RuleAction, RuleKind,
+from ..domain import (AuthorRule, Comment, Moderator, NotFound, Role, RuleAction, RuleKind, Site,
                       canonical_email, strongest_rule)
 from ..errors import FieldError
 from ..guard import ip_prefix
@@ -50,6 +53,17 @@ class AuthorRules:
 
     def forget(self, site_id: int) -> None:
         self._sites.discard(site_id)
+
+
+async def earned_trust(store: Store, site: Site, email: str) -> bool:
+    """Whether *email* has earned the site's automatic trust: moderators
+    approved at least ``site.auto_trust_after`` (> 0) of their comments there
+    and rejected none. One indexed read: ask only when trust would change the
+    decision."""
+    if site.auto_trust_after <= 0:
+        return False
+    approved, rejected = await store.author_record(site.id, email)
+    return rejected == 0 and approved >= site.auto_trust_after
 
 
 def rule_value(kind: str, raw: str) -> str:

@@ -39,7 +39,7 @@ from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefi
 from ..domain import RecentActivity, RuleAction, ThreadClosed, iso
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
-from ..policy import Scored, decide
+from ..policy import Scored, decide, trust_would_publish
 from ..scoring.model import holder_for
 from ..scoring.features import ScoringInput
 from ..scoring.scorer import score_batch
@@ -47,7 +47,7 @@ from ..store.base import IdempotencyRecord, StoredAnswer, Store
 from ..validation import Limits, ValidationFailed, validate_comment
 from .author_edits import new_author_token
 from .surges import SurgeBaselines, SurgeCheck
-from .authors import AuthorRules
+from .authors import AuthorRules, earned_trust
 from .threads import ThreadRules
 
 Clock = Callable[[], float]
@@ -127,7 +127,8 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
     A thread a moderator closed refuses it (:class:`ThreadClosed`); one they
     pre-moderated holds it for review (*thread_rules*). A rule on its author
     (*author_rules*) bans, watches or trusts it; a shadow-banned author is
-    answered with the decision made without the rule. *key_hash*: the hash of
+    answered with the decision made without the rule. Without a rule, an
+    author who earned the site's automatic trust is trusted. *key_hash*: the hash of
     the API key the request came with, which checks a signed form time."""
     now = clock()
     request_hash = hashlib.sha256(raw).hexdigest()
@@ -180,6 +181,9 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
                                       audit_share=settings.audit_share, surge=surge, author_rule=rule),
                                parent_status)
     decision = deciding(action)
+    if action is None and site.auto_trust_after > 0 and trust_would_publish(decision) \
+            and await earned_trust(store, site, comment.author_email):
+        decision = deciding(RuleAction.TRUST)
     shown = deciding(None) if action is RuleAction.SHADOW_BAN else decision
     status_code = 201 if shown.status is Status.PUBLISHED else 202
     thanks = ("thanks_published" if status_code == 201 else

@@ -695,6 +695,11 @@ class Store(abc.ABC):
         """Threads with the most comments published since *since*, most first."""
 
     # -- public reads by site name (the websites' pages): None when no site has that name
+    @abc.abstractmethod
+    async def author_record(self, site_id: int, email: str) -> tuple[int, int]:
+        """Of the site's comments by *email* (canonical form), how many a
+        moderator approved, and how many one rejected or marked spam."""
+
     # -- an author's own comment (moderation.services.author_edits)
     @abc.abstractmethod
     async def author_token(self, comment_id: int) -> tuple[str | None, bool] | None:

@@ -38,7 +38,10 @@ from .surge_sql import GUARD_ACTIVITY, NO_GUARD, SURGE_ACTIVITY
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
                    ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
 
-SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at"
+SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at, auto_trust_after"
+#: What ``update_site`` changes and records (``auto_trust_after`` only when it changed,
+#: so that earlier records keep their shape).
+SITE_SETTINGS = ("mode", "lang", "approve_below", "reject_above", "auto_trust_after")
 MODERATOR_COLUMNS = "id, name, role, site_ids, created_at, disabled"
 MODEL_WORKER_COLUMNS = """worker, generation, model_version, loaded_at, error, heartbeat_at,
     shadow_version, shadow_error"""
@@ -62,7 +65,7 @@ HISTORY_COLUMNS = {"email": "c.email_key", "ip": "c.ip_prefix", "name": "c.autho
 
 def site_from(row: Any) -> Site:
     return Site(id=row[0], name=row[1], url=row[2], lang=row[3], mode=Mode(row[4]),
-                approve_below=row[5], reject_above=row[6], created_at=row[7])
+                approve_below=row[5], reject_above=row[6], created_at=row[7], auto_trust_after=row[8])
 
 
 class SharedQueries:
@@ -155,12 +158,13 @@ class SharedQueries:
             await self._tx_execute(db, """
                 UPDATE sites SET mode = :mode, lang = :lang,
                   approve_below = CAST(:low AS DOUBLE PRECISION),
-                  reject_above = CAST(:high AS DOUBLE PRECISION) WHERE id = :id""",
+                  reject_above = CAST(:high AS DOUBLE PRECISION), auto_trust_after = :trust WHERE id = :id""",
                 {"mode": site.mode.value, "lang": site.lang, "low": site.approve_below,
-                 "high": site.reject_above, "id": site.id})
+                 "high": site.reject_above, "trust": site.auto_trust_after, "id": site.id})
             after = site_from((await self._tx_rows(
                 db, f"SELECT {SITE_COLUMNS} FROM sites WHERE id = :id", {"id": site.id}))[0])
-            fields = ("mode", "lang", "approve_below", "reject_above")
+            fields = [f for f in SITE_SETTINGS if f != "auto_trust_after"
+                      or before.auto_trust_after != after.auto_trust_after]
             await self._record(db, at=now, actor=actor, action="site.update", site_id=site.id,
                                target=before.name, detail={
                                    "before": {f: _plain(getattr(before, f)) for f in fields},
@@ -570,6 +574,16 @@ class SharedQueries:
         rows = await self._rows(f"SELECT {RULE_COLUMNS} FROM author_rules WHERE site_id = :site ORDER BY id",
                                 {"site": site_id})
         return [_author_rule(r) for r in rows]
+
+    async def author_record(self, site_id: int, email: str) -> tuple[int, int]:
+        rows = await self._rows(
+            """SELECT COUNT(DISTINCT CASE WHEN e.action = 'approve' THEN c.id END),
+                      COUNT(DISTINCT CASE WHEN e.action IN ('reject', 'spam') THEN c.id END)
+               FROM comments c JOIN audit_events e ON e.comment_id = c.id
+               WHERE c.site_id = :site AND c.email_key = :email
+                 AND e.action IN ('approve', 'reject', 'spam')""",
+            {"site": site_id, "email": canonical_email(email)})
+        return rows[0][0], rows[0][1]
 
     # -- readers' flags
     async def flag_comment(self, comment_id: int, *, reader: str, reason: str, now: float,

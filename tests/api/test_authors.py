@@ -110,3 +110,41 @@ async def test_an_authors_history_stays_within_the_moderators_sites(app_client):
     assert (await client.get("/v1/review/authors?email=a@b.c&name=x", headers=claire)).status == 422
     assert (await client.get("/v1/review/authors?ip=nope", headers=claire)).status == 422
     assert (await client.get("/v1/review/sites/blog/authors/rules", headers=claire)).status == 403
+
+
+async def test_a_site_trusts_an_author_once_moderators_approved_enough_and_rejected_none(app_client):
+    client = await app_client(**NO_LIMITS)
+    key = await add_site(client, name="journal", lang="en", mode="pre")
+    admin = auth(await add_moderator(client, name="ada", role="admin"))
+    for bad in ({"auto_trust_after": -1}, {"auto_trust_after": 2.5}, {"auto_trust_after": "2"}):
+        refused = await client.patch("/v1/admin/sites/journal", json=bad, headers=admin)
+        assert refused.status == 422, bad
+        assert (await refused.json())["error"]["fields"][0]["field"] == "auto_trust_after"
+    changed = await client.patch("/v1/admin/sites/journal", json={"auto_trust_after": 2}, headers=admin)
+    assert (await changed.json())["auto_trust_after"] == 2
+
+    async def decided(email, n, action):
+        status, answer = await post(client, key, email, body=f"{HAM_TEXT} ({email} {n})")
+        assert (status, answer["reasons"]) == (202, ["model_ham", "pre_moderation"])
+        done = await client.post(f"/v1/review/comments/{answer['id']}/decision", headers=admin,
+                                 json={"action": action, "expected_status": "pending"})
+        assert done.status == 200
+
+    await decided("regular@example.org", 1, "approve")
+    await decided("regular@example.org", 2, "approve")
+    await decided("mixed@example.org", 1, "approve")
+    await decided("mixed@example.org", 2, "reject")
+    await decided("mixed@example.org", 3, "approve")
+
+    status, trusted = await post(client, key, "Regular@Example.org", body=f"{HAM_TEXT} (third)")
+    assert (status, trusted["reasons"]) == (201, ["model_ham", "pre_moderation", "author_trusted"])
+    status, spam = await post(client, key, "regular@example.org", body=SPAM_TEXT)
+    assert spam["status"] == "spam"   # trust never publishes what the model holds as spam
+    status, mixed = await post(client, key, "mixed@example.org", body=f"{HAM_TEXT} (fourth)")
+    assert (status, mixed["status"]) == (202, "pending")   # one rejection: no automatic trust
+
+    await client.patch("/v1/admin/sites/journal", json={"auto_trust_after": 0}, headers=admin)
+    status, off = await post(client, key, "regular@example.org", body=f"{HAM_TEXT} (off)")
+    assert (status, off["status"]) == (202, "pending")
+    events = (await (await client.get("/v1/admin/events?site=journal", headers=admin)).json())["events"]
+    assert [e["detail"]["after"]["auto_trust_after"] for e in events[:2]] == [0, 2]

@@ -172,3 +172,44 @@ async def test_the_guard_read_sees_the_same_text_from_another_email(store, site)
     with_thread = await store.recent_activity(email="two@example.org", thread_ext_id="article-1",
                                               thread_since=T0 - 60, thread_cap=10, **read)
     assert (with_thread.duplicate_text, with_thread.thread_count) == (True, 1)
+
+
+async def test_an_author_edits_then_deletes_their_comment_guarded_by_status(store, site):
+    result = await store.insert_comment(replace(new_comment(site.id, status=Status.PUBLISHED),
+                                                author_token_hash="ab" * 32))
+    comment_id = result.comment_id
+    assert await store.author_token(comment_id) == ("ab" * 32, False)
+    assert await store.author_token(comment_id + 99) is None
+    edit = dict(body="A better text", body_hash="h2", language="en", spam_score=0.1, model_version="toy-2",
+                status="published", reasons=["model_ham"], now=T0 + 5)
+    assert not await store.edit_comment(comment_id, expected_status="pending", **edit)   # not pending: no change
+    assert await store.edit_comment(comment_id, expected_status="published", **edit)
+    comment = await store.get_comment(comment_id)
+    assert (comment.body, comment.spam_score, comment.model_version, comment.status) == (
+        "A better text", 0.1, "toy-2", Status.PUBLISHED)
+    assert await store.delete_by_author(comment_id, now=T0 + 6) == "published"
+    comment = await store.get_comment(comment_id)
+    assert (comment.status, comment.body, comment.reasons[-1]) == (Status.REJECTED, "", "author_deleted")
+    assert await store.delete_by_author(comment_id, now=T0 + 7) == "rejected"   # nothing more done
+    events = [(e.actor, e.action, e.from_status, e.to_status) for e in await store.audit_trail(comment_id)]
+    assert events[1:] == [("author", "edit", "published", "published"), ("author", "delete", "published", "rejected")]
+    await store.apply_decisions([DecisionRequest(comment_id, "rejected", "spam", "claire", "spam")], now=T0 + 8)
+    assert (await store.author_token(comment_id))[1] is True   # a moderator decided it
+
+
+async def test_an_authors_record_counts_moderators_verdicts_and_a_site_keeps_its_auto_trust(store, site):
+    approved = [await store.insert_comment(new_comment(site.id, email=email, created_at=T0 + n))
+                for n, email in enumerate(["casey@example.org", "Casey@Example.org", "casey@example.org",
+                                           "other@example.org"])]
+    ids = [r.comment_id for r in approved]
+    await store.apply_decisions([DecisionRequest(ids[0], "pending", "published", "claire", "approve"),
+                                 DecisionRequest(ids[1], "pending", "published", "claire", "approve"),
+                                 DecisionRequest(ids[2], "pending", "spam", "claire", "spam"),
+                                 DecisionRequest(ids[3], "pending", "published", "claire", "approve")],
+                                now=T0 + 10)
+    assert await store.author_record(site.id, "CASEY@example.org") == (2, 1)
+    assert await store.author_record(site.id, "nobody@example.org") == (0, 0)
+    changed = await store.update_site(replace(site, auto_trust_after=3), actor="ada", now=T0 + 11)
+    assert changed.auto_trust_after == 3 == (await store.site_by_name("journal")).auto_trust_after
+    event = (await store.admin_events(limit=1))[0]
+    assert (event.detail["before"]["auto_trust_after"], event.detail["after"]["auto_trust_after"]) == (0, 3)
