@@ -450,6 +450,7 @@ class Comment:
     thread_title: str = ""
     updated_at: float | None = None
     erased_at: float | None = None   # set when the author's data was erased
+    flag_count: int = 0              # readers' flags (moderation.services.flags)
 
 
 #: Webhook events: ``comment.<status>``, sent when a comment gets that status
@@ -541,11 +542,12 @@ class Order(str, enum.Enum):
     OLDEST = "oldest"
     SCORE = "score"
     SAFEST = "safest"
+    FLAGS = "flags"      # most flagged by readers first
 
     @property
     def descending(self) -> bool:
         """Whether larger keys come first (ties always by ascending id)."""
-        return self is Order.SCORE
+        return self in (Order.SCORE, Order.FLAGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,12 +581,14 @@ def uncertainty(score: float | None, bands: Bands) -> float:
     return abs(score - middle) / (width if width > MIN_BAND_WIDTH else MIN_BAND_WIDTH)
 
 
-def sort_key(order: Order, score: float | None, created_at: float, bands: Bands) -> float:
+def sort_key(order: Order, score: float | None, created_at: float, bands: Bands, flags: int = 0) -> float:
     """The sort key of one comment in *order* (what the store computes in SQL)."""
     if order is Order.UNCERTAIN:
         return uncertainty(score, bands)
     if order is Order.OLDEST:
         return created_at
+    if order is Order.FLAGS:
+        return float(flags)
     if order is Order.SCORE:
         return -1.0 if score is None else score
     return 2.0 if score is None else score

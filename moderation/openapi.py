@@ -413,7 +413,9 @@ def _paths(settings) -> dict:
         query_param("max_age", {"type": "integer", "minimum": 0, "maximum": MAX_AGE_SECONDS},
                     "Submitted at most this many seconds ago."),
         query_param("order", {"type": "string", "enum": [o.value for o in Order], "default": "uncertain"},
-                    "Sort order."),
+                    "Sort order: `uncertain` (nearest the middle of the review band), `oldest`, "
+                    "`score` (highest first), `safest` (lowest first), `flags` (most flagged by "
+                    "readers first)."),
         query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
                     "Page size."),
         query_param("cursor", STRING, "The `next` of the previous page."),
@@ -500,7 +502,8 @@ def _paths(settings) -> dict:
                 "sent_to_review": {"type": "boolean",
                                    "description": "This flag sent it back to review (`MODERATION_FLAGS_TO_REVIEW`)."}})),
              **errors(401, 404, 413, 422)},
-            description="404 for a comment that is not the site's or not published. The reader is the "
+            description="404 for a comment that is not the site's, or neither published nor back in "
+                        "review for readers' flags (they keep counting there). The reader is the "
                         "site's `reader` id, else the network of `client.ip` (else the connection's); "
                         "only a salted hash of it is kept.",
             security=SITE_KEY, parameters=[COMMENT_PATH, ACCEPT_LANGUAGE],

@@ -12,7 +12,8 @@ Filters (query parameters of ``GET /v1/review/queue``, each at most once):
 ``max_score``   spam score at most this (0-1); unscored comments drop out
 ``min_age``     submitted at least this many seconds ago
 ``max_age``     submitted at most this many seconds ago
-``order``       ``uncertain`` (default), ``oldest``, ``score``, ``safest``
+``order``       ``uncertain`` (default), ``oldest``, ``score``, ``safest``,
+                ``flags``
 ``limit``       page size, 1-200 (default 50)
 ``cursor``      the ``next`` value of the previous page
 ==============  ==========================================================
@@ -31,6 +32,7 @@ Orders, each a sort key then the comment id (so ties are stable):
 - ``score``: highest spam score first; unscored last (key: score, else -1).
 - ``safest``: lowest spam score first, for sites that pre-moderate clear ham;
   unscored last (key: score, else 2).
+- ``flags``: most flagged by readers first (key: the number of readers' flags).
 
 Paging is keyset paging: the cursor is opaque base64url JSON holding the order,
 the last item's sort key and id; the next page starts strictly after them, so

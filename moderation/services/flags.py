@@ -4,13 +4,15 @@ the reader (``reader``: its own user or session id) or the service falls back
 on the reader's network, and only a hash of it, salted with the site, is
 kept. The flag that brings the count to ``MODERATION_FLAGS_TO_REVIEW`` sends
 the comment back to review with reason ``reader_flags`` (once: a comment a
-moderator published again stays published, its later flags counted)."""
+moderator published again stays published, its later flags counted). Flags
+keep counting while it waits there (readers' pages show it a while longer),
+so the queue ordered by ``flags`` puts the most flagged first."""
 from __future__ import annotations
 
 import hashlib
 import time
 
-from ..domain import FLAG_REASONS, FlagOutcome, NotFound, Site, Status
+from ..domain import FLAG_REASONS, Comment, FlagOutcome, NotFound, Reason, Site, Status
 from ..errors import FieldError
 from ..guard import ip_prefix
 from ..store.base import Store
@@ -18,6 +20,14 @@ from ..validation import ValidationFailed
 
 MAX_READER_CHARS = 200
 FIELDS = ("reason", "reader", "client")
+
+
+def flaggable(comment: Comment) -> bool:
+    """Published, or sent back to review by readers' flags and not decided since."""
+    if comment.erased_at is not None:
+        return False
+    return comment.status is Status.PUBLISHED or (
+        comment.status is Status.PENDING and Reason.READER_FLAGS.value in comment.reasons)
 
 
 def reader_fingerprint(site: Site, reader: str) -> str:
@@ -54,12 +64,11 @@ def parse_flag(payload: dict, remote: str | None) -> tuple[str, str]:
 
 async def flag(store: Store, settings, *, site: Site, comment_id: int, payload: dict,
                remote: str | None = None, now: float | None = None) -> FlagOutcome:
-    """Take a reader's flag on one of *site*'s published comments; NotFound
-    for any other (not the site's, or not shown to readers)."""
+    """Take a reader's flag on one of *site*'s :func:`flaggable` comments;
+    NotFound for any other."""
     reason, who = parse_flag(payload, remote)
     comment = await store.get_comment(comment_id)
-    if comment is None or comment.site_id != site.id or comment.status is not Status.PUBLISHED \
-            or comment.erased_at is not None:
+    if comment is None or comment.site_id != site.id or not flaggable(comment):
         raise NotFound()
     outcome = await store.flag_comment(comment_id, reader=reader_fingerprint(site, who), reason=reason,
                                        now=time.time() if now is None else now,

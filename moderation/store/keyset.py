@@ -2,7 +2,7 @@
 
 The store never computes a sort key for every queued comment. It reads each
 site's queue in an order an index gives (``status, site_id`` then ``spam_score,
-id``, ``spam_score DESC, id`` or ``created_at, id``), a few rows at a time, as
+id``, ``spam_score DESC, id``, ``created_at, id`` or ``flag_count DESC, id``), a few rows at a time, as
 *streams*, and a :class:`PagePlan` merges them by (key, id) into the exact page
 the reference :func:`~moderation.domain.sort_key` defines. A page costs
 about (streams x rows read) index entries, not a sort of the whole queue.
@@ -15,6 +15,7 @@ monotone function of the indexed column along each one):
   descending score; the unscored comments by id (one constant key).
 - ``score``: scores descending; then the unscored by id. ``safest``: scores
   ascending; then the unscored by id. ``oldest``: ``created_at`` ascending.
+  ``flags``: readers' flags (``flag_count``) descending.
 
 Along a stream, rows come by (column, id), so keys never decrease; two
 different ``uncertain`` scores may still round to the same key (tiny scores on
@@ -42,7 +43,7 @@ MIN_CHUNK = 16
 FULL_CHUNK_SITES = 4
 """Up to this many sites, each stream first reads a whole page's worth."""
 
-SCORE, CREATED = "spam_score", "created_at"
+SCORE, CREATED, FLAGS = "spam_score", "created_at", "flag_count"
 _UNSCORED_KEYS = {Order.UNCERTAIN: UNSCORED_KEY, Order.SCORE: -1.0, Order.SAFEST: 2.0}
 
 
@@ -206,6 +207,10 @@ def _streams(order: Order, after: Cursor | None, site_id: int, bands: Bands | No
     if order is Order.OLDEST:
         start = None if after is None else (after.key, after.id)
         yield Stream(site_id, CREATED, start=start), (lambda v: v), None
+        return
+    if order is Order.FLAGS:
+        start = None if after is None else (after.key, after.id)
+        yield Stream(site_id, FLAGS, descending=True, start=start), (lambda v: float(v)), None
         return
     if not scored_only:
         unscored = _UNSCORED_KEYS[order]

@@ -42,8 +42,8 @@ from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninA
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
 from .postgres_drift import PostgresDriftQueries
-from .shared import SharedQueries
-from .postgres_sql import COMMENT_COLUMNS, COMMENT_FROM, comment_from, execute, fetch, fetchrow
+from .shared import COMMENT_COLUMNS, COMMENT_FROM, SharedQueries
+from .postgres_sql import comment_from, execute, fetch, fetchrow
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
 from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, POSTGRES_BUCKET,
                         SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)

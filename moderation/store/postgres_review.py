@@ -19,8 +19,8 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, 
                    AuditCount, DecidedComment, DecisionDay, DecisionOutcome, DecisionRequest,
                    PersonData, PurgeResult, QueueDepth, QueueRow, ScoredLabel, held_only_for_parent,
                    parent_release_note)
-from .postgres_sql import (COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, PostgresConnection,
-                           comment_from, event_from, execute, fetch, fetchrow)
+from .postgres_sql import EVENT_COLUMNS, PostgresConnection, comment_from, event_from, execute, fetch, fetchrow
+from .shared import COMMENT_COLUMNS, COMMENT_FROM
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 
 _FILTER_CONDITIONS = (("min_score", "c.spam_score >= :min_score::float8"),

@@ -20,15 +20,12 @@ from typing import Any, AsyncIterator
 
 import asyncpg
 
-from ..domain import AuditEvent, Comment, Status
+from ..domain import AuditEvent, Comment
 from .base import DatabaseUnavailable, StoreError
+from .shared import comment_from as shared_comment_from
 
 log = logging.getLogger(__name__)
 
-COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
-    c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
-    c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
-COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
 EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
     model_version, spam_score"""
 
@@ -92,13 +89,7 @@ async def keep_session(connection: asyncpg.Connection) -> None:
 
 
 def comment_from(row: Any) -> Comment:
-    return Comment(id=row[0], site_id=row[1], thread_id=row[2], parent_id=row[3],
-                   author_name=row[4], author_email=row[5], body=row[6], language=row[7],
-                   spam_score=row[8], model_version=row[9], status=Status(row[10]),
-                   reasons=tuple(row[11]), ip_prefix=row[12], user_agent=row[13],
-                   referrer=row[14], created_at=row[15], published_at=row[16],
-                   thread_url=row[17], thread_title=row[18], updated_at=row[19],
-                   erased_at=row[20])
+    return shared_comment_from(row, tuple(row[11]))
 
 
 def event_from(row: Any) -> AuditEvent:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
 from .base import Delivery
-from .postgres_sql import COMMENT_COLUMNS, PostgresConnection, comment_from, fetch
+from .postgres_sql import PostgresConnection, comment_from, fetch
+from .shared import COMMENT_COLUMNS
 
 _DUE = """delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= :now::float8
           AND (lease_until IS NULL OR lease_until < :now::float8)"""

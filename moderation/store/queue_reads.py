@@ -5,8 +5,9 @@ Each round of reads is one statement (a few past :data:`STREAMS_PER_STATEMENT`
 streams): a ``UNION ALL`` of one ``SELECT ... ORDER BY ... LIMIT`` per stream,
 each a forward range scan of an index in that very order, as migration 0006
 leaves them: ``comments_queue_score`` (``status, site_id, spam_score, id``),
-``comments_queue_score_desc`` (the same with ``spam_score DESC``) or
-``comments_queue`` (``status, site_id, created_at, id``).
+``comments_queue_score_desc`` (the same with ``spam_score DESC``),
+``comments_queue`` (``status, site_id, created_at, id``) or, migration 0013,
+``comments_queue_flags`` (``status, site_id, flag_count DESC, id``).
 
 Only (stream, id, column) comes back; the page's comments are then read by id:
 a comment decided, erased or rescored between the two reads makes the page be
@@ -28,8 +29,8 @@ STREAMS_PER_STATEMENT = 150
 
 QUEUE_ROWS = "c.status IN ({}) AND c.erased_at IS NULL".format(
     ", ".join(f"'{status}'" for status in QUEUE_STATUSES))
-"""The predicate of the partial indexes ``comments_queue_score`` and
-``comments_queue_score_desc``, word for word: a query must carry it for SQLite
+"""The predicate of the partial indexes ``comments_queue_score``,
+``comments_queue_score_desc`` and ``comments_queue_flags``, word for word: a query must carry it for SQLite
 (and PostgreSQL's generic plans) to use them."""
 
 

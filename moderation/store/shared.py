@@ -48,7 +48,8 @@ MODEL_WORKER_COLUMNS = """worker, generation, model_version, loaded_at, error, h
 MAX_DELIVERY_ERROR_CHARS = 500
 COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
     c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
-    c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
+    c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at, c.flag_count"""
+"""A :class:`Comment`'s columns, read by :func:`comment_from` (both backends)."""
 COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
 RULE_COLUMNS = "id, site_id, kind, value, action, note, expires_at, created_by, created_at"
 #: What an author's history is looked up by: the comments' column for each.
@@ -61,6 +62,17 @@ PUBLIC_ORDERS = {
     "replies": ("replies DESC, c.id", "p.replies DESC, p.id", "1 = 1", " OFFSET :after"),
 }
 HISTORY_COLUMNS = {"email": "c.email_key", "ip": "c.ip_prefix", "name": "c.author_name"}
+
+
+def comment_from(row: Any, reasons: tuple) -> Comment:
+    """A comment from a row of :data:`COMMENT_COLUMNS`, its reasons decoded by the backend."""
+    return Comment(id=row[0], site_id=row[1], thread_id=row[2], parent_id=row[3],
+                   author_name=row[4], author_email=row[5], body=row[6], language=row[7],
+                   spam_score=row[8], model_version=row[9], status=Status(row[10]),
+                   reasons=reasons, ip_prefix=row[12], user_agent=row[13],
+                   referrer=row[14], created_at=row[15], published_at=row[16],
+                   thread_url=row[17], thread_title=row[18], updated_at=row[19],
+                   erased_at=row[20], flag_count=row[21])
 
 
 def site_from(row: Any) -> Site:
@@ -511,13 +523,7 @@ class SharedQueries:
 
     # -- authors: their history on the moderator's sites, and the rules set on them
     def _comment(self, row: Any) -> Comment:
-        return Comment(id=row[0], site_id=row[1], thread_id=row[2], parent_id=row[3],
-                       author_name=row[4], author_email=row[5], body=row[6], language=row[7],
-                       spam_score=row[8], model_version=row[9], status=Status(row[10]),
-                       reasons=self.list_value(row[11]), ip_prefix=row[12], user_agent=row[13],
-                       referrer=row[14], created_at=row[15], published_at=row[16],
-                       thread_url=row[17], thread_title=row[18], updated_at=row[19],
-                       erased_at=row[20])
+        return comment_from(row, self.list_value(row[11]))
 
     async def author_history(self, *, by: str, value: str, site_ids: list[int] | None,
                              limit: int) -> tuple[dict[str, int], list[Comment]]:
@@ -600,6 +606,9 @@ class SharedQueries:
                 VALUES (:id, :reader, :reason, :now) ON CONFLICT (comment_id, reader) DO NOTHING""", params) == 1
             [(flags,)] = await self._tx_rows(db, "SELECT COUNT(*) FROM reader_flags WHERE comment_id = :id",
                                              {"id": comment_id})
+            if new:
+                await self._tx_execute(db, "UPDATE comments SET flag_count = :flags WHERE id = :id",
+                                       {"id": comment_id, "flags": flags})
             moved = new and threshold > 0 and flags == threshold and status == Status.PUBLISHED.value
             if moved:
                 await self._tx_execute(db, """UPDATE comments SET status = 'pending', reasons = :reasons,

@@ -35,7 +35,7 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, 
                    StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
 from .base import Delivery
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
-from .shared import SharedQueries
+from .shared import COMMENT_COLUMNS, COMMENT_FROM, SharedQueries, comment_from
 from .sqlite_drift import SQLiteDriftQueries
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
@@ -49,10 +49,6 @@ BUSY_TIMEOUT_MS = int(os.environ.get("MODERATION_SQLITE_BUSY_TIMEOUT_MS", "10000
 CONNECTION_PRAGMAS = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
                       "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
                       "PRAGMA temp_store = MEMORY"]   # savepoints journal in memory: a third of an insert's cost
-COMMENT_COLUMNS = """c.id, c.site_id, t.ext_id, c.parent_id, c.author_name, c.author_email, c.body,
-    c.language, c.spam_score, c.model_version, c.status, c.reasons, c.ip_prefix, c.user_agent,
-    c.referrer, c.created_at, c.published_at, t.url, t.title, c.updated_at, c.erased_at"""
-COMMENT_FROM = "comments c JOIN threads t ON t.id = c.thread_id"
 EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
     model_version, spam_score"""
 
@@ -68,13 +64,7 @@ def migrations() -> list[tuple[int, str]]:
 
 
 def _comment(row: Any) -> Comment:
-    return Comment(id=row[0], site_id=row[1], thread_id=row[2], parent_id=row[3],
-                   author_name=row[4], author_email=row[5], body=row[6], language=row[7],
-                   spam_score=row[8], model_version=row[9], status=Status(row[10]),
-                   reasons=tuple(json.loads(row[11])), ip_prefix=row[12], user_agent=row[13],
-                   referrer=row[14], created_at=row[15], published_at=row[16],
-                   thread_url=row[17], thread_title=row[18], updated_at=row[19],
-                   erased_at=row[20])
+    return comment_from(row, tuple(json.loads(row[11])))
 
 
 def _event(row: Any) -> AuditEvent:

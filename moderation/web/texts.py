@@ -114,6 +114,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "order.oldest": {"fr": "Plus anciens d'abord", "en": "Oldest first"},
     "order.score": {"fr": "Score le plus haut d'abord", "en": "Highest score first"},
     "order.safest": {"fr": "Score le plus bas d'abord", "en": "Lowest score first"},
+    "order.flags": {"fr": "Plus signalés d'abord", "en": "Most flagged first"},
     "keys.title": {"fr": "Clavier", "en": "Keyboard"},
     "keys.move": {"fr": "suivant / précédent", "en": "next / previous"},
     "keys.approve": {"fr": "approuver", "en": "approve"},

@@ -31,8 +31,13 @@ async def test_enough_readers_flags_send_a_comment_back_to_review(app_client):
     assert (detail["status"], detail["reasons"][-1], detail["flags"]) == (
         "pending", "reader_flags", {"abuse": 1, "spam": 1})
     assert (detail["history"][-1]["actor"], detail["history"][-1]["action"]) == ("readers", "flag")
-    # no longer shown to readers: no more flags on it
-    assert (await client.post(flags, headers=auth(key), json={"reason": "spam", "reader": "u3"})).status == 404
+    # waiting for a moderator because of flags: later flags still count, none moves it again
+    third = await (await client.post(flags, headers=auth(key), json={"reason": "spam", "reader": "u3"})).json()
+    assert (third["flags"], third["sent_to_review"]) == (3, False)
+    await client.post(f"/v1/review/comments/{posted['id']}/decision", headers=claire,
+                      json={"action": "reject", "expected_status": "pending"})
+    # rejected: readers no longer see it, and cannot flag it
+    assert (await client.post(flags, headers=auth(key), json={"reason": "spam", "reader": "u4"})).status == 404
 
 
 async def test_a_flag_names_its_reason_and_reader(app_client):
@@ -49,3 +54,21 @@ async def test_a_flag_names_its_reason_and_reader(app_client):
     assert (await client.post(flags, json={"reason": "spam"})).status == 401
     assert (await client.post("/v1/comments/999999/flags", headers=auth(key),
                               json={"reason": "spam", "reader": "u"})).status == 404
+
+
+async def test_flags_keep_counting_in_review_and_the_queue_orders_by_them(app_client):
+    client = await app_client(**{**SETTINGS, "flags_to_review": 1})
+    key = await add_site(client, name="journal", lang="en", mode="auto")
+    claire = auth(await add_moderator(client, name="claire"))
+    posted = [(await (await client.post("/v1/comments", headers=auth(key), json=comment_payload(
+        body=f"{HAM_TEXT} ({n})", author={"name": f"R{n}", "email": f"r{n}@example.org"}))).json())["id"]
+        for n in range(3)]
+    for comment_id, readers in zip(posted, (1, 3, 2)):
+        for reader in range(readers):   # the first flag sends it to review; the others still count
+            flagged = await client.post(f"/v1/comments/{comment_id}/flags", headers=auth(key),
+                                        json={"reason": "abuse", "reader": f"reader-{reader}"})
+            assert flagged.status == 202 and (await flagged.json())["flags"] == reader + 1
+    queue = await (await client.get("/v1/review/queue?order=flags", headers=claire)).json()
+    assert [item["id"] for item in queue["items"]] == [posted[1], posted[2], posted[0]]
+    oldest = await (await client.get("/v1/review/queue?order=oldest", headers=claire)).json()
+    assert [item["id"] for item in oldest["items"]] == posted

@@ -62,9 +62,12 @@ async def test_export_then_erase_an_address(desk):
                                                      ("ada", "erase")]
     assert all(e.note == "" for e in trail)
     assert "Dupont" not in str(trail) and JEAN not in str(trail)
-    # Nothing public is left of Jean; Marie's reply stays.
+    # Nothing public is left of Jean; Marie's reply stays, under a placeholder
+    # where his comment was (an id and a time, no name, no text).
     public = await (await client.get("/v1/sites/journal/threads/t1/comments")).json()
-    assert [c["id"] for c in public["items"]] == [reply]
+    assert [(c["id"], c["removed"], c["author_name"], c["body"]) for c in public["items"]] == [
+        (published, True, None, None), (reply, False, "Marie", public["items"][1]["body"])]
+    assert "Dupont" not in json.dumps(public) and JEAN not in json.dumps(public)
     # Nothing more to export or erase; an erased comment cannot be decided on.
     again = await (await client.post("/v1/admin/people/export", headers=auth(desk.admin),
                                      json={"email": JEAN})).json()

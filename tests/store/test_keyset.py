@@ -7,7 +7,7 @@ import random
 import pytest
 
 from moderation.policy import Bands
-from moderation.store.keyset import SCORE, PagePlan, _Halves, first_float
+from moderation.store.keyset import FLAGS, SCORE, PagePlan, _Halves, first_float
 from moderation.domain import Cursor, Order, sort_key
 
 TINY = [0.0, 5e-324, 1e-300, 1e-20, 2e-20, 3e-18]     # all one key for most bands
@@ -108,7 +108,7 @@ def simulated_page(rows, order, after, sites, limit):
 def reference(rows, order, after, sites, limit):
     ranked = []
     for r in rows:
-        k = sort_key(order, r[SCORE], r["created_at"], sites[r["site_id"]] or Bands(0.3, 0.8))
+        k = sort_key(order, r[SCORE], r["created_at"], sites[r["site_id"]] or Bands(0.3, 0.8), r[FLAGS])
         ranked.append(((-k if order.descending else k, r["id"]), (k, r["id"])))
     ranked.sort()
     if after is not None:
@@ -123,7 +123,7 @@ def test_pages_from_streams_equal_the_reference(seed):
     site_count = rng.choice([1, 2, 3, 7])
     sites = {i: rng.choice(BANDS) for i in range(1, site_count + 1)}
     rows = [{"id": i, "site_id": rng.randint(1, site_count), "created_at": float(rng.randrange(8)),
-             SCORE: rng.choice(SCORES + [None, None, rng.random()])}
+             SCORE: rng.choice(SCORES + [None, None, rng.random()]), FLAGS: rng.choice([0, 0, 0, 1, 2, 5])}
             for i in range(1, rng.randint(2, 160))]
     rounds = []
     for _ in range(40):

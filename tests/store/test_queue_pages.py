@@ -43,6 +43,10 @@ async def queued(store, sites):
                                  thread=f"t{n % 2}", language="fr" if n % 3 == 0 else "en",
                                  reasons=(Reason.NO_MODEL,) if score is None
                                  else (Reason.MODEL_UNCERTAIN,)))
+    for n, comment_id in enumerate(ids[::5]):   # readers' flags: 1 to 3 on some, ties among them
+        for reader in range(1 + n % 3):
+            await store.flag_comment(comment_id, reader=f"r{reader}", reason="abuse", now=T0 + 8,
+                                     threshold=0)
     await add(store, sites[0].id, status=Status.PUBLISHED, score=0.5)
     await add(store, sites[1].id, status=Status.SPAM, score=0.55)
     erased = await add(store, sites[2].id, score=0.5, email="gone@example.fr")
@@ -69,7 +73,7 @@ async def expected(store, order, query_filter=QueueFilter(), after=None):
         site = sites[c.site_id]
         bands = Bands(BANDS.approve_below if site.approve_below is None else site.approve_below,
                       BANDS.reject_above if site.reject_above is None else site.reject_above)
-        key = sort_key(order, c.spam_score, c.created_at, bands)
+        key = sort_key(order, c.spam_score, c.created_at, bands, c.flag_count)
         keyed.append(((-key if order.descending else key, c.id), (key, c.id)))
     keyed.sort()
     if after is not None:
