@@ -2,7 +2,8 @@
 line, on SQLite and PostgreSQL: a story turns ugly, so its thread is closed
 from the CLI and the site switched to pre-moderation; its key leaked, so it is
 rotated; a moderator leaves, so they are revoked; the admin log shows it all.
-Then readers flag, an author edits and deletes their comment, a troll is banned.
+Then readers flag (the queue ordered by flags), an author edits and deletes
+their comment, a regular earns the site's trust, a troll is banned.
 Changes made in another process reach both workers (the caches are off)."""
 import json
 import subprocess
@@ -93,6 +94,7 @@ def test_readers_flag_authors_edit_and_delete_and_a_banned_author_is_held(env):
     cli(env, "init")
     key = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
               "--lang", "fr", "--mode", "auto")
+    token = cli(env, "moderator", "add", "bob")
     port = free_port()
     server = start_server(env, port)
     try:
@@ -122,6 +124,21 @@ def test_readers_flag_authors_edit_and_delete_and_a_banned_author_is_held(env):
         assert [c["sent_to_review"] for c in counted] == [False, True]
         page = requests.get(f"{base}/v1/sites/journal/threads/story/comments", timeout=10).json()
         assert page["items"] == []   # the placeholder went with its last published reply
+        bob = {"Authorization": f"Bearer {token}", "Connection": "close"}
+        queue = requests.get(f"{base}/v1/review/queue?order=flags", headers=bob, timeout=10).json()
+        assert [(i["id"], i["reasons"][-1]) for i in queue["items"]] == [(reply["id"], "reader_flags")]
+
+        # a regular earns the site's trust: pre-moderation no longer holds them
+        cli(env, "site", "set", "journal", "--mode", "pre", "--auto-trust-after", "1")
+        status, first = post(port, key, thread="regulars", body=f"{HAM_TEXT} (regular 1)")
+        assert (status, first["reasons"]) == (202, ["model_ham", "pre_moderation"])
+        approved = requests.post(f"{base}/v1/review/comments/{first['id']}/decision", headers=bob,
+                                 timeout=10, json={"action": "approve", "expected_status": "pending"})
+        assert approved.status_code == 200
+        for n in range(3):   # either worker
+            status, trusted = post(port, key, thread="regulars", body=f"{HAM_TEXT} (regular {n + 2})")
+            assert (status, trusted["reasons"][-1]) == (201, "author_trusted")
+        cli(env, "site", "set", "journal", "--mode", "auto", "--auto-trust-after", "0")
 
         cli(env, "author", "ban", "journal", "--email", "JEAN.Dupont@example.fr", "--note", "troll")
         for n in range(3):
