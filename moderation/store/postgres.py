@@ -35,7 +35,7 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import (Comment, NewComment, RateLimitExceeded, RateLimits, Reason,
+from ..domain import (NewComment, RateLimitExceeded, RateLimits, Reason,
                       Status, ThreadCount, ThreadSurge, canonical_email)
 from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninAttempt, Store,
                    StoredAnswer, StoreError)
@@ -43,7 +43,7 @@ from .postgres_review import ReviewQueries, lock_with_pending_replies, release_r
 from .postgres_webhooks import WebhookQueries
 from .postgres_drift import PostgresDriftQueries
 from .shared import COMMENT_COLUMNS, COMMENT_FROM, SharedQueries
-from .postgres_sql import comment_from, execute, fetch, fetchrow
+from .postgres_sql import execute, fetch, fetchrow
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
 from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, POSTGRES_BUCKET,
                         SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
@@ -202,6 +202,10 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
     def json_value(column) -> dict:
         return column
 
+    @staticmethod
+    def member_of(column: str, param: str, sql_type: str) -> str:
+        return f"{column} = ANY(CAST(:{param} AS {sql_type}[]))"
+
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
         return await self._fetch(sql, params)
 
@@ -355,13 +359,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
             raise _KeyTaken(_answer(await fetchrow(db, _ANSWER_SQL, key)))
         return InsertResult(comment_id=comment_id)
 
-    async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
-        status = await self._fetchval(
-            f"""SELECT c.status FROM {COMMENT_FROM} WHERE c.id = :id AND c.site_id = :site
-                AND t.ext_id = :thread""",
-            {"id": comment_id, "site": site_id, "thread": thread_ext_id})
-        return None if status is None else Status(status)
-
     async def release_replies(self, parent_id: int, *, now: float) -> list[int]:
         async with self._transaction() as db:
             # The parent first (a decision publishing it at this moment commits
@@ -374,33 +371,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
             return await release_replies_in(db, [parent_id], now)
 
     # -- reads
-    async def get_comment(self, comment_id: int) -> Comment | None:
-        row = await self._fetchrow(f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id = :id",
-                                   {"id": comment_id})
-        return comment_from(row) if row else None
-
-    async def thread_comments(self, site_id: int, thread_ext_id: str, *, after_id: int,
-                              limit: int) -> list[Comment]:
-        rows = await self._fetch(_THREAD_PAGE.format(site=":site"), {
-            "site": site_id, "thread": thread_ext_id, "after": after_id, "limit": limit})
-        return [comment_from(r) for r in rows]
-
-    async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
-        counts = dict.fromkeys(thread_ext_ids, 0)
-        if not thread_ext_ids:
-            return counts
-        rows = await self._fetch(
-            f"""SELECT t.ext_id, {_PUBLISHED_IN_THREAD} FROM threads t
-                WHERE {_THREADS_ASKED.format(site=":site")}""",
-            {"site": site_id, "threads": list(thread_ext_ids)})
-        counts.update({ext_id: n for ext_id, n in rows})
-        return counts
-
-    async def top_threads(self, site_id: int, *, since: float, limit: int) -> list[ThreadCount]:
-        rows = await self._fetch(_TOP_THREADS.format(site=":site"),
-                                 {"site": site_id, "since": since, "limit": limit})
-        return [ThreadCount(thread_id=r[0], url=r[1], title=r[2], count=r[3]) for r in rows]
-
     # -- public reads by site name: the site and its rows in one query (one round trip).
     # No row: no such site; one row of NULLs beside the site's id: a site with nothing to show.
     async def site_published_counts(self, site_name: str,
@@ -429,13 +399,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
                 for r in rows if r[0] is not None]
 
     # -- model upkeep
-    async def pending_comments(self, *, after_id: int, limit: int) -> list[Comment]:
-        rows = await self._fetch(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE c.status = 'pending' AND c.id > :after ORDER BY c.id LIMIT :limit""",
-            {"after": after_id, "limit": limit})
-        return [comment_from(r) for r in rows]
-
     async def rescore(self, comment_id: int, *, spam_score: float | None, model_version: str | None,
                       new_status: str | None, reasons: list[str], now: float) -> bool:
         params = {"id": comment_id, "score": spam_score, "model": model_version, "now": now}

@@ -13,14 +13,14 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
+from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands,
                       Cursor, Order, QueueFilter, Status, canonical_email)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DecidedComment, DecisionDay, DecisionOutcome, DecisionRequest,
                    PersonData, PurgeResult, QueueDepth, QueueRow, ScoredLabel, held_only_for_parent,
                    parent_release_note)
-from .postgres_sql import EVENT_COLUMNS, PostgresConnection, comment_from, event_from, execute, fetch, fetchrow
-from .shared import COMMENT_COLUMNS, COMMENT_FROM
+from .postgres_sql import PostgresConnection, comment_from, execute, fetch, fetchrow
+from .shared import COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, event_from
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 
 _FILTER_CONDITIONS = (("min_score", "c.spam_score >= :min_score::float8"),
@@ -101,34 +101,6 @@ class ReviewQueries(PostgresConnection):
         counts = dict.fromkeys(QUEUE_STATUSES, 0)
         counts.update({status: n for status, n in rows})
         return counts
-
-    async def get_comments(self, comment_ids: list[int]) -> dict[int, Comment]:
-        rows = await self._fetch(
-            f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id = ANY(:ids::bigint[])",
-            {"ids": list(comment_ids)})
-        return {r[0]: comment_from(r) for r in rows}
-
-    async def thread_context(self, comment_id: int, *, limit: int) -> list[Comment]:
-        params = {"id": comment_id, "limit": limit}
-        thread = "c.thread_id = (SELECT thread_id FROM comments WHERE id = :id)"
-        before = await self._fetch(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE {thread} AND c.id < :id ORDER BY c.id DESC LIMIT :limit""", params)
-        after = await self._fetch(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE {thread} AND c.id >= :id ORDER BY c.id LIMIT :limit""", params)
-        if not after:      # the comment itself is always among them when it exists
-            return []
-        n_before = min(len(before), max(limit // 2, limit - len(after)))
-        n_after = min(len(after), limit - n_before)
-        return [comment_from(r) for r in reversed(before[:n_before])] + [
-            comment_from(r) for r in after[:n_after]]
-
-    async def audit_trail(self, comment_id: int) -> list[AuditEvent]:
-        rows = await self._fetch(
-            f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = :id ORDER BY id",
-            {"id": comment_id})
-        return [event_from(r) for r in rows]
 
     async def apply_decisions(self, requests: list[DecisionRequest], *,
                               now: float) -> list[DecisionOutcome]:

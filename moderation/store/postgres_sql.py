@@ -20,14 +20,13 @@ from typing import Any, AsyncIterator
 
 import asyncpg
 
-from ..domain import AuditEvent, Comment
+from ..domain import Comment
 from .base import DatabaseUnavailable, StoreError
 from .shared import comment_from as shared_comment_from
 
 log = logging.getLogger(__name__)
 
-EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
-    model_version, spam_score"""
+
 
 # ``:name`` not preceded by a colon or a word character (so ``x::jsonb`` is a cast).
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -90,12 +89,6 @@ async def keep_session(connection: asyncpg.Connection) -> None:
 
 def comment_from(row: Any) -> Comment:
     return shared_comment_from(row, tuple(row[11]))
-
-
-def event_from(row: Any) -> AuditEvent:
-    return AuditEvent(id=row[0], comment_id=row[1], at=row[2], actor=row[3], action=row[4],
-                      from_status=row[5], to_status=row[6], reason=row[7], note=row[8],
-                      model_version=row[9], spam_score=row[10])
 
 
 #: The advisory lock held while migrating: instances starting at once migrate

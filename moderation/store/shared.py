@@ -32,11 +32,11 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..domain import (AdminEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, PublicComment, Reason,
+from ..domain import (AdminEvent, AuditEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, PublicComment, Reason,
                       RecentActivity, Role, RuleAction, RuleKind, Site, Status, ThreadRule, canonical_email)
 from .surge_sql import GUARD_ACTIVITY, NO_GUARD, SURGE_ACTIVITY
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
-                   ShadowRow, SiteExists, TrainingLabel, Webhook, WebhookInfo, shadow_row)
+                   ShadowRow, SiteExists, ThreadCount, TrainingLabel, Webhook, WebhookInfo, shadow_row)
 
 SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at, auto_trust_after"
 #: What ``update_site`` changes and records (``auto_trust_after`` only when it changed,
@@ -62,6 +62,17 @@ PUBLIC_ORDERS = {
     "replies": ("replies DESC, c.id", "p.replies DESC, p.id", "1 = 1", " OFFSET :after"),
 }
 HISTORY_COLUMNS = {"email": "c.email_key", "ip": "c.ip_prefix", "name": "c.author_name"}
+
+
+EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
+    model_version, spam_score"""
+
+
+def event_from(row: Any) -> AuditEvent:
+    """An audit event from a row of :data:`EVENT_COLUMNS`."""
+    return AuditEvent(id=row[0], comment_id=row[1], at=row[2], actor=row[3], action=row[4],
+                      from_status=row[5], to_status=row[6], reason=row[7], note=row[8],
+                      model_version=row[9], spam_score=row[10])
 
 
 def comment_from(row: Any, reasons: tuple) -> Comment:
@@ -97,6 +108,12 @@ class SharedQueries:
 
     @staticmethod
     def json_param(value: dict) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def member_of(column: str, param: str, sql_type: str) -> str:
+        """SQL true when *column* is one of the list parameter *param* (a
+        :meth:`list_param` of values of *sql_type*)."""
         raise NotImplementedError
 
     @staticmethod
@@ -456,6 +473,82 @@ class SharedQueries:
         return [shadow_row(row) for row in rows]
 
     # -- threads a moderator closed or pre-moderated, and the admin log
+    # -- comments: reads by id, by thread, for upkeep
+    async def get_comment(self, comment_id: int) -> Comment | None:
+        rows = await self._rows(f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id = :id",
+                                {"id": comment_id})
+        return self._comment(rows[0]) if rows else None
+
+    async def get_comments(self, comment_ids: list[int]) -> dict[int, Comment]:
+        rows = await self._rows(
+            f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE {self.member_of('c.id', 'ids', 'BIGINT')}",
+            {"ids": self.list_param(comment_ids)})
+        return {r[0]: self._comment(r) for r in rows}
+
+    async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
+        rows = await self._rows(
+            f"""SELECT c.status FROM {COMMENT_FROM}
+                WHERE c.id = :id AND c.site_id = :site AND t.ext_id = :thread""",
+            {"id": comment_id, "site": site_id, "thread": thread_ext_id})
+        return Status(rows[0][0]) if rows else None
+
+    async def thread_comments(self, site_id: int, thread_ext_id: str, *, after_id: int,
+                              limit: int) -> list[Comment]:
+        rows = await self._rows(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE t.site_id = :site AND t.ext_id = :thread AND c.status = 'published'
+                  AND c.id > :after ORDER BY c.id LIMIT :limit""",
+            {"site": site_id, "thread": thread_ext_id, "after": after_id, "limit": limit})
+        return [self._comment(r) for r in rows]
+
+    async def thread_context(self, comment_id: int, *, limit: int) -> list[Comment]:
+        params = {"id": comment_id, "limit": limit}
+        thread = "c.thread_id = (SELECT thread_id FROM comments WHERE id = :id)"
+        before = await self._rows(f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                                      WHERE {thread} AND c.id < :id ORDER BY c.id DESC LIMIT :limit""", params)
+        after = await self._rows(f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                                     WHERE {thread} AND c.id >= :id ORDER BY c.id LIMIT :limit""", params)
+        if not after:      # the comment itself is always among them when it exists
+            return []
+        n_before = min(len(before), max(limit // 2, limit - len(after)))
+        n_after = min(len(after), limit - n_before)
+        return [self._comment(r) for r in reversed(before[:n_before])] + [
+            self._comment(r) for r in after[:n_after]]
+
+    async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
+        counts = dict.fromkeys(thread_ext_ids, 0)
+        if not thread_ext_ids:
+            return counts
+        rows = await self._rows(
+            f"""SELECT t.ext_id, COUNT(c.id) FROM threads t
+                JOIN comments c ON c.thread_id = t.id AND c.status = 'published'
+                WHERE t.site_id = :site AND {self.member_of('t.ext_id', 'threads', 'TEXT')}
+                GROUP BY t.ext_id""",
+            {"site": site_id, "threads": self.list_param(thread_ext_ids)})
+        counts.update({ext_id: n for ext_id, n in rows})
+        return counts
+
+    async def top_threads(self, site_id: int, *, since: float, limit: int) -> list[ThreadCount]:
+        rows = await self._rows(
+            """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.published_at) AS latest
+               FROM comments c JOIN threads t ON t.id = c.thread_id
+               WHERE c.site_id = :site AND c.status = 'published' AND c.published_at >= :since
+               GROUP BY t.id ORDER BY n DESC, latest DESC LIMIT :limit""",
+            {"site": site_id, "since": since, "limit": limit})
+        return [ThreadCount(thread_id=r[0], url=r[1], title=r[2], count=r[3]) for r in rows]
+
+    async def pending_comments(self, *, after_id: int, limit: int) -> list[Comment]:
+        rows = await self._rows(
+            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                WHERE c.status = 'pending' AND c.id > :after ORDER BY c.id LIMIT :limit""",
+            {"after": after_id, "limit": limit})
+        return [self._comment(r) for r in rows]
+
+    async def audit_trail(self, comment_id: int) -> list[AuditEvent]:
+        rows = await self._rows(f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = :id ORDER BY id",
+                                {"id": comment_id})
+        return [event_from(r) for r in rows]
+
     async def public_thread_page(self, site_name: str, thread_ext_id: str, *, after_id: int,
                                  limit: int, sort: str = "oldest") -> list[PublicComment] | None:
         # One statement: no row means no such site, one row of NULLs beside its

@@ -27,7 +27,7 @@ import aiosqlite
 
 from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
                       Cursor, NewComment, Order, QueueFilter, RateLimits, Reason,
-                      Status, ThreadCount, ThreadSurge, canonical_email)
+                      Status, ThreadSurge, canonical_email)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
                    DecisionRequest, IdempotencyRecord, InsertResult, PersonData,
@@ -35,7 +35,7 @@ from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, 
                    StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
 from .base import Delivery
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
-from .shared import COMMENT_COLUMNS, COMMENT_FROM, SharedQueries, comment_from
+from .shared import COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, SharedQueries, comment_from, event_from
 from .sqlite_drift import SQLiteDriftQueries
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
@@ -49,8 +49,7 @@ BUSY_TIMEOUT_MS = int(os.environ.get("MODERATION_SQLITE_BUSY_TIMEOUT_MS", "10000
 CONNECTION_PRAGMAS = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
                       "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
                       "PRAGMA temp_store = MEMORY"]   # savepoints journal in memory: a third of an insert's cost
-EVENT_COLUMNS = """id, comment_id, at, actor, action, from_status, to_status, reason, note,
-    model_version, spam_score"""
+
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -65,12 +64,6 @@ def migrations() -> list[tuple[int, str]]:
 
 def _comment(row: Any) -> Comment:
     return comment_from(row, tuple(json.loads(row[11])))
-
-
-def _event(row: Any) -> AuditEvent:
-    return AuditEvent(id=row[0], comment_id=row[1], at=row[2], actor=row[3], action=row[4],
-                      from_status=row[5], to_status=row[6], reason=row[7], note=row[8],
-                      model_version=row[9], spam_score=row[10])
 
 
 def _like_literal(text: str) -> str:
@@ -207,6 +200,10 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
     @staticmethod
     def json_value(column: str) -> dict:
         return json.loads(column)
+
+    @staticmethod
+    def member_of(column: str, param: str, sql_type: str) -> str:
+        return f"{column} IN (SELECT value FROM json_each(:{param}))"
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
@@ -457,13 +454,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
         assert self._intake is not None, "store is not open"
         return await self._intake.insert(comment, idempotency, limits)
 
-    async def parent_status(self, site_id: int, thread_ext_id: str, comment_id: int) -> Status | None:
-        row = await self._fetchone(
-            """SELECT c.status FROM comments c JOIN threads t ON t.id = c.thread_id
-               WHERE c.id = ? AND c.site_id = ? AND t.ext_id = ?""",
-            (comment_id, site_id, thread_ext_id))
-        return Status(row[0]) if row else None
-
     async def release_replies(self, parent_id: int, *, now: float) -> list[int]:
         # Writes are serialized: a decision publishing the parent either committed
         # before this read, or starts after the reply's insert and takes it along.
@@ -479,49 +469,7 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
             return await _release_replies(db, [parent_id], now)
 
     # -- reads
-    async def get_comment(self, comment_id: int) -> Comment | None:
-        row = await self._fetchone(
-            f"SELECT {COMMENT_COLUMNS} FROM comments c JOIN threads t ON t.id = c.thread_id "
-            "WHERE c.id = ?", (comment_id,))
-        return _comment(row) if row else None
-
-    async def thread_comments(self, site_id: int, thread_ext_id: str, *, after_id: int,
-                              limit: int) -> list[Comment]:
-        rows = await self._fetchall(
-            f"""SELECT {COMMENT_COLUMNS} FROM comments c JOIN threads t ON t.id = c.thread_id
-                WHERE t.site_id = ? AND t.ext_id = ? AND c.status = 'published' AND c.id > ?
-                ORDER BY c.id LIMIT ?""", (site_id, thread_ext_id, after_id, limit))
-        return [_comment(r) for r in rows]
-
-    async def published_counts(self, site_id: int, thread_ext_ids: list[str]) -> dict[str, int]:
-        counts = dict.fromkeys(thread_ext_ids, 0)
-        if not thread_ext_ids:
-            return counts
-        marks = ", ".join("?" * len(thread_ext_ids))
-        rows = await self._fetchall(
-            f"""SELECT t.ext_id, COUNT(c.id) FROM threads t
-                JOIN comments c ON c.thread_id = t.id AND c.status = 'published'
-                WHERE t.site_id = ? AND t.ext_id IN ({marks}) GROUP BY t.ext_id""",
-            (site_id, *thread_ext_ids))
-        counts.update({ext_id: n for ext_id, n in rows})
-        return counts
-
-    async def top_threads(self, site_id: int, *, since: float, limit: int) -> list[ThreadCount]:
-        rows = await self._fetchall(
-            """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n FROM comments c
-               JOIN threads t ON t.id = c.thread_id
-               WHERE c.site_id = ? AND c.status = 'published' AND c.published_at >= ?
-               GROUP BY t.id ORDER BY n DESC, MAX(c.published_at) DESC LIMIT ?""",
-            (site_id, since, limit))
-        return [ThreadCount(thread_id=r[0], url=r[1], title=r[2], count=r[3]) for r in rows]
-
     # -- model upkeep
-    async def pending_comments(self, *, after_id: int, limit: int) -> list[Comment]:
-        rows = await self._fetchall(
-            f"""SELECT {COMMENT_COLUMNS} FROM comments c JOIN threads t ON t.id = c.thread_id
-                WHERE c.status = 'pending' AND c.id > ? ORDER BY c.id LIMIT ?""", (after_id, limit))
-        return [_comment(r) for r in rows]
-
     async def rescore(self, comment_id: int, *, spam_score: float | None, model_version: str | None,
                       new_status: str | None, reasons: list[str], now: float) -> bool:
         async with self._transaction() as db:
@@ -630,21 +578,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
         counts.update({status: n for status, n in rows})
         return counts
 
-    async def get_comments(self, comment_ids: list[int]) -> dict[int, Comment]:
-        found: dict[int, Comment] = {}
-        for start in range(0, len(comment_ids), 500):
-            params: dict[str, Any] = {}
-            marks = _in_list("id", comment_ids[start:start + 500], params)
-            rows = await self._fetchall(
-                f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id IN ({marks})", params)
-            found.update((r[0], _comment(r)) for r in rows)
-        return found
-
-    async def audit_trail(self, comment_id: int) -> list[AuditEvent]:
-        rows = await self._fetchall(
-            f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = ? ORDER BY id", (comment_id,))
-        return [_event(r) for r in rows]
-
     async def apply_decisions(self, requests: list[DecisionRequest], *,
                               now: float) -> list[DecisionOutcome]:
         outcomes = []
@@ -675,7 +608,7 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {EVENT_COLUMNS}""",
                 (r.comment_id, now, r.actor, r.action, r.expected_status, r.new_status, r.reason,
                  r.note, moved[0], moved[1]))
-            event = _event(await cursor.fetchone())
+            event = event_from(await cursor.fetchone())
             await cursor.close()
             return DecisionOutcome(r.comment_id, DECIDED, r.new_status, event, updated_at=now)
         cursor = await db.execute("SELECT status, updated_at, erased_at FROM comments WHERE id = ?",
@@ -689,7 +622,7 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
             (r.comment_id,))
         latest = await cursor.fetchone()
         await cursor.close()
-        return DecisionOutcome(r.comment_id, CONFLICT, current[0], _event(latest) if latest else None,
+        return DecisionOutcome(r.comment_id, CONFLICT, current[0], event_from(latest) if latest else None,
                                updated_at=current[1], erased=current[2] is not None)
 
     async def decided_comments(self, *, since: float | None, site_id: int | None,
@@ -808,7 +741,7 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
             for row in await self._fetchall(
                     f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id IN ({marks}) "
                     "ORDER BY id", params):
-                events[row[1]].append(_event(row))
+                events[row[1]].append(event_from(row))
         return PersonData(comments=comments, sites={c.site_id: sites[c.site_id] for c in comments},
                           full_ips=full_ips, events=events)
 
@@ -862,21 +795,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
         return PurgeResult(spam_comments=spam, full_ips=ips, idempotency_keys=keys)
 
     # -- the review page: a comment's thread
-    async def thread_context(self, comment_id: int, *, limit: int) -> list[Comment]:
-        row = await self._fetchone("SELECT thread_id FROM comments WHERE id = ?", (comment_id,))
-        if row is None:
-            return []
-        params = {"thread": row[0], "id": comment_id, "limit": limit}
-        before = await self._fetchall(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE c.thread_id = :thread AND c.id < :id ORDER BY c.id DESC LIMIT :limit""", params)
-        after = await self._fetchall(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE c.thread_id = :thread AND c.id >= :id ORDER BY c.id LIMIT :limit""", params)
-        n_before = min(len(before), max(limit // 2, limit - len(after)))
-        n_after = min(len(after), limit - n_before)
-        return [_comment(r) for r in reversed(before[:n_before])] + [_comment(r) for r in after[:n_after]]
-
     # -- sign-in throttling
     async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
                                    max_failures: int) -> SigninAttempt:
