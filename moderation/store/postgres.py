@@ -177,7 +177,7 @@ _TOP_THREADS = """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.publishe
 
 
 class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQueries, Store):
-    """The store on PostgreSQL. Review, statistics, privacy and retention queries
+    """The store on PostgreSQL. Review, statistics and retention queries
     live in :class:`~.postgres_review.ReviewQueries`; claiming webhook deliveries
     in :class:`~.postgres_webhooks.WebhookQueries`; the queries both backends
     run alike in :class:`~.shared.SharedQueries`, over the dialect below."""

@@ -1,5 +1,6 @@
-"""The PostgreSQL store's review side: the queue, decisions, labels, statistics,
-privacy requests and retention (the contract is in :mod:`.base`).
+"""The PostgreSQL store's review side: the queue, decisions, labels, statistics
+and retention (the contract is in :mod:`.base`; people's data and erasure are
+in :mod:`.shared`).
 
 Writes that touch several comments lock them first, in id order (bulk
 decisions apply in id order, erasure and purge ``SELECT ... ORDER BY id FOR
@@ -13,23 +14,19 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands,
-                      Cursor, Order, QueueFilter, Status, canonical_email)
+from ..domain import DECISION_ACTIONS, QUEUE_STATUSES, Bands, Cursor, Order, QueueFilter, Status
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DecidedComment, DecisionDay, DecisionOutcome, DecisionRequest,
-                   PersonData, PurgeResult, QueueDepth, QueueRow, ScoredLabel, held_only_for_parent,
+                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, held_only_for_parent,
                    parent_release_note)
-from .postgres_sql import PostgresConnection, comment_from, execute, fetch, fetchrow
-from .shared import COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, event_from
+from .postgres_sql import PostgresConnection, execute, fetch, fetchrow
+from .shared import COMMENT_FROM, EVENT_COLUMNS, event_from
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 
 _FILTER_CONDITIONS = (("min_score", "c.spam_score >= :min_score::float8"),
                       ("max_score", "c.spam_score <= :max_score::float8"),
                       ("created_before", "c.created_at <= :created_before::float8"),
                       ("created_after", "c.created_at >= :created_after::float8"))
-
-# The address's canonical form (domain.canonical_email), kept in email_key (migration 0008).
-_PERSON = "email_key = :email AND email_key <> '' AND erased_at IS NULL"
 
 
 def _filter_sql(query_filter: QueueFilter, params: dict, *, with_status: bool) -> str:
@@ -214,59 +211,6 @@ class ReviewQueries(PostgresConnection):
             {"site": site_id, "version": model_version, "actions": list(DECISION_ACTIONS)})
         return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
                             language=r[3], audited=bool(r[4])) for r in rows]
-
-    # -- privacy
-    async def person_data(self, email: str) -> PersonData:
-        rows = await self._fetch(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE c.email_key = :email AND c.email_key <> '' AND c.erased_at IS NULL
-                ORDER BY c.id""", {"email": canonical_email(email)})
-        comments = [comment_from(r) for r in rows]
-        ids = [c.id for c in comments]
-        if not ids:
-            return PersonData(comments=[], sites={}, full_ips={}, events={})
-        names = {r[0]: r[1] for r in await self._fetch(
-            "SELECT id, name FROM sites WHERE id = ANY(:ids::bigint[])",
-            {"ids": sorted({c.site_id for c in comments})})}
-        full_ips = {r[0]: r[1] for r in await self._fetch(
-            "SELECT comment_id, ip FROM client_ips WHERE comment_id = ANY(:ids::bigint[])",
-            {"ids": ids})}
-        events: dict[int, list[AuditEvent]] = {i: [] for i in ids}
-        for row in await self._fetch(
-                f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id = ANY(:ids::bigint[]) "
-                "ORDER BY id", {"ids": ids}):
-            events[row[1]].append(event_from(row))
-        return PersonData(comments=comments, sites={c.site_id: names[c.site_id] for c in comments},
-                          full_ips=full_ips, events=events)
-
-    async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
-        params = {"email": canonical_email(email), "actor": actor, "now": now,
-                  "erased": ERASED_AUTHOR}
-        async with self._transaction() as db:
-            ids = [r[0] for r in await fetch(
-                db, f"SELECT id FROM comments WHERE {_PERSON} ORDER BY id FOR NO KEY UPDATE", params)]
-            if not ids:
-                return []
-            targets = {"ids": ids}
-            where_ids = "comment_id = ANY(:ids::bigint[])"
-            await execute(db, f"DELETE FROM client_ips WHERE {where_ids}", targets)
-            await execute(db, f"DELETE FROM idempotency_keys WHERE {where_ids}", targets)
-            await execute(db, f"UPDATE audit_events SET note = '' WHERE {where_ids}", targets)
-            await execute(db, """
-                INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
-                  reason, model_version, spam_score)
-                SELECT id, :now, :actor, 'erase', status,
-                  CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
-                  'erasure_request', model_version, spam_score
-                FROM comments WHERE id = ANY(:ids::bigint[]) ORDER BY id""", {**params, **targets})
-            await execute(db, """
-                UPDATE comments SET author_name = :erased, author_email = '', email_key = '',
-                  body = '', body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
-                  status = CASE WHEN status IN ('pending', 'published') THEN 'rejected'
-                                ELSE status END,
-                  erased_at = :now, updated_at = :now
-                WHERE id = ANY(:ids::bigint[])""", {**params, **targets})
-        return ids
 
     # -- retention
     async def purge(self, *, spam_before: float, ips_before: float,

@@ -3,7 +3,8 @@
 :class:`SharedQueries` implements the parts of the store contract whose SQL
 is the same on SQLite and PostgreSQL: sites, moderators and their sessions,
 webhooks (but claiming deliveries), training labels, model reloads, workers
-and changes, shadow rows. The SQL is portable: ``:name`` parameters (SQLite
+and changes, shadow rows, comments read by id or thread, public pages, people's
+data and erasure, authors' rules and edits, readers' flags. The SQL is portable: ``:name`` parameters (SQLite
 binds them; PostgreSQL's store numbers them), ``CAST(:x AS ...)`` where
 PostgreSQL must know a parameter's type, ``RETURNING`` for new ids,
 ``FILTER`` on aggregates.
@@ -21,7 +22,8 @@ provides the dialect:
 - ``UNIQUE_VIOLATION``: the exception a unique constraint raises;
 - ``BYTE_ORDER``: the ``COLLATE`` clause that orders text by its bytes;
 - ``list_param(values)`` and ``list_value(column)``: how a list column (a
-  moderator's sites, a webhook's events) is written and read;
+  moderator's sites, a webhook's events) is written and read, and
+  ``member_of(column, param, type)`` the test that a column is in such a list;
   ``json_param(value)`` and ``json_value(column)`` the same for an object.
 
 Rows are read by position, the same on both drivers.
@@ -32,11 +34,12 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..domain import (AdminEvent, AuditEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, PublicComment, Reason,
+from ..domain import (ERASED_AUTHOR, AdminEvent, AuditEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, PublicComment, Reason,
                       RecentActivity, Role, RuleAction, RuleKind, Site, Status, ThreadRule, canonical_email)
 from .surge_sql import GUARD_ACTIVITY, NO_GUARD, SURGE_ACTIVITY
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
-                   ShadowRow, SiteExists, ThreadCount, TrainingLabel, Webhook, WebhookInfo, shadow_row)
+                   PersonData, ShadowRow, SiteExists, ThreadCount, TrainingLabel, Webhook, WebhookInfo,
+                   shadow_row)
 
 SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at, auto_trust_after"
 #: What ``update_site`` changes and records (``auto_trust_after`` only when it changed,
@@ -61,6 +64,9 @@ PUBLIC_ORDERS = {
     "newest": ("c.id DESC", "p.id DESC", "(CAST(:after AS BIGINT) = 0 OR c.id < CAST(:after AS BIGINT))", ""),
     "replies": ("replies DESC, c.id", "p.replies DESC, p.id", "1 = 1", " OFFSET :after"),
 }
+#: A person's comments not yet erased, by the canonical form of their e-mail
+#: (domain.canonical_email, kept in email_key: migration 0008).
+PERSON = "email_key = :email AND email_key <> '' AND erased_at IS NULL"
 HISTORY_COLUMNS = {"email": "c.email_key", "ip": "c.ip_prefix", "name": "c.author_name"}
 
 
@@ -473,6 +479,52 @@ class SharedQueries:
         return [shadow_row(row) for row in rows]
 
     # -- threads a moderator closed or pre-moderated, and the admin log
+    # -- people: what the service holds on an e-mail address, and its erasure
+    async def person_data(self, email: str) -> PersonData:
+        rows = await self._rows(f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
+                                    WHERE c.email_key = :email AND c.email_key <> '' AND c.erased_at IS NULL
+                                    ORDER BY c.id""", {"email": canonical_email(email)})
+        comments = [self._comment(r) for r in rows]
+        if not comments:
+            return PersonData(comments=[], sites={}, full_ips={}, events={})
+        ids = {"ids": self.list_param([c.id for c in comments])}
+        names = {site.id: site.name for site in await self.list_sites()}
+        full_ips = {r[0]: r[1] for r in await self._rows(
+            f"SELECT comment_id, ip FROM client_ips WHERE {self.member_of('comment_id', 'ids', 'BIGINT')}", ids)}
+        events: dict[int, list[AuditEvent]] = {c.id: [] for c in comments}
+        for row in await self._rows(f"""SELECT {EVENT_COLUMNS} FROM audit_events
+                                        WHERE {self.member_of('comment_id', 'ids', 'BIGINT')} ORDER BY id""", ids):
+            events[row[1]].append(event_from(row))
+        return PersonData(comments=comments, sites={c.site_id: names[c.site_id] for c in comments},
+                          full_ips=full_ips, events=events)
+
+    async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
+        params = {"email": canonical_email(email), "actor": actor, "now": now, "erased": ERASED_AUTHOR}
+        async with self._transaction() as db:
+            ids = [r[0] for r in await self._tx_rows(
+                db, f"SELECT id FROM comments WHERE {PERSON} ORDER BY id{self.FOR_UPDATE}", params)]
+            if not ids:
+                return []
+            params["ids"] = self.list_param(ids)
+            mine = self.member_of("comment_id", "ids", "BIGINT")
+            await self._tx_execute(db, f"DELETE FROM client_ips WHERE {mine}", params)
+            await self._tx_execute(db, f"DELETE FROM idempotency_keys WHERE {mine}", params)
+            await self._tx_execute(db, f"UPDATE audit_events SET note = '' WHERE {mine}", params)
+            await self._tx_execute(db, f"""
+                INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
+                  reason, model_version, spam_score)
+                SELECT id, :now, :actor, 'erase', status,
+                  CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
+                  'erasure_request', model_version, spam_score
+                FROM comments WHERE {self.member_of('id', 'ids', 'BIGINT')} ORDER BY id""", params)
+            await self._tx_execute(db, f"""
+                UPDATE comments SET author_name = :erased, author_email = '', email_key = '',
+                  body = '', body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
+                  status = CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
+                  erased_at = :now, updated_at = :now
+                WHERE {self.member_of('id', 'ids', 'BIGINT')}""", params)
+        return ids
+
     # -- comments: reads by id, by thread, for upkeep
     async def get_comment(self, comment_id: int) -> Comment | None:
         rows = await self._rows(f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id = :id",

@@ -25,12 +25,11 @@ from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Comment,
-                      Cursor, NewComment, Order, QueueFilter, RateLimits, Reason,
-                      Status, ThreadSurge, canonical_email)
+from ..domain import (DECISION_ACTIONS, QUEUE_STATUSES, Bands, Comment, Cursor, NewComment, Order,
+                      QueueFilter, RateLimits, Reason, Status, ThreadSurge)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
-                   DecisionRequest, IdempotencyRecord, InsertResult, PersonData,
+                   DecisionRequest, IdempotencyRecord, InsertResult,
                    PurgeResult, QueueDepth, QueueRow, ScoredLabel, SigninAttempt, Store,
                    StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
 from .base import Delivery
@@ -718,62 +717,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
                 ORDER BY c.id""", params)
         return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
                             language=r[3], audited=bool(r[4])) for r in rows]
-
-    # -- privacy
-    _PERSON = "email_key = :email AND email_key != '' AND erased_at IS NULL"
-
-    async def person_data(self, email: str) -> PersonData:
-        rows = await self._fetchall(
-            f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                WHERE c.email_key = :email AND c.email_key != '' AND c.erased_at IS NULL
-                ORDER BY c.id""", {"email": canonical_email(email)})
-        comments = [_comment(r) for r in rows]
-        ids = [c.id for c in comments]
-        sites = {s.id: s.name for s in await self.list_sites()}
-        full_ips: dict[int, str] = {}
-        events: dict[int, list[AuditEvent]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 500):
-            params: dict[str, Any] = {}
-            marks = _in_list("id", ids[start:start + 500], params)
-            for comment_id, ip in await self._fetchall(
-                    f"SELECT comment_id, ip FROM client_ips WHERE comment_id IN ({marks})", params):
-                full_ips[comment_id] = ip
-            for row in await self._fetchall(
-                    f"SELECT {EVENT_COLUMNS} FROM audit_events WHERE comment_id IN ({marks}) "
-                    "ORDER BY id", params):
-                events[row[1]].append(event_from(row))
-        return PersonData(comments=comments, sites={c.site_id: sites[c.site_id] for c in comments},
-                          full_ips=full_ips, events=events)
-
-    async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
-        params = {"email": canonical_email(email), "actor": actor, "now": now,
-                  "erased": ERASED_AUTHOR}
-        targets = f"SELECT id FROM comments WHERE {self._PERSON}"
-        async with self._transaction() as db:
-            cursor = await db.execute(f"{targets} ORDER BY id", params)
-            ids = [r[0] for r in await cursor.fetchall()]
-            await cursor.close()
-            if not ids:
-                return []
-            await db.execute(f"DELETE FROM client_ips WHERE comment_id IN ({targets})", params)
-            await db.execute(f"DELETE FROM idempotency_keys WHERE comment_id IN ({targets})", params)
-            await db.execute(f"UPDATE audit_events SET note = '' WHERE comment_id IN ({targets})",
-                             params)
-            await db.execute(
-                f"""INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
-                      reason, model_version, spam_score)
-                    SELECT id, :now, :actor, 'erase', status,
-                      CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
-                      'erasure_request', model_version, spam_score
-                    FROM comments WHERE {self._PERSON}""", params)
-            await db.execute(
-                f"""UPDATE comments SET author_name = :erased, author_email = '', email_key = '',
-                      body = '', body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
-                      status = CASE WHEN status IN ('pending', 'published') THEN 'rejected'
-                                    ELSE status END,
-                      erased_at = :now, updated_at = :now
-                    WHERE {self._PERSON}""", params)
-        return ids
 
     # -- retention
     async def purge(self, *, spam_before: float, ips_before: float,
