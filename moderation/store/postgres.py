@@ -206,6 +206,14 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
     def member_of(column: str, param: str, sql_type: str) -> str:
         return f"{column} = ANY(CAST(:{param} AS {sql_type}[]))"
 
+    @staticmethod
+    def has_reason(column: str, code: str) -> str:
+        return f"{column} ? '{code}'"
+
+    @staticmethod
+    def day_of(seconds: str) -> str:
+        return f"CAST(floor({seconds} / 86400) AS BIGINT)"
+
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
         return await self._fetch(sql, params)
 

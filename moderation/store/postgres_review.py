@@ -14,10 +14,9 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import DECISION_ACTIONS, QUEUE_STATUSES, Bands, Cursor, Order, QueueFilter, Status
+from ..domain import QUEUE_STATUSES, Bands, Cursor, Order, QueueFilter, Status
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
-                   AuditCount, DecidedComment, DecisionDay, DecisionOutcome, DecisionRequest,
-                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, held_only_for_parent,
+                   DecisionOutcome, DecisionRequest, PurgeResult, QueueRow, held_only_for_parent,
                    parent_release_note)
 from .postgres_sql import PostgresConnection, execute, fetch, fetchrow
 from .shared import COMMENT_FROM, EVENT_COLUMNS, event_from
@@ -117,100 +116,6 @@ class ReviewQueries(PostgresConnection):
                                           and o.outcome == DECIDED
                                           and o.status == Status.PUBLISHED.value], now)
         return outcomes   # type: ignore[return-value]
-
-    async def decided_comments(self, *, since: float | None, site_id: int | None,
-                               after_id: int, limit: int) -> list[DecidedComment]:
-        params: dict[str, Any] = {"after": after_id, "limit": limit,
-                                  "actions": list(DECISION_ACTIONS)}
-        clauses = ["c.id > :after", "c.erased_at IS NULL", "e.to_status = c.status"]
-        if since is not None:
-            clauses.append("e.at >= :since::float8")
-            params["since"] = since
-        if site_id is not None:
-            clauses.append("c.site_id = :site")
-            params["site"] = site_id
-        rows = await self._fetch(
-            f"""SELECT c.id, c.body, c.language, s.name, e.to_status, e.at, e.spam_score
-                FROM comments c JOIN sites s ON s.id = c.site_id
-                JOIN audit_events e ON e.comment_id = c.id
-                 AND e.id = (SELECT MAX(l.id) FROM audit_events l
-                             WHERE l.comment_id = c.id AND l.action = ANY(:actions::text[]))
-                WHERE {' AND '.join(clauses)} ORDER BY c.id LIMIT :limit""", params)
-        return [DecidedComment(comment_id=r[0], body=r[1], language=r[2], site=r[3], status=r[4],
-                               decided_at=r[5], model_score=r[6]) for r in rows]
-
-    async def queue_depth(self, site_ids: list[int] | None) -> list[QueueDepth]:
-        params: dict[str, Any] = {}
-        where = ""
-        if site_ids is not None:
-            where = "WHERE s.id = ANY(:site_ids::bigint[])"
-            params["site_ids"] = list(site_ids)
-        rows = await self._fetch(
-            f"""SELECT s.id, s.name,
-                  COUNT(*) FILTER (WHERE c.status = 'pending'),
-                  COUNT(*) FILTER (WHERE c.status = 'spam'),
-                  MIN(c.created_at) FILTER (WHERE c.status = 'pending')
-                FROM sites s LEFT JOIN comments c ON c.site_id = s.id
-                  AND c.status IN ('pending', 'spam') AND c.erased_at IS NULL
-                {where} GROUP BY s.id, s.name ORDER BY s.name COLLATE "C" """, params)
-        return [QueueDepth(site_id=r[0], site=r[1], pending=r[2], spam=r[3], oldest_pending_at=r[4])
-                for r in rows]
-
-    async def decision_days(self, site_ids: list[int] | None, *, since: float,
-                            spam_leaning_at: float) -> list[DecisionDay]:
-        params: dict[str, Any] = {"since": since, "lean": spam_leaning_at,
-                                  "actions": list(DECISION_ACTIONS)}
-        site_clause = ""
-        if site_ids is not None:
-            site_clause = "AND c.site_id = ANY(:site_ids::bigint[])"
-            params["site_ids"] = list(site_ids)
-        rows = await self._fetch(
-            f"""SELECT floor(e.at / 86400)::bigint AS day, e.action, COUNT(*),
-                  COUNT(*) FILTER (WHERE e.action IN ('approve', 'spam')
-                                   AND e.spam_score IS NOT NULL),
-                  COUNT(*) FILTER (WHERE (e.action = 'approve' AND e.spam_score >= :lean::float8)
-                                   OR (e.action = 'spam' AND e.spam_score < :lean::float8))
-                FROM audit_events e JOIN comments c ON c.id = e.comment_id
-                WHERE e.action = ANY(:actions::text[]) AND e.at >= :since::float8 {site_clause}
-                GROUP BY day, e.action ORDER BY day, e.action COLLATE "C" """, params)
-        return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
-                for r in rows]
-
-    async def audit_counts(self, site_ids: list[int] | None, *, since: float) -> list[AuditCount]:
-        """From the decisions of the window, each the latest of its comment."""
-        params: dict[str, Any] = {"since": since, "actions": list(DECISION_ACTIONS)}
-        site_clause = ""
-        if site_ids is not None:
-            site_clause = "AND c.site_id = ANY(:site_ids::bigint[])"
-            params["site_ids"] = list(site_ids)
-        rows = await self._fetch(
-            f"""SELECT c.site_id, s.name, c.language,
-                  CASE WHEN c.reasons ? 'model_spam' THEN 'spam' ELSE 'ham' END AS band,
-                  e.action, COUNT(*)
-                FROM audit_events e JOIN comments c ON c.id = e.comment_id
-                JOIN sites s ON s.id = c.site_id
-                WHERE e.action = ANY(:actions::text[]) AND e.at >= :since::float8 {site_clause}
-                  AND c.reasons ? 'audit' AND c.reasons ?| array['model_ham', 'model_spam']
-                  AND NOT EXISTS (SELECT 1 FROM audit_events l WHERE l.comment_id = e.comment_id
-                                  AND l.id > e.id AND l.action = ANY(:actions::text[]))
-                GROUP BY c.site_id, s.name, c.language, band, e.action
-                ORDER BY s.name COLLATE "C", c.language COLLATE "C", band, e.action""", params)
-        return [AuditCount(site_id=r[0], site=r[1], language=r[2], band=r[3], action=r[4], count=r[5])
-                for r in rows]
-
-    async def scored_labels(self, site_id: int, *, model_version: str) -> list[ScoredLabel]:
-        rows = await self._fetch(
-            """SELECT c.id, e.spam_score, e.action, c.language, c.reasons ? 'audit'
-               FROM comments c JOIN audit_events e ON e.comment_id = c.id
-                AND e.id = (SELECT MAX(l.id) FROM audit_events l
-                            WHERE l.comment_id = c.id AND l.action = ANY(:actions::text[]))
-               WHERE c.site_id = :site AND c.erased_at IS NULL AND e.to_status = c.status
-                 AND e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL
-                 AND e.model_version = :version::text
-               ORDER BY c.id""",
-            {"site": site_id, "version": model_version, "actions": list(DECISION_ACTIONS)})
-        return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
-                            language=r[3], audited=bool(r[4])) for r in rows]
 
     # -- retention
     async def purge(self, *, spam_before: float, ips_before: float,

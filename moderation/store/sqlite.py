@@ -25,13 +25,12 @@ from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from ..domain import (DECISION_ACTIONS, QUEUE_STATUSES, Bands, Comment, Cursor, NewComment, Order,
+from ..domain import (QUEUE_STATUSES, Bands, Comment, Cursor, NewComment, Order,
                       QueueFilter, RateLimits, Reason, Status, ThreadSurge)
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
-                   AuditCount, DatabaseMissing, DecidedComment, DecisionDay, DecisionOutcome,
-                   DecisionRequest, IdempotencyRecord, InsertResult,
-                   PurgeResult, QueueDepth, QueueRow, ScoredLabel, SigninAttempt, Store,
-                   StoredAnswer, StoreError, held_only_for_parent, parent_release_note)
+                   DatabaseMissing, DecisionOutcome, DecisionRequest, IdempotencyRecord, InsertResult,
+                   PurgeResult, QueueRow, SigninAttempt, Store, StoredAnswer, StoreError,
+                   held_only_for_parent, parent_release_note)
 from .base import Delivery
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
 from .shared import COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, SharedQueries, comment_from, event_from
@@ -203,6 +202,14 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
     @staticmethod
     def member_of(column: str, param: str, sql_type: str) -> str:
         return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+    @staticmethod
+    def has_reason(column: str, code: str) -> str:
+        return f"""{column} LIKE '%"{code}"%'"""   # a code matched whole in the JSON array
+
+    @staticmethod
+    def day_of(seconds: str) -> str:
+        return f"CAST({seconds} / 86400 AS INTEGER)"
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
@@ -623,100 +630,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
         await cursor.close()
         return DecisionOutcome(r.comment_id, CONFLICT, current[0], event_from(latest) if latest else None,
                                updated_at=current[1], erased=current[2] is not None)
-
-    async def decided_comments(self, *, since: float | None, site_id: int | None,
-                               after_id: int, limit: int) -> list[DecidedComment]:
-        params: dict[str, Any] = {"after": after_id, "limit": limit}
-        actions = _in_list("action", DECISION_ACTIONS, params)
-        inner = _in_list("inner_action", DECISION_ACTIONS, params)
-        clauses = ["c.id > :after", "c.erased_at IS NULL", "e.to_status = c.status"]
-        if since is not None:
-            clauses.append("e.at >= :since")
-            params["since"] = since
-        if site_id is not None:
-            clauses.append("c.site_id = :site")
-            params["site"] = site_id
-        rows = await self._fetchall(
-            f"""SELECT c.id, c.body, c.language, s.name, e.to_status, e.at, e.spam_score
-                FROM comments c JOIN sites s ON s.id = c.site_id
-                JOIN audit_events e ON e.comment_id = c.id AND e.action IN ({actions})
-                 AND e.id = (SELECT MAX(l.id) FROM audit_events l
-                             WHERE l.comment_id = c.id AND l.action IN ({inner}))
-                WHERE {' AND '.join(clauses)} ORDER BY c.id LIMIT :limit""", params)
-        return [DecidedComment(comment_id=r[0], body=r[1], language=r[2], site=r[3], status=r[4],
-                               decided_at=r[5], model_score=r[6]) for r in rows]
-
-    async def queue_depth(self, site_ids: list[int] | None) -> list[QueueDepth]:
-        params: dict[str, Any] = {}
-        where = "" if site_ids is None else (
-            f"WHERE s.id IN ({_in_list('site', site_ids, params)})" if site_ids else "WHERE 1 = 0")
-        rows = await self._fetchall(
-            f"""SELECT s.id, s.name,
-                  COALESCE(SUM(CASE WHEN c.status = 'pending' THEN 1 ELSE 0 END), 0),
-                  COALESCE(SUM(CASE WHEN c.status = 'spam' THEN 1 ELSE 0 END), 0),
-                  MIN(CASE WHEN c.status = 'pending' THEN c.created_at END)
-                FROM sites s LEFT JOIN comments c ON c.site_id = s.id
-                  AND c.status IN ('pending', 'spam') AND c.erased_at IS NULL
-                {where} GROUP BY s.id, s.name ORDER BY s.name""", params)
-        return [QueueDepth(site_id=r[0], site=r[1], pending=r[2], spam=r[3], oldest_pending_at=r[4])
-                for r in rows]
-
-    async def decision_days(self, site_ids: list[int] | None, *, since: float,
-                            spam_leaning_at: float) -> list[DecisionDay]:
-        params: dict[str, Any] = {"since": since, "lean": spam_leaning_at}
-        actions = _in_list("action", DECISION_ACTIONS, params)
-        site_clause = "" if site_ids is None else (
-            f"AND c.site_id IN ({_in_list('site', site_ids, params)})" if site_ids else "AND 1 = 0")
-        rows = await self._fetchall(
-            f"""SELECT CAST(e.at / 86400 AS INTEGER) AS day, e.action, COUNT(*),
-                  SUM(CASE WHEN e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL
-                      THEN 1 ELSE 0 END),
-                  SUM(CASE WHEN (e.action = 'approve' AND e.spam_score >= :lean)
-                             OR (e.action = 'spam' AND e.spam_score < :lean) THEN 1 ELSE 0 END)
-                FROM audit_events e JOIN comments c ON c.id = e.comment_id
-                WHERE e.action IN ({actions}) AND e.at >= :since {site_clause}
-                GROUP BY day, e.action ORDER BY day, e.action""", params)
-        return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
-                for r in rows]
-
-    async def audit_counts(self, site_ids: list[int] | None, *, since: float) -> list[AuditCount]:
-        """From the decisions of the window (index ``audit_decisions``), each the
-        latest of its comment; reason codes matched whole in the JSON array."""
-        params: dict[str, Any] = {"since": since}
-        actions = _in_list("action", DECISION_ACTIONS, params)
-        later = _in_list("later", DECISION_ACTIONS, params)
-        site_clause = "" if site_ids is None else (
-            f"AND c.site_id IN ({_in_list('site', site_ids, params)})" if site_ids else "AND 1 = 0")
-        rows = await self._fetchall(
-            f"""SELECT c.site_id, s.name, c.language,
-                  CASE WHEN c.reasons LIKE '%"model_spam"%' THEN 'spam' ELSE 'ham' END AS band,
-                  e.action, COUNT(*)
-                FROM audit_events e JOIN comments c ON c.id = e.comment_id
-                JOIN sites s ON s.id = c.site_id
-                WHERE e.action IN ({actions}) AND e.at >= :since {site_clause}
-                  AND c.reasons LIKE '%"audit"%'
-                  AND (c.reasons LIKE '%"model_ham"%' OR c.reasons LIKE '%"model_spam"%')
-                  AND NOT EXISTS (SELECT 1 FROM audit_events l WHERE l.comment_id = e.comment_id
-                                  AND l.id > e.id AND l.action IN ({later}))
-                GROUP BY c.site_id, s.name, c.language, band, e.action
-                ORDER BY s.name, c.language, band, e.action""", params)
-        return [AuditCount(site_id=r[0], site=r[1], language=r[2], band=r[3], action=r[4], count=r[5])
-                for r in rows]
-
-    async def scored_labels(self, site_id: int, *, model_version: str) -> list[ScoredLabel]:
-        params: dict[str, Any] = {"site": site_id, "version": model_version}
-        inner = _in_list("action", DECISION_ACTIONS, params)
-        rows = await self._fetchall(
-            f"""SELECT c.id, e.spam_score, e.action, c.language, c.reasons LIKE '%"audit"%'
-                FROM comments c JOIN audit_events e ON e.comment_id = c.id
-                 AND e.id = (SELECT MAX(l.id) FROM audit_events l
-                             WHERE l.comment_id = c.id AND l.action IN ({inner}))
-                WHERE c.site_id = :site AND c.erased_at IS NULL AND e.to_status = c.status
-                  AND e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL
-                  AND e.model_version = :version
-                ORDER BY c.id""", params)
-        return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
-                            language=r[3], audited=bool(r[4])) for r in rows]
 
     # -- retention
     async def purge(self, *, spam_before: float, ips_before: float,
