@@ -35,11 +35,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 # (site, thread id, thread title, author, e-mail, language, score, reasons, minutes ago, body)
 COMMENTS = [
     ("journal", "budget-2027", "Budget 2027 : ce que prévoit la ville", "Martine Leroy",
-     "martine.leroy@example.fr", "fr", 0.46, (Reason.LANGUAGE_UNSUPPORTED, Reason.PRE_MODERATION), 14,
+     "martine.leroy@example.fr", "fr", 0.46, (Reason.MODEL_UNCERTAIN, Reason.PRE_MODERATION), 14,
      "Merci pour cet article très clair. Dommage que les chiffres des écoles ne soient pas "
      "détaillés, ce serait utile pour comprendre les choix du conseil municipal."),
     ("journal", "budget-2027", "Budget 2027 : ce que prévoit la ville", "Promo Express",
-     "offres@promo-express.example", "fr", 0.63, (Reason.LANGUAGE_UNSUPPORTED,), 9,
+     "offres@promo-express.example", "fr", 0.63, (Reason.MODEL_UNCERTAIN,), 9,
      "Gagnez 500 € par jour depuis chez vous !!! Cliquez ici : http://argent-facile.example "
      "et inscrivez-vous GRATUITEMENT"),
     ("blog", "night-trains", "The return of night trains", "Ian Forsyth",
@@ -51,13 +51,13 @@ COMMENTS = [
      "Great piece. I disagree about the price comparison with flights, but the history "
      "section was fascinating."),
     ("journal", "festival-ete", "Le festival d'été affiche complet", "Paul Girard",
-     "p.girard@example.fr", "fr", 0.18, (Reason.LANGUAGE_UNSUPPORTED, Reason.PRE_MODERATION), 120,
+     "p.girard@example.fr", "fr", 0.18, (Reason.MODEL_HAM, Reason.PRE_MODERATION), 120,
      "J'y étais samedi, l'ambiance était formidable. Bravo aux bénévoles !"),
     ("blog", "city-bikes", "City bikes, one year on", "WinBig2027",
      "winbig@prizes.example", "en", 0.74, (Reason.MODEL_UNCERTAIN, Reason.DUPLICATE), 3,
      "CLICK HERE to WIN a FREE iPhone!!! Visit http://free-prizes.example/win now"),
     ("journal", "budget-2027", "Budget 2027 : ce que prévoit la ville", "<b>Jean</b>",
-     "jean.dupont@example.fr", "fr", 0.41, (Reason.LANGUAGE_UNSUPPORTED,), 240,
+     "jean.dupont@example.fr", "fr", 0.12, (Reason.MODEL_HAM, Reason.READER_FLAGS), 240,
      "Le texte d'un commentaire s'affiche tel quel : <script>alert('x')</script> reste du texte."),
 ]
 
