@@ -42,7 +42,8 @@ from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninA
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
 from .postgres_drift import PostgresDriftQueries
-from .shared import COMMENT_COLUMNS, COMMENT_FROM, SharedQueries
+from .shared import COMMENT_COLUMNS, COMMENT_FROM
+from .shared_review import SharedReviewQueries
 from .postgres_sql import execute, fetch, fetchrow
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
 from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, POSTGRES_BUCKET,
@@ -176,13 +177,15 @@ _TOP_THREADS = """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.publishe
     GROUP BY t.id ORDER BY n DESC, latest DESC LIMIT :limit"""
 
 
-class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQueries, Store):
-    """The store on PostgreSQL. Review, statistics and retention queries
-    live in :class:`~.postgres_review.ReviewQueries`; claiming webhook deliveries
+class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedReviewQueries, Store):
+    """The store on PostgreSQL. Decisions and retention live in
+    :class:`~.postgres_review.ReviewQueries`; claiming webhook deliveries
     in :class:`~.postgres_webhooks.WebhookQueries`; the queries both backends
-    run alike in :class:`~.shared.SharedQueries`, over the dialect below."""
+    run alike in :class:`~.shared_review.SharedReviewQueries` and
+    :class:`~.shared.SharedQueries`, over the dialect below."""
 
     UNIQUE_VIOLATION = asyncpg.UniqueViolationError
+    TYPED_PARAMS = True
     BYTE_ORDER = ' COLLATE "C"'
     FOR_UPDATE = " FOR UPDATE"
 
@@ -205,6 +208,11 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedQ
     @staticmethod
     def member_of(column: str, param: str, sql_type: str) -> str:
         return f"{column} = ANY(CAST(:{param} AS {sql_type}[]))"
+
+    @staticmethod
+    def reason_param(column: str, param: str, params: dict[str, Any], code: str) -> str:
+        params[param] = code
+        return f"{column} ? CAST(:{param} AS TEXT)"
 
     @staticmethod
     def has_reason(column: str, code: str) -> str:

@@ -1,6 +1,6 @@
-"""The PostgreSQL store's review side: the queue, decisions, labels, statistics
-and retention (the contract is in :mod:`.base`; people's data and erasure are
-in :mod:`.shared`).
+"""The PostgreSQL store's review writes: decisions, replies released with their
+parent, and retention (the contract is in :mod:`.base`; the queue, labels,
+statistics and people's data are in :mod:`.shared_review`).
 
 Writes that touch several comments lock them first, in id order (bulk
 decisions apply in id order, erasure and purge ``SELECT ... ORDER BY id FOR
@@ -9,95 +9,20 @@ each other instead of deadlocking.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 import asyncpg
 
-from ..domain import QUEUE_STATUSES, Bands, Cursor, Order, QueueFilter, Status
+from ..domain import Status
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
-                   DecisionOutcome, DecisionRequest, PurgeResult, QueueRow, held_only_for_parent,
+                   DecisionOutcome, DecisionRequest, PurgeResult, held_only_for_parent,
                    parent_release_note)
 from .postgres_sql import PostgresConnection, execute, fetch, fetchrow
-from .shared import COMMENT_FROM, EVENT_COLUMNS, event_from
-from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
-
-_FILTER_CONDITIONS = (("min_score", "c.spam_score >= :min_score::float8"),
-                      ("max_score", "c.spam_score <= :max_score::float8"),
-                      ("created_before", "c.created_at <= :created_before::float8"),
-                      ("created_after", "c.created_at >= :created_after::float8"))
-
-
-def _filter_sql(query_filter: QueueFilter, params: dict, *, with_status: bool) -> str:
-    f = query_filter
-    clauses = ["c.erased_at IS NULL"]
-    if with_status:
-        clauses.append("c.status = :status")
-        params["status"] = f.status
-    if f.site_ids is not None:
-        clauses.append("c.site_id = ANY(:site_ids::bigint[])")
-        params["site_ids"] = list(f.site_ids)
-    for name, column in (("thread", "t.ext_id"), ("language", "c.language")):
-        value = getattr(f, name)
-        if value is not None:
-            clauses.append(f"{column} = :{name}")
-            params[name] = value
-    if f.reason is not None:
-        clauses.append("c.reasons ? :reason::text")
-        params["reason"] = f.reason
-    for name, condition in _FILTER_CONDITIONS:
-        value = getattr(f, name)
-        if value is not None:
-            clauses.append(condition)
-            params[name] = value
-    return " AND ".join(clauses)
+from .shared import EVENT_COLUMNS, event_from
 
 
 class ReviewQueries(PostgresConnection):
     """The review half of :class:`~.postgres.PostgresStore`."""
 
     # -- review
-    async def review_queue(self, query_filter: QueueFilter, *, order: Order, after: Cursor | None,
-                           limit: int, model_bands: Bands) -> list[QueueRow]:
-        """Index range scans merged by :mod:`.queue_reads`, not a sort of the queue."""
-        if query_filter.site_ids is not None and not query_filter.site_ids:
-            return []
-        sites = await self._queue_sites(query_filter.site_ids, order, model_bands)
-        params: dict[str, Any] = {}
-        where = queue_where(
-            _filter_sql(replace(query_filter, site_ids=None), params, with_status=True),
-            query_filter.status, order)
-        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
-
-        return await read_queue_page(query_filter, order=order, after=after, limit=limit,
-                                     sites=sites, source=source, where=where, params=params,
-                                     typed=True, fetch=self._fetch,
-                                     comments=self.get_comments)
-
-    async def _queue_sites(self, site_ids: tuple[int, ...] | None, order: Order,
-                           model_bands: Bands) -> dict[int, Bands | None]:
-        """The sites in scope, with their bands when *order* needs them."""
-        if site_ids is not None and order is not Order.UNCERTAIN:
-            return dict.fromkeys(site_ids)
-        if site_ids is None:
-            rows = await self._fetch("SELECT id, approve_below, reject_above FROM sites", {})
-        else:
-            rows = await self._fetch("SELECT id, approve_below, reject_above FROM sites "
-                                     "WHERE id = ANY(:site_ids::bigint[])",
-                                     {"site_ids": list(site_ids)})
-        return bands_by_site(rows, model_bands)
-
-    async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
-        params: dict[str, Any] = {}
-        where = _filter_sql(query_filter, params, with_status=False)
-        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
-        rows = await self._fetch(
-            f"""SELECT c.status, COUNT(*) FROM {source}
-                WHERE {where} AND {QUEUE_ROWS} GROUP BY c.status""", params)
-        counts = dict.fromkeys(QUEUE_STATUSES, 0)
-        counts.update({status: n for status, n in rows})
-        return counts
-
     async def apply_decisions(self, requests: list[DecisionRequest], *,
                               now: float) -> list[DecisionOutcome]:
         """Applied in comment-id order (a stable sort: repeats of one id keep their

@@ -34,11 +34,12 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, AdminEvent, AuditEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, PublicComment, Reason,
-                      RecentActivity, Role, RuleAction, RuleKind, Site, Status, ThreadRule, canonical_email)
+from ..domain import (AdminEvent, AuditEvent, AuthorRule, Comment, FlagOutcome, Mode, Moderator, PublicComment,
+                      Reason, RecentActivity, Role, RuleAction, RuleKind, Site, Status, ThreadRule,
+                      canonical_email)
 from .surge_sql import GUARD_ACTIVITY, NO_GUARD, SURGE_ACTIVITY
-from .base import (KEPT_MODEL_RELOADS, AuditCount, DecidedComment, DecisionDay, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
-                   PersonData, QueueDepth, ScoredLabel, ShadowRow, SiteExists, ThreadCount, TrainingLabel, Webhook, WebhookInfo,
+from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
+                   ShadowRow, SiteExists, ThreadCount, TrainingLabel, Webhook, WebhookInfo,
                    shadow_row)
 
 SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at, auto_trust_after"
@@ -488,149 +489,6 @@ class SharedQueries:
             {"version": shadow_version, "since": since, "site_id": site_id})
         return [shadow_row(row) for row in rows]
 
-    # -- threads a moderator closed or pre-moderated, and the admin log
-    # -- moderators' decisions: labels and statistics
-    def _decision_actions(self, params: dict[str, Any], column: str = "e.action") -> str:
-        params["actions"] = self.list_param(DECISION_ACTIONS)
-        return self.member_of(column, "actions", "TEXT")
-
-    def _sites_clause(self, site_ids: list[int] | None, params: dict[str, Any], column: str) -> str:
-        if site_ids is None:
-            return ""
-        params["site_ids"] = self.list_param(site_ids)
-        return f"AND {self.member_of(column, 'site_ids', 'BIGINT')}"
-
-    async def decided_comments(self, *, since: float | None, site_id: int | None,
-                               after_id: int, limit: int) -> list[DecidedComment]:
-        params: dict[str, Any] = {"after": after_id, "limit": limit}
-        latest = self._decision_actions(params, "l.action")
-        clauses = ["c.id > :after", "c.erased_at IS NULL", "e.to_status = c.status"]
-        if since is not None:
-            clauses.append("e.at >= :since")
-            params["since"] = since
-        if site_id is not None:
-            clauses.append("c.site_id = :site")
-            params["site"] = site_id
-        rows = await self._rows(
-            f"""SELECT c.id, c.body, c.language, s.name, e.to_status, e.at, e.spam_score
-                FROM comments c JOIN sites s ON s.id = c.site_id
-                JOIN audit_events e ON e.comment_id = c.id
-                 AND e.id = (SELECT MAX(l.id) FROM audit_events l WHERE l.comment_id = c.id AND {latest})
-                WHERE {' AND '.join(clauses)} ORDER BY c.id LIMIT :limit""", params)
-        return [DecidedComment(comment_id=r[0], body=r[1], language=r[2], site=r[3], status=r[4],
-                               decided_at=r[5], model_score=r[6]) for r in rows]
-
-    async def scored_labels(self, site_id: int, *, model_version: str) -> list[ScoredLabel]:
-        params: dict[str, Any] = {"site": site_id, "version": model_version}
-        latest = self._decision_actions(params, "l.action")
-        rows = await self._rows(
-            f"""SELECT c.id, e.spam_score, e.action, c.language, {self.has_reason('c.reasons', 'audit')}
-                FROM comments c JOIN audit_events e ON e.comment_id = c.id
-                 AND e.id = (SELECT MAX(l.id) FROM audit_events l WHERE l.comment_id = c.id AND {latest})
-                WHERE c.site_id = :site AND c.erased_at IS NULL AND e.to_status = c.status
-                  AND e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL
-                  AND e.model_version = :version
-                ORDER BY c.id""", params)
-        return [ScoredLabel(comment_id=r[0], score=r[1], label="ham" if r[2] == "approve" else "spam",
-                            language=r[3], audited=bool(r[4])) for r in rows]
-
-    async def queue_depth(self, site_ids: list[int] | None) -> list[QueueDepth]:
-        params: dict[str, Any] = {}
-        where = "" if site_ids is None else "WHERE 1 = 1 " + self._sites_clause(site_ids, params, "s.id")
-        rows = await self._rows(
-            f"""SELECT s.id, s.name,
-                  COUNT(c.id) FILTER (WHERE c.status = 'pending'),
-                  COUNT(c.id) FILTER (WHERE c.status = 'spam'),
-                  MIN(c.created_at) FILTER (WHERE c.status = 'pending')
-                FROM sites s LEFT JOIN comments c ON c.site_id = s.id
-                  AND c.status IN ('pending', 'spam') AND c.erased_at IS NULL
-                {where} GROUP BY s.id, s.name ORDER BY s.name{self.BYTE_ORDER}""", params)
-        return [QueueDepth(site_id=r[0], site=r[1], pending=r[2], spam=r[3], oldest_pending_at=r[4])
-                for r in rows]
-
-    async def decision_days(self, site_ids: list[int] | None, *, since: float,
-                            spam_leaning_at: float) -> list[DecisionDay]:
-        params: dict[str, Any] = {"since": since, "lean": spam_leaning_at}
-        decisions = self._decision_actions(params)
-        rows = await self._rows(
-            f"""SELECT {self.day_of('e.at')} AS day, e.action, COUNT(*),
-                  COUNT(*) FILTER (WHERE e.action IN ('approve', 'spam') AND e.spam_score IS NOT NULL),
-                  COUNT(*) FILTER (WHERE (e.action = 'approve' AND e.spam_score >= :lean)
-                                   OR (e.action = 'spam' AND e.spam_score < :lean))
-                FROM audit_events e JOIN comments c ON c.id = e.comment_id
-                WHERE {decisions} AND e.at >= :since {self._sites_clause(site_ids, params, 'c.site_id')}
-                GROUP BY day, e.action ORDER BY day, e.action{self.BYTE_ORDER}""", params)
-        return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
-                for r in rows]
-
-    async def audit_counts(self, site_ids: list[int] | None, *, since: float) -> list[AuditCount]:
-        """From the decisions of the window, each the latest of its comment."""
-        params: dict[str, Any] = {"since": since}
-        decisions = self._decision_actions(params)
-        later = self.member_of("l.action", "actions", "TEXT")
-        reason = self.has_reason
-        rows = await self._rows(
-            f"""SELECT c.site_id, s.name, c.language,
-                  CASE WHEN {reason('c.reasons', 'model_spam')} THEN 'spam' ELSE 'ham' END AS band,
-                  e.action, COUNT(*)
-                FROM audit_events e JOIN comments c ON c.id = e.comment_id
-                JOIN sites s ON s.id = c.site_id
-                WHERE {decisions} AND e.at >= :since {self._sites_clause(site_ids, params, 'c.site_id')}
-                  AND {reason('c.reasons', 'audit')}
-                  AND ({reason('c.reasons', 'model_ham')} OR {reason('c.reasons', 'model_spam')})
-                  AND NOT EXISTS (SELECT 1 FROM audit_events l WHERE l.comment_id = e.comment_id
-                                  AND l.id > e.id AND {later})
-                GROUP BY c.site_id, s.name, c.language, band, e.action
-                ORDER BY s.name{self.BYTE_ORDER}, c.language{self.BYTE_ORDER}, band, e.action""", params)
-        return [AuditCount(site_id=r[0], site=r[1], language=r[2], band=r[3], action=r[4], count=r[5])
-                for r in rows]
-
-    # -- people: what the service holds on an e-mail address, and its erasure
-    async def person_data(self, email: str) -> PersonData:
-        rows = await self._rows(f"""SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM}
-                                    WHERE c.email_key = :email AND c.email_key <> '' AND c.erased_at IS NULL
-                                    ORDER BY c.id""", {"email": canonical_email(email)})
-        comments = [self._comment(r) for r in rows]
-        if not comments:
-            return PersonData(comments=[], sites={}, full_ips={}, events={})
-        ids = {"ids": self.list_param([c.id for c in comments])}
-        names = {site.id: site.name for site in await self.list_sites()}
-        full_ips = {r[0]: r[1] for r in await self._rows(
-            f"SELECT comment_id, ip FROM client_ips WHERE {self.member_of('comment_id', 'ids', 'BIGINT')}", ids)}
-        events: dict[int, list[AuditEvent]] = {c.id: [] for c in comments}
-        for row in await self._rows(f"""SELECT {EVENT_COLUMNS} FROM audit_events
-                                        WHERE {self.member_of('comment_id', 'ids', 'BIGINT')} ORDER BY id""", ids):
-            events[row[1]].append(event_from(row))
-        return PersonData(comments=comments, sites={c.site_id: names[c.site_id] for c in comments},
-                          full_ips=full_ips, events=events)
-
-    async def erase_person(self, email: str, *, actor: str, now: float) -> list[int]:
-        params = {"email": canonical_email(email), "actor": actor, "now": now, "erased": ERASED_AUTHOR}
-        async with self._transaction() as db:
-            ids = [r[0] for r in await self._tx_rows(
-                db, f"SELECT id FROM comments WHERE {PERSON} ORDER BY id{self.FOR_UPDATE}", params)]
-            if not ids:
-                return []
-            params["ids"] = self.list_param(ids)
-            mine = self.member_of("comment_id", "ids", "BIGINT")
-            await self._tx_execute(db, f"DELETE FROM client_ips WHERE {mine}", params)
-            await self._tx_execute(db, f"DELETE FROM idempotency_keys WHERE {mine}", params)
-            await self._tx_execute(db, f"UPDATE audit_events SET note = '' WHERE {mine}", params)
-            await self._tx_execute(db, f"""
-                INSERT INTO audit_events (comment_id, at, actor, action, from_status, to_status,
-                  reason, model_version, spam_score)
-                SELECT id, :now, :actor, 'erase', status,
-                  CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
-                  'erasure_request', model_version, spam_score
-                FROM comments WHERE {self.member_of('id', 'ids', 'BIGINT')} ORDER BY id""", params)
-            await self._tx_execute(db, f"""
-                UPDATE comments SET author_name = :erased, author_email = '', email_key = '',
-                  body = '', body_hash = '', ip_prefix = '', user_agent = '', referrer = '',
-                  status = CASE WHEN status IN ('pending', 'published') THEN 'rejected' ELSE status END,
-                  erased_at = :now, updated_at = :now
-                WHERE {self.member_of('id', 'ids', 'BIGINT')}""", params)
-        return ids
-
     # -- comments: reads by id, by thread, for upkeep
     async def get_comment(self, comment_id: int) -> Comment | None:
         rows = await self._rows(f"SELECT {COMMENT_COLUMNS} FROM {COMMENT_FROM} WHERE c.id = :id",
@@ -736,6 +594,7 @@ class SharedQueries:
         return [PublicComment(r[1], r[2], r[3], r[4], r[5], replies=r[6], removed=bool(r[7]))
                 for r in rows if r[1] is not None]
 
+    # -- threads a moderator closed or pre-moderated, and the admin log
     async def set_thread_rule(self, site_id: int, thread_ext_id: str, *, closed: bool | None,
                               premoderated: bool | None, actor: str, now: float) -> ThreadRule:
         one = "SELECT ext_id, closed_at, premoderated FROM threads WHERE site_id = :site AND ext_id = :thread"

@@ -18,24 +18,22 @@ import math
 import os
 import sqlite3
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from ..domain import (QUEUE_STATUSES, Bands, Comment, Cursor, NewComment, Order,
-                      QueueFilter, RateLimits, Reason, Status, ThreadSurge)
+from ..domain import Comment, NewComment, RateLimits, Reason, Status, ThreadSurge
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    DatabaseMissing, DecisionOutcome, DecisionRequest, IdempotencyRecord, InsertResult,
-                   PurgeResult, QueueRow, SigninAttempt, Store, StoredAnswer, StoreError,
+                   PurgeResult, SigninAttempt, Store, StoredAnswer, StoreError,
                    held_only_for_parent, parent_release_note)
 from .base import Delivery
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
-from .shared import COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, SharedQueries, comment_from, event_from
+from .shared import COMMENT_COLUMNS, EVENT_COLUMNS, comment_from, event_from
+from .shared_review import SharedReviewQueries
 from .sqlite_drift import SQLiteDriftQueries
-from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
 from .sqlite_reads import BatchedReader
 from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, SQLITE_BUCKET,
@@ -177,7 +175,7 @@ def quick_check(path: str) -> None:
                               f"{'; '.join(problems[:5])}); not serving it and not writing to it")
 
 
-class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
+class SQLiteStore(SQLiteDriftQueries, SharedReviewQueries, Store):
     # The dialect of the queries written once (moderation.store.shared)
     UNIQUE_VIOLATION = sqlite3.IntegrityError
     BYTE_ORDER = ""   # SQLite's default collation (BINARY) orders text by its bytes
@@ -202,6 +200,11 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
     @staticmethod
     def member_of(column: str, param: str, sql_type: str) -> str:
         return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+    @staticmethod
+    def reason_param(column: str, param: str, params: dict[str, Any], code: str) -> str:
+        params[param] = f'%"{_like_literal(code)}"%'
+        return f"{column} LIKE :{param} ESCAPE '\\'"
 
     @staticmethod
     def has_reason(column: str, code: str) -> str:
@@ -514,76 +517,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedQueries, Store):
             return True
 
     # -- review
-    @staticmethod
-    def _filter_sql(query_filter: QueueFilter, params: dict, *, with_status: bool) -> str:
-        f = query_filter
-        clauses = ["c.erased_at IS NULL"]
-        if with_status:
-            clauses.append("c.status = :status")
-            params["status"] = f.status
-        if f.site_ids is not None:
-            clauses.append(f"c.site_id IN ({_in_list('site', f.site_ids, params)})"
-                           if f.site_ids else "1 = 0")
-        for name, column in (("thread", "t.ext_id"), ("language", "c.language")):
-            value = getattr(f, name)
-            if value is not None:
-                clauses.append(f"{column} = :{name}")
-                params[name] = value
-        if f.reason is not None:
-            clauses.append("c.reasons LIKE :reason ESCAPE '\\'")
-            params["reason"] = f'%"{_like_literal(f.reason)}"%'
-        for name, condition in (("min_score", "c.spam_score >= :min_score"),
-                                ("max_score", "c.spam_score <= :max_score"),
-                                ("created_before", "c.created_at <= :created_before"),
-                                ("created_after", "c.created_at >= :created_after")):
-            value = getattr(f, name)
-            if value is not None:
-                clauses.append(condition)
-                params[name] = value
-        return " AND ".join(clauses)
-
-    async def review_queue(self, query_filter: QueueFilter, *, order: Order, after: Cursor | None,
-                           limit: int, model_bands: Bands) -> list[QueueRow]:
-        """Index range scans merged by :mod:`.queue_reads`, not a sort of the queue."""
-        if query_filter.site_ids is not None and not query_filter.site_ids:
-            return []
-        sites = await self._queue_sites(query_filter.site_ids, order, model_bands)
-        params: dict[str, Any] = {}
-        where = queue_where(
-            self._filter_sql(replace(query_filter, site_ids=None), params, with_status=True),
-            query_filter.status, order)
-        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
-
-        return await read_queue_page(query_filter, order=order, after=after, limit=limit,
-                                     sites=sites, source=source, where=where, params=params,
-                                     typed=False, fetch=self._fetchall,
-                                     comments=self.get_comments)
-
-    async def _queue_sites(self, site_ids: tuple[int, ...] | None, order: Order,
-                           model_bands: Bands) -> dict[int, Bands | None]:
-        """The sites in scope, with their bands when *order* needs them."""
-        if site_ids is not None and order is not Order.UNCERTAIN:
-            return dict.fromkeys(site_ids)
-        params: dict[str, Any] = {}
-        where = ""
-        if site_ids is not None:
-            where = "WHERE id IN (SELECT value FROM json_each(:site_ids))"
-            params["site_ids"] = json.dumps(list(site_ids))
-        rows = await self._fetchall(f"SELECT id, approve_below, reject_above FROM sites {where}",
-                                    params)
-        return bands_by_site(rows, model_bands)
-
-    async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
-        params: dict[str, Any] = {}
-        where = self._filter_sql(query_filter, params, with_status=False)
-        source = COMMENT_FROM if query_filter.thread is not None else "comments c"
-        rows = await self._fetchall(
-            f"""SELECT c.status, COUNT(*) FROM {source}
-                WHERE {where} AND {QUEUE_ROWS} GROUP BY c.status""", params)
-        counts = dict.fromkeys(QUEUE_STATUSES, 0)
-        counts.update({status: n for status, n in rows})
-        return counts
-
     async def apply_decisions(self, requests: list[DecisionRequest], *,
                               now: float) -> list[DecisionOutcome]:
         outcomes = []
