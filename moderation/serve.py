@@ -75,7 +75,7 @@ def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
         exit_with_parent()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings, reload_on_sighup=True)
-    app.on_shutdown.insert(0, stop_deadline(settings.shutdown_timeout_seconds + STOP_CLEANUP_SECONDS))
+    app.on_startup.insert(0, stop_deadline(settings.shutdown_timeout_seconds + STOP_CLEANUP_SECONDS))
     # keepalive_timeout bounds the wait for a request's headers too: aiohttp closes a
     # connection still waiting for its next (first) request when it runs out.
     try:
@@ -90,19 +90,21 @@ def run_worker(settings, host: str, port: int, reuse_port: bool) -> None:
 
 
 def stop_deadline(seconds: float):
-    """An ``on_shutdown`` hook (the first thing a stop signal runs) bounding the
-    stop: the process exits at most *seconds* after the signal, status 1 and
-    the stack of every thread in its log if it was still stopping then (a
-    database statement waiting on a lock, say). Nothing acknowledged is lost by
-    cutting it short: a comment is committed before it is answered.
+    """An ``on_startup`` hook, the first (before the database is opened and the
+    model loaded), that takes over aiohttp's SIGTERM and SIGINT handlers so that
+    a stop is bounded from start-up on: the first signal stops the app as
+    aiohttp's would (:class:`GracefulExit`) and starts a timer; the process
+    exits at most *seconds* later, status 1 and the stack of every task and
+    thread in its log if it was still stopping then (a database statement
+    waiting on a lock, say). Nothing acknowledged is lost by cutting it short:
+    a comment is committed before it is answered.
 
-    A second SIGTERM or SIGINT during the stop (``kill`` of a whole process
-    group also reaches the workers the supervisor forwards it to) is noted and
-    otherwise ignored: aiohttp would abandon its clean-up half-way."""
-    async def arm(_app: web.Application) -> None:
+    A second signal during the stop (``kill`` of a whole process group also
+    reaches the workers the supervisor forwards it to) is noted and otherwise
+    ignored: raised again, it would cut aiohttp's clean-up short."""
+    async def take_over_stop_signals(_app: web.Application) -> None:
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, log.info, "already stopping: signal %d ignored", signum)
+        stopping = threading.Event()
 
         def watch() -> None:  # a daemon thread: it never holds the process
             time.sleep(seconds)
@@ -112,8 +114,17 @@ def stop_deadline(seconds: float):
             logging.shutdown()
             os._exit(1)
 
-        threading.Thread(target=watch, name="stop-deadline", daemon=True).start()
-    return arm
+        def stop(signum: int) -> None:
+            if stopping.is_set():
+                log.info("already stopping: signal %d ignored", signum)
+                return
+            stopping.set()
+            threading.Thread(target=watch, name="stop-deadline", daemon=True).start()
+            raise GracefulExit()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop, signum)
+    return take_over_stop_signals
 
 
 def _awaiting(loop: asyncio.AbstractEventLoop) -> list[str]:

@@ -1,12 +1,16 @@
 """A stop is bounded, caused for real against ``moderation serve``: a worker
 whose clean-up is stuck on a PostgreSQL lock exits at its own deadline (and
-says where it waited), a second SIGTERM during a stop is only noted, and the
-supervisor kills a worker that cannot act on the signal at all (SIGSTOP)."""
+says where it waited), also when the signal comes during its start-up; a
+second SIGTERM during a stop is only noted; and the supervisor kills a worker
+that cannot act on the signal at all (SIGSTOP)."""
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 import time
 
 import asyncpg
@@ -102,3 +106,38 @@ def test_a_plain_stop_exits_zero_well_before_the_deadline(server_env):
     assert time.monotonic() - started < GRACE + STOP_CLEANUP_SECONDS
     assert "still stopping" not in read_log(server)
 
+
+
+@pytest.mark.postgres
+def test_a_stop_during_a_start_up_stuck_on_a_lock_ends_in_time(server_env, postgres_url):  # noqa: F811
+    """A worker's start-up first reads the schema's version: with the table
+    locked it waits there; SIGTERM then still stops it within its deadline."""
+    env = _stop_env(server_env, MODERATION_DATABASE_URL=postgres_url)
+    cli(env, "init")
+    loop = asyncio.new_event_loop()
+    holder = loop.run_until_complete(asyncpg.connect(postgres_url, timeout=10))
+    log = tempfile.TemporaryFile()
+    try:
+        loop.run_until_complete(holder.execute(
+            "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE"))
+        server = subprocess.Popen([sys.executable, "-m", "moderation", "serve", "--port", str(free_port())],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=log)
+        server.log = log
+        waiting = "SELECT COUNT(*) FROM pg_locks WHERE NOT granted"   # live, unlike pg_stat_activity
+        deadline = time.monotonic() + 60
+        while not loop.run_until_complete(holder.fetchval(waiting)):   # its start-up is stuck on the lock
+            assert server.poll() is None and time.monotonic() < deadline, read_log(server)[-3000:]
+            time.sleep(0.1)
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
+        seconds = time.monotonic() - started
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+        loop.run_until_complete(holder.close())
+        loop.close()
+    text = read_log(server)
+    print(f"\nSIGTERM during start-up to exit: {seconds:.1f} s (status {code})")
+    assert code in (0, 1) and seconds <= GRACE + STOP_CLEANUP_SECONDS + 5, text[-3000:]
