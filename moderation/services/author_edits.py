@@ -11,6 +11,8 @@ as its SHA-256) and ``editable_until``; the site hands the token to its reader
   rules apply), then:
 
   - the policy holds it as spam: held as spam;
+  - a reply waiting only for its pending parent, still clear ham: it keeps
+    waiting for its parent, and is published with it;
   - it was waiting for a moderator, or a moderator had decided it: it waits for
     one (reason ``edited``): their verdict was on the old text, and a label
     pairs a verdict with the text it judged;
@@ -38,7 +40,7 @@ from ..domain import (AuthorTokenInvalid, Comment, EditRefused, Mode, NotFound, 
 from ..guard import body_fingerprint
 from ..policy import Scored, decide
 from ..scoring.features import ScoringInput
-from ..store.base import Store
+from ..store.base import Store, held_only_for_parent
 from ..validation import FieldChecker, Limits, ValidationFailed
 from .authors import AuthorRules
 from .threads import ThreadRules
@@ -88,11 +90,14 @@ def parse_edit(payload: object, limits: Limits) -> str:
     return body
 
 
-def status_after_edit(decided: Status, reasons: tuple[str, ...], *, was: Status,
+def status_after_edit(decided: Status, reasons: tuple[str, ...], *, was: Status, was_reasons: tuple[str, ...],
                       reviewed: bool) -> tuple[Status, tuple[str, ...]]:
     """Where an edited comment goes: see the module docstring."""
     if decided is Status.SPAM:
         return Status.SPAM, reasons
+    if decided is Status.PUBLISHED and held_only_for_parent(was_reasons) and not reviewed:
+        # a reply waiting only for its parent still goes out with it
+        return Status.PENDING, (Reason.MODEL_HAM.value, Reason.PARENT_PENDING.value)
     if was is Status.PENDING or reviewed:
         return Status.PENDING, tuple(r for r in reasons if r != Reason.EDITED.value) + (Reason.EDITED.value,)
     return decided, reasons
@@ -123,7 +128,7 @@ async def edit(store: Store, scorer, settings, *, site: Site, comment_id: int, t
     def deciding(rule: RuleAction | None) -> tuple[Status, tuple[str, ...]]:
         decision = decide(deciding_site, scored, kept, author_rule=rule)
         return status_after_edit(decision.status, tuple(r.value for r in decision.reasons),
-                                 was=comment.status, reviewed=reviewed)
+                                 was=comment.status, was_reasons=comment.reasons, reviewed=reviewed)
     status, reasons = deciding(action)
     # A shadow-banned author is answered as if no rule applied (as at intake).
     shown = deciding(None) if action is RuleAction.SHADOW_BAN else (status, reasons)

@@ -136,3 +136,21 @@ async def test_edits_can_be_switched_off_and_deletion_is_always_possible(app_cli
     assert (detail["history"][-1]["actor"], detail["history"][-1]["action"]) == ("author", "delete")
     counts = await (await client.get("/v1/sites/journal/counts?thread=article-42")).json()
     assert counts["counts"]["article-42"] == 1
+
+
+async def test_a_reply_waiting_for_its_parent_still_goes_out_with_it_after_an_edit(app_client):
+    client = await app_client(**SETTINGS)
+    key = await add_site(client, name="journal", lang="en", mode="auto")
+    claire = auth(await add_moderator(client, name="claire"))
+    parent = await _post(client, key, body="Well written. Subscribe now for free gift cards")
+    assert parent["reasons"] == ["model_uncertain"]   # the toy model: between its bands
+    reply = await _post(client, key, body=HAM_TEXT, parent_id=parent["id"],
+                        author={"name": "Other", "email": "other@example.org"})
+    assert reply["reasons"] == ["model_ham", "parent_pending"]
+    edited = await (await client.patch(f"/v1/comments/{reply['id']}", headers=_as_author(key, reply["author_token"]),
+                                       json={"body": HAM_TEXTS[4]})).json()
+    assert (edited["status"], edited["reasons"]) == ("pending", ["model_ham", "parent_pending"])
+    approved = await client.post(f"/v1/review/comments/{parent['id']}/decision", headers=claire,
+                                 json={"action": "approve", "expected_status": "pending"})
+    assert approved.status == 200
+    assert HAM_TEXTS[4] in await _public_bodies(client)   # published with its parent
