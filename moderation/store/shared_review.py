@@ -79,8 +79,8 @@ class SharedReviewQueries(SharedQueries):
         if site_ids is not None and order is not Order.UNCERTAIN:
             return dict.fromkeys(site_ids)
         params: dict[str, Any] = {}
-        where = "" if site_ids is None else "WHERE 1 = 1 " + self._sites_clause(list(site_ids), params, "id")
-        rows = await self._rows(f"SELECT id, approve_below, reject_above FROM sites {where}", params)
+        in_scope = self._sites_clause(None if site_ids is None else list(site_ids), params, "id")
+        rows = await self._rows(f"SELECT id, approve_below, reject_above FROM sites WHERE {in_scope}", params)
         return bands_by_site(rows, model_bands)
 
     async def queue_counts(self, query_filter: QueueFilter) -> dict[str, int]:
@@ -99,10 +99,11 @@ class SharedReviewQueries(SharedQueries):
         return self.member_of(column, "actions", "TEXT")
 
     def _sites_clause(self, site_ids: list[int] | None, params: dict[str, Any], column: str) -> str:
+        """SQL true for the rows of *site_ids* (None: every site)."""
         if site_ids is None:
-            return ""
+            return "1 = 1"
         params["site_ids"] = self.list_param(site_ids)
-        return f"AND {self.member_of(column, 'site_ids', 'BIGINT')}"
+        return self.member_of(column, "site_ids", "BIGINT")
 
     async def decided_comments(self, *, since: float | None, site_id: int | None,
                                after_id: int, limit: int) -> list[DecidedComment]:
@@ -140,7 +141,7 @@ class SharedReviewQueries(SharedQueries):
 
     async def queue_depth(self, site_ids: list[int] | None) -> list[QueueDepth]:
         params: dict[str, Any] = {}
-        where = "" if site_ids is None else "WHERE 1 = 1 " + self._sites_clause(site_ids, params, "s.id")
+        where = f"WHERE {self._sites_clause(site_ids, params, 's.id')}"
         rows = await self._rows(
             f"""SELECT s.id, s.name,
                   COUNT(c.id) FILTER (WHERE c.status = 'pending'),
@@ -162,7 +163,7 @@ class SharedReviewQueries(SharedQueries):
                   COUNT(*) FILTER (WHERE (e.action = 'approve' AND e.spam_score >= :lean)
                                    OR (e.action = 'spam' AND e.spam_score < :lean))
                 FROM audit_events e JOIN comments c ON c.id = e.comment_id
-                WHERE {decisions} AND e.at >= :since {self._sites_clause(site_ids, params, 'c.site_id')}
+                WHERE {decisions} AND e.at >= :since AND {self._sites_clause(site_ids, params, 'c.site_id')}
                 GROUP BY day, e.action ORDER BY day, e.action{self.BYTE_ORDER}""", params)
         return [DecisionDay(day=r[0], action=r[1], count=r[2], judged=r[3], overruled=r[4])
                 for r in rows]
@@ -179,7 +180,7 @@ class SharedReviewQueries(SharedQueries):
                   e.action, COUNT(*)
                 FROM audit_events e JOIN comments c ON c.id = e.comment_id
                 JOIN sites s ON s.id = c.site_id
-                WHERE {decisions} AND e.at >= :since {self._sites_clause(site_ids, params, 'c.site_id')}
+                WHERE {decisions} AND e.at >= :since AND {self._sites_clause(site_ids, params, 'c.site_id')}
                   AND {reason('c.reasons', 'audit')}
                   AND ({reason('c.reasons', 'model_ham')} OR {reason('c.reasons', 'model_spam')})
                   AND NOT EXISTS (SELECT 1 FROM audit_events l WHERE l.comment_id = e.comment_id

@@ -28,6 +28,17 @@ def env(request, server_env):
     return server_env
 
 
+def open_desk(env):
+    """A French site in auto mode and a moderator, made from the CLI, then the
+    server: (site key, moderator token, port, server process)."""
+    cli(env, "init")
+    key = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
+              "--lang", "fr", "--mode", "auto")
+    token = cli(env, "moderator", "add", "bob")
+    port = free_port()
+    return key, token, port, start_server(env, port)
+
+
 def post(port, key, *, thread="story", body=HAM_TEXT, language="fr"):
     """One comment on a new connection (either worker may take it)."""
     answer = requests.post(f"http://127.0.0.1:{port}/v1/comments", timeout=10,
@@ -38,12 +49,7 @@ def post(port, key, *, thread="story", body=HAM_TEXT, language="fr"):
 
 
 def test_a_news_desk_closes_a_thread_switches_mode_rotates_a_key_and_revokes(env):
-    cli(env, "init")
-    key = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
-              "--lang", "fr", "--mode", "auto")
-    token = cli(env, "moderator", "add", "bob")
-    port = free_port()
-    server = start_server(env, port)
+    key, token, port, server = open_desk(env)
     try:
         base = f"http://127.0.0.1:{port}"
         assert post(port, key)[1]["status"] == "published"
@@ -91,12 +97,7 @@ def test_readers_flag_authors_edit_and_delete_and_a_banned_author_is_held(env):
     """Through both workers: a ban set from the CLI, readers' flags, an
     author's edit and deletion with their token, the placeholder it leaves."""
     env.update(MODERATION_FLAGS_TO_REVIEW="2", MODERATION_PUBLIC_CACHE_SECONDS="0")
-    cli(env, "init")
-    key = cli(env, "site", "add", "--name", "journal", "--url", "https://journal.example",
-              "--lang", "fr", "--mode", "auto")
-    token = cli(env, "moderator", "add", "bob")
-    port = free_port()
-    server = start_server(env, port)
+    key, token, port, server = open_desk(env)
     try:
         base = f"http://127.0.0.1:{port}"
         site = {"Authorization": f"Bearer {key}", "Connection": "close"}

@@ -26,6 +26,31 @@ pytestmark = pytest.mark.slow
 GRACE = 1.0   # MODERATION_SHUTDOWN_TIMEOUT_SECONDS in these tests
 
 
+class TableLock:
+    """An open transaction holding ACCESS EXCLUSIVE on *table* (PostgreSQL),
+    from a connection of its own, for as long as the ``with`` lasts."""
+
+    def __init__(self, url: str, table: str) -> None:
+        self.url, self.table = url, table
+        self.loop = asyncio.new_event_loop()
+
+    def __enter__(self) -> "TableLock":
+        self.connection = self.loop.run_until_complete(asyncpg.connect(self.url, timeout=10))
+        self.loop.run_until_complete(self.connection.execute(
+            f"BEGIN; LOCK TABLE {self.table} IN ACCESS EXCLUSIVE MODE"))
+        return self
+
+    def someone_waits(self) -> bool:
+        """Whether a session waits for a lock (pg_locks is live, unlike
+        pg_stat_activity, a snapshot per transaction)."""
+        return bool(self.loop.run_until_complete(
+            self.connection.fetchval("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")))
+
+    def __exit__(self, *exc_info) -> None:
+        self.loop.run_until_complete(self.connection.close())
+        self.loop.close()
+
+
 def _stop_env(env: dict, **more: str) -> dict:
     return dict(env, MODERATION_SHUTDOWN_TIMEOUT_SECONDS=str(GRACE), MODERATION_LOG_LEVEL="INFO",
                 MODERATION_LOG_FORMAT="json", **more)
@@ -36,24 +61,19 @@ def test_a_stop_stuck_on_a_database_lock_ends_at_its_deadline(server_env, postgr
     env = _stop_env(server_env, MODERATION_DATABASE_URL=postgres_url)
     cli(env, "init")
     server = start_server(env, free_port())
-    loop = asyncio.new_event_loop()
-    holder = loop.run_until_complete(asyncpg.connect(postgres_url, timeout=10))
-    try:
-        # A stopping worker deletes its row there (and its poller updates it): both wait.
-        loop.run_until_complete(holder.execute(
-            "BEGIN; LOCK TABLE model_workers IN ACCESS EXCLUSIVE MODE"))
-        started = time.monotonic()
-        server.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
-        server.send_signal(signal.SIGTERM)   # a second one, as a group kill sends
-        code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
-        seconds = time.monotonic() - started
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(timeout=10)
-        loop.run_until_complete(holder.close())
-        loop.close()
+    # A stopping worker deletes its row there (and its poller updates it): both wait.
+    with TableLock(postgres_url, "model_workers"):
+        try:
+            started = time.monotonic()
+            server.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            server.send_signal(signal.SIGTERM)   # a second one, as a group kill sends
+            code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
+            seconds = time.monotonic() - started
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait(timeout=10)
     log = read_log(server)
     print(f"\nSIGTERM to exit with the clean-up stuck: {seconds:.1f} s")
     assert code == 1, log[-3000:]
@@ -114,30 +134,24 @@ def test_a_stop_during_a_start_up_stuck_on_a_lock_ends_in_time(server_env, postg
     locked it waits there; SIGTERM then still stops it within its deadline."""
     env = _stop_env(server_env, MODERATION_DATABASE_URL=postgres_url)
     cli(env, "init")
-    loop = asyncio.new_event_loop()
-    holder = loop.run_until_complete(asyncpg.connect(postgres_url, timeout=10))
     log = tempfile.TemporaryFile()
-    try:
-        loop.run_until_complete(holder.execute(
-            "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE"))
+    with TableLock(postgres_url, "schema_migrations") as lock:
         server = subprocess.Popen([sys.executable, "-m", "moderation", "serve", "--port", str(free_port())],
                                   env=env, stdout=subprocess.DEVNULL, stderr=log)
         server.log = log
-        waiting = "SELECT COUNT(*) FROM pg_locks WHERE NOT granted"   # live, unlike pg_stat_activity
-        deadline = time.monotonic() + 60
-        while not loop.run_until_complete(holder.fetchval(waiting)):   # its start-up is stuck on the lock
-            assert server.poll() is None and time.monotonic() < deadline, read_log(server)[-3000:]
-            time.sleep(0.1)
-        started = time.monotonic()
-        server.send_signal(signal.SIGTERM)
-        code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
-        seconds = time.monotonic() - started
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(timeout=10)
-        loop.run_until_complete(holder.close())
-        loop.close()
+        try:
+            deadline = time.monotonic() + 60
+            while not lock.someone_waits():   # its start-up is stuck on the lock
+                assert server.poll() is None and time.monotonic() < deadline, read_log(server)[-3000:]
+                time.sleep(0.1)
+            started = time.monotonic()
+            server.send_signal(signal.SIGTERM)
+            code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
+            seconds = time.monotonic() - started
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait(timeout=10)
     text = read_log(server)
     print(f"\nSIGTERM during start-up to exit: {seconds:.1f} s (status {code})")
     assert code in (0, 1) and seconds <= GRACE + STOP_CLEANUP_SECONDS + 5, text[-3000:]
