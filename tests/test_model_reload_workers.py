@@ -1,10 +1,13 @@
 """`POST /v1/admin/model/reload` against `moderation serve --workers 2`: one
 request reloads every worker (not only the one that answered), a refused model
-is named per worker and every worker keeps the old one, and a worker that died
+is named per worker and every worker keeps the old one (a pickle planted with a
+self-consistent manifest included: it never runs), and a worker that died
 without a word is named as not answering."""
 import asyncio
+import hashlib
 import json
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -147,3 +150,37 @@ def test_a_worker_that_died_without_a_word_is_named_until_its_heartbeat_is_stale
     assert statuses[worker_id(survivor)] == ("loaded", NEW_VERSION)
     # The parent restarted the killed worker; the new one loaded the new model.
     assert asyncio.run(versions_seen(port, 12)) == [NEW_VERSION] * 12
+
+
+class _Exploit:
+    """Unpickling it creates the file *marker*: proof that loading ran code."""
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_planted_pickle_with_a_matching_manifest_never_runs_in_a_worker(two_workers, tmp_path):
+    """What someone who can write the models directory can do, with the HMAC key off
+    (the default): a pickle as the model file and a manifest whose sha256 matches it,
+    named by CURRENT. Neither the reload API nor SIGHUP runs it; both workers keep the
+    model they had."""
+    server, port, admin, models = two_workers
+    write_toy_version(models, NEW_VERSION)
+    marker = tmp_path / "ran"
+    manifest_path = models / f"{NEW_VERSION}.json"
+    manifest = json.loads(manifest_path.read_text())
+    payload = pickle.dumps(_Exploit(marker))
+    (models / manifest["model_file"]).write_bytes(payload)
+    manifest["sha256"] = hashlib.sha256(payload).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    status, body = asyncio.run(reload(port, admin))
+    assert status == 409, body
+    assert {f["code"] for f in body["error"]["fields"]} == {"model_refused"}
+    assert all("a pickle or joblib file is never" in f["detail"] for f in body["error"]["fields"])
+    server.send_signal(signal.SIGHUP)
+    time.sleep(1.5)
+    assert asyncio.run(versions_seen(port, 12)) == [TOY_VERSION] * 12
+    assert not marker.exists()
+    assert server.poll() is None
