@@ -1,5 +1,5 @@
-"""Shadow a candidate, compare, promote, roll back: through the real server
-with two workers and the real CLI, on SQLite.
+"""Shadow a candidate, compare, what-if, promote, roll back: through the real
+server with two workers and the real CLI, on SQLite.
 
 The live model is the English toy; the candidate is the bilingual toy, which
 also decides French: on French comments the live model sends everything to
@@ -92,6 +92,14 @@ def test_shadow_compare_promote_rollback_with_two_workers(server_env, models):
                                          admin, {"action": decision["action"],
                                                  "expected_status": "pending"}))
             assert status == 200
+
+        # What-if through the database the running server wrote: the labels are French,
+        # a language the live model does not decide, so nothing is replayed, and it says so.
+        what_if = run(server_env, "thresholds", "what-if", "--site", "journal",
+                      "--approve-below", "0.3", "--reject-above", "0.8", "--json")
+        assert what_if.returncode == 2 and what_if.stdout == ""
+        assert (f"site journal has 0 ham and 0 spam labels scored by model {TOY_VERSION} in the "
+                f"languages it decides") in what_if.stderr
 
         compared = run(server_env, "model", "compare", "--json")
         assert compared.returncode == 0, compared.stderr
