@@ -142,6 +142,49 @@ class FieldChecker:
                 self.fail(path, "invalid_ip")
         return ""
 
+    def choice(self, container: dict, key: str, choices: tuple[str, ...]) -> str | None:
+        """An optional field that must be one of *choices*."""
+        value = container.get(key)
+        if key in container and value not in choices:
+            self.fail(key, "invalid_choice", choices=", ".join(choices))
+            return None
+        return value
+
+    def number(self, container: dict, key: str, low: float, high: float, *,
+               nullable: bool = False) -> float | None:
+        """An optional number within [low, high]; None when absent (or null, if *nullable*)."""
+        value = container.get(key)
+        if value is None and (nullable or key not in container):
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.fail(key, "out_of_range", min=low, max=high)
+            return None
+        return float(value)
+
+    def boolean(self, container: dict, key: str) -> bool | None:
+        value = container.get(key)
+        if key in container and not isinstance(value, bool):
+            self.fail(key, "invalid_type", expected="boolean")
+            return None
+        return value
+
+    def names(self, container: dict, key: str, max_items: int, expected: str) -> list[str] | None:
+        """An optional list of at most *max_items* non-empty strings (*expected* says
+        what, in the error)."""
+        value = container.get(key)
+        if key not in container:
+            return None
+        if (not isinstance(value, list) or len(value) > max_items
+                or not all(isinstance(v, str) and v for v in value)):
+            self.fail(key, "invalid_type", expected=expected)
+            return None
+        return value
+
+    def done(self) -> None:
+        """Raise :class:`ValidationFailed` with every error collected, if any."""
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
     def parent_id(self, value: Any) -> int | None:
         if value is None:
             return None

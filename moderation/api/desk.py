@@ -26,58 +26,13 @@ from ..errors import FieldError
 from ..jsonanswer import json_response
 from ..keys import SETTINGS, STORE, THREAD_RULES
 from ..services import admin, threads
-from ..validation import ValidationFailed
+from ..validation import FieldChecker, ValidationFailed
 from .auth import require_moderator
 from .review import read_json_object
 
 DEFAULT_KEY_OVERLAP_HOURS = 24.0
 MAX_EVENTS = 500
 MAX_SITES_PER_MODERATOR = 1000
-
-
-class _Fields:
-    """Reads an object's optional fields, gathering every problem."""
-
-    def __init__(self, payload: dict, allowed: tuple[str, ...]) -> None:
-        self.payload = payload
-        self.errors = [FieldError(name, "unknown_field") for name in payload if name not in allowed]
-
-    def choice(self, name: str, choices: tuple[str, ...]):
-        value = self.payload.get(name)
-        if name in self.payload and value not in choices:
-            self.errors.append(FieldError(name, "invalid_choice", params={"choices": ", ".join(choices)}))
-            return None
-        return value
-
-    def number(self, name: str, low: float, high: float, *, nullable: bool = False):
-        value = self.payload.get(name)
-        if value is None and (nullable or name not in self.payload):
-            return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            self.errors.append(FieldError(name, "out_of_range", params={"min": low, "max": high}))
-            return None
-        return float(value)
-
-    def boolean(self, name: str):
-        value = self.payload.get(name)
-        if name in self.payload and not isinstance(value, bool):
-            self.errors.append(FieldError(name, "invalid_type", params={"expected": "boolean"}))
-            return None
-        return value
-
-    def names(self, name: str):
-        value = self.payload.get(name)
-        if name not in self.payload:
-            return None
-        if (not isinstance(value, list) or len(value) > MAX_SITES_PER_MODERATOR
-                or not all(isinstance(v, str) and v for v in value)):
-            self.errors.append(FieldError(name, "invalid_type", params={"expected": "list of site names"}))
-            return None
-        return value
-
-    def done(self) -> None:
-        if self.errors:
-            raise ValidationFailed(self.errors)
 
 
 def site_view(site: Site) -> dict:
@@ -118,21 +73,21 @@ async def list_sites(request: web.Request) -> web.Response:
 async def change_site(request: web.Request) -> web.Response:
     actor = await _admin(request)
     store, name = request.app[STORE], request.match_info["site"]
-    fields = _Fields(await read_json_object(request),
-                     ("mode", "lang", "approve_below", "reject_above", "auto_trust_after"))
-    mode = fields.choice("mode", tuple(m.value for m in Mode))
-    lang = fields.choice("lang", admin.SITE_LANGUAGES)
-    low = fields.number("approve_below", 0.0, 1.0, nullable=True)
-    high = fields.number("reject_above", 0.0, 1.0, nullable=True)
-    trust = fields.number("auto_trust_after", 0, admin.MAX_AUTO_TRUST_AFTER)
+    check = FieldChecker()
+    given = check.object(await read_json_object(request), "",
+                         ("mode", "lang", "approve_below", "reject_above", "auto_trust_after"), required=True)
+    mode = check.choice(given, "mode", tuple(m.value for m in Mode))
+    lang = check.choice(given, "lang", admin.SITE_LANGUAGES)
+    low = check.number(given, "approve_below", 0.0, 1.0, nullable=True)
+    high = check.number(given, "reject_above", 0.0, 1.0, nullable=True)
+    trust = check.number(given, "auto_trust_after", 0, admin.MAX_AUTO_TRUST_AFTER)
     if trust is not None and trust != int(trust):
-        fields.errors.append(FieldError("auto_trust_after", "invalid_type", params={"expected": "integer"}))
+        check.fail("auto_trust_after", "invalid_type", expected="integer")
     if low is not None and high is not None and low > high:
-        fields.errors.append(FieldError("approve_below", "out_of_range", params={"min": 0, "max": high}))
-    if not fields.payload:
-        fields.errors.append(FieldError("body", "nothing_to_change"))
-    fields.done()
-    given = fields.payload
+        check.fail("approve_below", "out_of_range", min=0, max=high)
+    if not given:
+        check.fail("body", "nothing_to_change")
+    check.done()
     site = await _found(admin.change_site(   # one change, one record in the admin log
         store, name, mode=mode, lang=lang, actor=actor.name,
         approve_below=low if "approve_below" in given else admin.KEEP,
@@ -144,9 +99,10 @@ async def change_site(request: web.Request) -> web.Response:
 async def rotate_site_key(request: web.Request) -> web.Response:
     actor = await _admin(request)
     payload = await read_json_object(request) if request.can_read_body else {}
-    fields = _Fields(payload, ("overlap_hours",))
-    hours = fields.number("overlap_hours", 0.0, float(admin.MAX_KEY_OVERLAP_HOURS))
-    fields.done()
+    check = FieldChecker()
+    given = check.object(payload, "", ("overlap_hours",), required=True)
+    hours = check.number(given, "overlap_hours", 0.0, float(admin.MAX_KEY_OVERLAP_HOURS))
+    check.done()
     site, key, until = await _found(admin.rotate_site_key(
         request.app[STORE], request.match_info["site"], actor=actor.name,
         overlap_hours=DEFAULT_KEY_OVERLAP_HOURS if hours is None else hours))
@@ -164,12 +120,13 @@ async def list_moderators(request: web.Request) -> web.Response:
 async def change_moderator(request: web.Request) -> web.Response:
     actor = await _admin(request)
     store = request.app[STORE]
-    fields = _Fields(await read_json_object(request), ("role", "sites"))
-    role = fields.choice("role", tuple(r.value for r in Role))
-    sites = fields.names("sites")
-    if role is None and sites is None and not fields.errors:
-        fields.errors.append(FieldError("body", "nothing_to_change"))
-    fields.done()
+    check = FieldChecker()
+    given = check.object(await read_json_object(request), "", ("role", "sites"), required=True)
+    role = check.choice(given, "role", tuple(r.value for r in Role))
+    sites = check.names(given, "sites", MAX_SITES_PER_MODERATOR, "list of site names")
+    if role is None and sites is None and not check.errors:
+        check.fail("body", "nothing_to_change")
+    check.done()
     names = await _site_names(store)
     unknown = [FieldError("sites", "invalid_value", detail=s) for s in sites or () if s not in names.values()]
     if unknown:
@@ -199,9 +156,10 @@ async def admin_events(request: web.Request) -> web.Response:
 
 async def set_thread(request: web.Request) -> web.Response:
     moderator = await require_moderator(request)
-    fields = _Fields(await read_json_object(request), ("closed", "premoderated"))
-    closed, premoderated = fields.boolean("closed"), fields.boolean("premoderated")
-    fields.done()
+    check = FieldChecker()
+    given = check.object(await read_json_object(request), "", ("closed", "premoderated"), required=True)
+    closed, premoderated = check.boolean(given, "closed"), check.boolean(given, "premoderated")
+    check.done()
     rule = await threads.set_rule(
         request.app[STORE], moderator, site=request.match_info["site"], thread=request.match_info["thread"],
         closed=closed, premoderated=premoderated, rules=request.app[THREAD_RULES],
