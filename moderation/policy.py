@@ -13,6 +13,7 @@ tell. The caller draws the random number, so this module stays pure.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .domain import Bands, Decision, Mode, Reason, RuleAction, Site, Status
@@ -128,6 +129,19 @@ def trust_would_publish(decision: Decision) -> bool:
 #: The guard's reasons that keep clear ham from being published without a moderator.
 HELD_FOR_REVIEW = frozenset({Reason.DUPLICATE, Reason.DUPLICATE_TEXT, Reason.DISPOSABLE_EMAIL,
                              Reason.CONFUSABLE_EMAIL, Reason.TOO_FAST})
+
+#: Every reason the intake's guard gives (:mod:`moderation.guard`, :mod:`moderation.form_stamp`).
+GUARD_REASONS = HELD_FOR_REVIEW | {Reason.HONEYPOT}
+
+
+def kept_guard_reasons(reasons: Iterable[str], *, text_changed: bool) -> tuple[Reason, ...]:
+    """The guard's reasons among a stored comment's *reasons* that it keeps when scored
+    again: all of them through a rescore (its rate limits were counted once, its sender
+    and text are the same); after its author edited the text, all but ``duplicate``
+    (the same text twice from one e-mail), which was about the old text."""
+    kept = {r.value for r in GUARD_REASONS if not (text_changed and r is Reason.DUPLICATE)}
+    return tuple(Reason(r) for r in reasons if r in kept)
+
 
 #: What a trusted author's comment may be held for, and is published despite.
 TRUSTED_PUBLISHES = ((Reason.MODEL_UNCERTAIN,), (Reason.MODEL_HAM, Reason.PRE_MODERATION))

@@ -38,16 +38,13 @@ from ..credentials import AUTHOR_TOKEN_PREFIX, hash_secret, new_secret, same_has
 from ..domain import (AuthorTokenInvalid, Comment, EditRefused, Mode, NotFound, Reason, RuleAction, Site,
                       Status, ThreadClosed)
 from ..guard import body_fingerprint
-from ..policy import Scored, decide
+from ..policy import Scored, decide, kept_guard_reasons
 from ..scoring.features import ScoringInput
 from ..store.base import Store, held_only_for_parent
 from ..validation import FieldChecker, Limits, ValidationFailed
 from .authors import AuthorRules
 from .threads import ThreadRules
 
-#: The guard's reasons an edited comment keeps (its text changed, its sender did not).
-KEPT_REASONS = frozenset({Reason.HONEYPOT.value, Reason.DUPLICATE_TEXT.value, Reason.DISPOSABLE_EMAIL.value,
-                          Reason.CONFUSABLE_EMAIL.value, Reason.TOO_FAST.value})
 EDITABLE = (Status.PENDING, Status.PUBLISHED)
 
 
@@ -122,7 +119,7 @@ async def edit(store: Store, scorer, settings, *, site: Site, comment_id: int, t
         store, site.id, comment.author_email, comment.ip_prefix, now)
     scored = await scorer.score(ScoringInput(body=body, author_name=comment.author_name,
                                              author_email=comment.author_email, site_language=site.lang))
-    kept = tuple(Reason(r) for r in comment.reasons if r in KEPT_REASONS)
+    kept = kept_guard_reasons(comment.reasons, text_changed=True)
     action = None if author_rule is None else author_rule.action
 
     def deciding(rule: RuleAction | None) -> tuple[Status, tuple[str, ...]]:

@@ -39,7 +39,7 @@ from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefi
 from ..domain import RecentActivity, RuleAction, ThreadClosed, iso
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
-from ..policy import Scored, decide, trust_would_publish
+from ..policy import Scored, decide, kept_guard_reasons, trust_would_publish
 from ..scoring.model import holder_for
 from ..scoring.features import ScoringInput
 from ..scoring.scorer import score_batch
@@ -257,9 +257,6 @@ async def check(store: Store, scorer, settings, *, site: Site, body: str, author
 
 
 RESCORE_BATCH = 256
-#: The guard's reasons a comment keeps through a rescore (its rate limits were counted once).
-GUARD_REASONS = {Reason.HONEYPOT.value, Reason.DUPLICATE.value, Reason.DUPLICATE_TEXT.value,
-                 Reason.DISPOSABLE_EMAIL.value, Reason.CONFUSABLE_EMAIL.value, Reason.TOO_FAST.value}
 
 
 async def rescore(store: Store, settings, *, apply: bool, clock: Clock = time.time) -> tuple[int, int]:
@@ -277,7 +274,7 @@ async def rescore(store: Store, settings, *, apply: bool, clock: Clock = time.ti
         scored = score_batch(bundle, [ScoringInput(c.body, c.author_name, c.author_email,
                                                    site_language=sites[c.site_id].lang) for c in comments])
         for comment, result in zip(comments, scored):
-            guard = tuple(Reason(r) for r in comment.reasons if r in GUARD_REASONS)
+            guard = kept_guard_reasons(comment.reasons, text_changed=False)
             decision = decide(sites[comment.site_id], result, guard)   # no audit draw here
             # An audited comment waits for its moderator whatever the new score:
             # the audit measures the model only if every comment drawn is judged.
