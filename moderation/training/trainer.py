@@ -245,6 +245,19 @@ def _independent(pipeline, fields: dict[str, Any], options: TrainingOptions) -> 
     return answers
 
 
+def _check_named_groups(options: TrainingOptions, dataset: Dataset) -> None:
+    """Raise ValueError when ``--weight`` or ``--auxiliary`` names a group no row
+    belongs to: a misspelt site would otherwise be trained on silently unweighted.
+    The default auxiliary group (``sms``) may be absent."""
+    named = set(options.weights) | (set(options.auxiliary) - set(DEFAULT_AUXILIARY))
+    present = set(dataset.groups.tolist())
+    missing = sorted(named - present)
+    if missing:
+        raise ValueError(f"no rows of group {', '.join(missing)} in the data (a group is a site's "
+                         f"name in exported labels, a file's stem or a YouTube video); groups "
+                         f"present: {', '.join(sorted(present))}")
+
+
 def train(options: TrainingOptions, progress: Progress | None = None) -> TrainingResult:
     progress = progress or Progress(TRAINING_STEPS)
     created = datetime.now(timezone.utc)
@@ -252,6 +265,7 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
 
     progress.step("reading data, removing duplicates, detecting languages, translating")
     dataset, sources = _prepare(options, progress)
+    _check_named_groups(options, dataset)
     progress.done()
 
     progress.step("held-out evaluation (one model per held-out group)")

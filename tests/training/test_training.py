@@ -201,3 +201,13 @@ def test_a_site_s_labels_weigh_more_and_stay_held_out(tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
         _train(data, tmp_path / "other", capsys, "--weight", "site-a=0")
     assert exited.value.code == 2 and "GROUP=WEIGHT" in capsys.readouterr().err
+
+
+def test_a_weight_or_auxiliary_group_absent_from_the_data_is_refused(tmp_path, capsys):
+    """A misspelt site name would otherwise train without its weight, silently."""
+    data = _write_data(tmp_path)
+    for option, weight in (("--weight", "site-z=3"), ("--auxiliary", "site-z=0.5")):
+        code, _, err = _train(data, tmp_path / "models", capsys, option, weight)
+        assert code == 2
+        assert "no rows of group site-z in the data" in err and "site-a, site-b" in err
+    assert not (tmp_path / "models" / "CURRENT").exists()
