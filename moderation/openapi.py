@@ -18,6 +18,9 @@ from __future__ import annotations
 import functools
 import json
 
+from . import records
+from .records.review import QueueItem
+from .records.schema import record_schema
 from .domain import FLAG_REASONS, Status
 from .review.decisions import MAX_BULK_IDS, MAX_NOTE_CHARS, MAX_REASON_CHARS
 from .review.explanations import FEATURES_TOP, READABLE_TOP
@@ -28,7 +31,7 @@ from .validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_
 from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, AUDIT_BAND_COUNTS, BOOLEAN, COMMENT_ID,
                                AUTHOR_TOKEN, COMMENT_PATH, CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE,
                                INTEGER, JSON, MODERATOR, NUMBER, OPENAPI_VERSION, QUEUE_STATUSES, RATE,
-                               REASONS, REQUEST_ID_HEADER, SCORE, SEE_OTHER, SITE_KEY, SITE_PATH, STATUSES,
+                               REASONS, REQUEST_ID_HEADER, SEE_OTHER, SITE_KEY, SITE_PATH, STATUSES,
                                STRING, TIME, errors, header_param, json_body, nullable, obj, operation,
                                page_errors, path_param, query_param, ref, response)
 from .openapi_desk import THREAD_CLOSED, desk_paths, desk_schemas
@@ -60,8 +63,7 @@ def _schemas(settings) -> dict:
                 "current": ref("CurrentState"),
             }),
         }),
-        "Status": {"type": "string", "enum": STATUSES},
-        "Reason": {"type": "string", "enum": REASONS},
+        **records.components(settings),
         "CommentIn": obj({
             "thread": obj({
                 "id": {"type": "string", "minLength": 1, "maxLength": settings.max_thread_id_chars,
@@ -102,73 +104,11 @@ def _schemas(settings) -> dict:
         }, required=["thread", "author", "body"],
             description="Lengths are in characters after NFC normalization; unknown fields are "
                         "refused by name (422)."),
-        "CommentAccepted": obj({
-            "id": INTEGER,
-            "status": {"type": "string", "enum": [Status.PUBLISHED.value, Status.PENDING.value,
-                                                  Status.SPAM.value]},
-            "spam_score": SCORE,
-            "language": {"type": "string", "description": "Detected language, or `unknown`."},
-            "reasons": {"type": "array", "items": ref("Reason")},
-            "model_version": {"type": ["string", "null"]},
-            "message": {"type": "string", "description": "A thank-you for the reader, localized."},
-            "author_token": {"type": "string", "pattern": "^mat_",
-                             "description": "Lets the author edit or delete the comment (`Author-Token` "
-                                            "header). In this answer only: a replay of an "
-                                            "Idempotency-Key answers without it. Only its hash is kept."},
-            "editable_until": {**nullable(TIME), "description": "Until when it may be edited; null: "
-                                                                "edits are off (`MODERATION_EDIT_WINDOW_SECONDS=0`)."},
-        }, required=["id", "status", "spam_score", "language", "reasons", "model_version", "message"]),
-        "CommentEdited": obj({
-            "id": INTEGER,
-            "status": {"type": "string", "enum": [Status.PUBLISHED.value, Status.PENDING.value,
-                                                  Status.SPAM.value]},
-            "spam_score": SCORE,
-            "language": STRING,
-            "reasons": {"type": "array", "items": ref("Reason")},
-            "model_version": {"type": ["string", "null"]},
-            "message": STRING,
-        }),
-        "PublicComment": obj({
-            **_public_comment(),
-            "author_name": {"type": ["string", "null"], "description": "null for a placeholder."},
-            "body": {"type": ["string", "null"],
-                     "description": "As the reader typed it: escape it when rendering. null for a "
-                                    "placeholder."},
-            "replies": {"type": "integer", "minimum": 0, "description": "Its published replies."},
-            "removed": {"type": "boolean",
-                        "description": "A comment no longer shown, kept in its place because it has "
-                                       "published replies: show a placeholder, then the replies."}}),
-        "SiteComment": obj({**_public_comment(), "thread": STRING, "status": ref("Status"),
-                            "published_at": nullable(TIME)}),
-        "ThreadPage": obj({
-            "thread": STRING,
-            "sort": {"type": "string", "enum": ["oldest", "newest", "replies"]},
-            "items": {"type": "array", "items": ref("PublicComment")},
-            "next": {"type": ["integer", "null"], "description": "`after` of the next page; null: last page."},
-        }),
-        "Counts": obj({"counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
-                                  "description": "Published comments per thread asked for."}}),
-        "TopThreads": obj({
-            "days": INTEGER,
-            "items": {"type": "array", "items": obj({"thread": STRING, "url": STRING, "title": STRING,
-                                                     "count": {"type": "integer", "minimum": 1}})},
-        }),
-        "ThreadRef": obj({"id": STRING, "url": STRING, "title": STRING}),
-        "QueueItem": obj(_queue_item()),
         "QueuePage": obj({
             "items": {"type": "array", "items": ref("QueueItem")},
             "counts": obj({"pending": INTEGER, "spam": INTEGER}),
             "order": {"type": "string", "enum": [o.value for o in Order]},
             "next": {"type": ["string", "null"], "description": "Pass back as `cursor`; null: last page."},
-        }),
-        "AuditEvent": obj({
-            "at": TIME, "actor": STRING,
-            "action": {"type": "string", "description": "submit, rescore, approve, reject, spam, "
-                                                        "erase, or release (by `system`: a reply "
-                                                        "published with its parent)."},
-            "from_status": nullable(ref("Status")), "to_status": ref("Status"),
-            "reason": STRING, "note": STRING, "model_version": {"type": ["string", "null"]},
-            "spam_score": SCORE,
         }),
         "ExplanationReason": obj({
             "reason": {"type": "string", "description": (
@@ -185,7 +125,7 @@ def _schemas(settings) -> dict:
         }, required=["reason", "direction", "weight", "text"],
             description="One reason a moderator understands, made of one or more model features."),
         "CommentDetail": obj({
-            **_queue_item(),
+            **record_schema(QueueItem)["properties"],
             "author": obj({"name": STRING, "email": STRING}),
             "client": obj({"ip_prefix": STRING, "user_agent": STRING, "referrer": STRING}),
             "parent": nullable(obj({"id": INTEGER, "author_name": STRING, "body": STRING,
@@ -210,7 +150,7 @@ def _schemas(settings) -> dict:
                                    "moved the score (positive: towards spam)."},
                 "surge": nullable(obj({
                     "reason": {"type": "string", "const": "surge"},
-                    "text": obj({"fr": STRING, "en": STRING}),
+                    "text": ref("LocalizedText"),
                 }, description="For a comment with reason `surge`: why it waits (the thread's "
                                "surge it came during, its figures), in a sentence.")),
             }),
@@ -220,20 +160,6 @@ def _schemas(settings) -> dict:
                                       "mode began and ended, and on what figures."},
             "flags": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
                       "description": "Readers' flags, counted per reason."},
-        }),
-        "SurgeBadge": obj({"started_at": TIME, "until": TIME}, description=(
-            "The thread is in surge mode now: its new authors' comments and those the model is "
-            "unsure of wait for a moderator until `until` (pushed back while the surge lasts).")),
-        "Surge": obj({
-            "started_at": TIME, "until": TIME, "ended_at": nullable(TIME), "active": BOOLEAN,
-            "comments": {"type": "integer", "minimum": 1,
-                         "description": "Comments in the window when it started."},
-            "threshold": {"type": "integer", "minimum": 1},
-            "baseline": {"type": ["number", "null"],
-                         "description": "The site's baseline then; null: too little history."},
-            "window_seconds": NUMBER,
-            "extensions": {"type": "integer", "minimum": 0},
-            "text": obj({"fr": STRING, "en": STRING}),
         }),
         "DecisionIn": obj({
             "action": {"type": "string", "enum": ACTIONS},
@@ -250,17 +176,6 @@ def _schemas(settings) -> dict:
             "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
             "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
         }, required=["ids", "action"]),
-        "CurrentState": obj({
-            "id": INTEGER, "status": ref("Status"), "erased": BOOLEAN, "updated_at": nullable(TIME),
-            "last_event": nullable(ref("AuditEvent")),
-        }, description="A comment's state now: who decided first."),
-        "Decided": obj({
-            "id": INTEGER, "outcome": {"type": "string", "const": "decided"}, "status": ref("Status"),
-            "previous_status": nullable(ref("Status")), "action": {"type": "string", "enum": ACTIONS},
-            "label": {"type": ["string", "null"], "enum": ["ham", "spam", None],
-                      "description": "What the decision teaches the next model."},
-            "event": ref("AuditEvent"),
-        }),
         "BulkResult": obj({
             "action": {"type": "string", "enum": ACTIONS},
             "results": {"type": "array", "items": {"oneOf": [
@@ -322,11 +237,8 @@ def _schemas(settings) -> dict:
                 "history": {"type": "array", "items": ref("AuditEvent")},
             })},
         }),
-        "PersonErased": obj({"erased": {"type": "integer", "minimum": 0},
-                             "comment_ids": {"type": "array", "items": INTEGER}}),
         "ModelReloaded": obj({"model_version": STRING, "loaded_at": {"type": "number",
                                                                      "description": "Unix time."}}),
-        "Health": obj({"status": {"type": "string", "const": "ok"}}),
         "Ready": obj({"status": {"type": "string", "const": "ready"}, "model_version": STRING,
                       "drift": {"type": "object", "description": (
                           "Only while some site drifts (README, *Drift alarm*): by site name, its "
@@ -359,23 +271,6 @@ def _schemas(settings) -> dict:
         "ThreadForm": obj({"csrf_token": STRING, "closed": {"type": "string", "enum": ["true", "false"]},
                            "premoderated": {"type": "string", "enum": ["true", "false"]}},
                           required=[], closed=False),
-    }
-
-
-def _public_comment() -> dict:
-    return {"id": INTEGER, "parent_id": {"type": ["integer", "null"]}, "author_name": STRING,
-            "body": {"type": "string", "description": "As the reader typed it: escape it when rendering."},
-            "created_at": TIME}
-
-
-def _queue_item() -> dict:
-    return {
-        "id": INTEGER, "site": STRING, "status": ref("Status"), "thread": ref("ThreadRef"),
-        "parent_id": {"type": ["integer", "null"]}, "author_name": STRING, "body": STRING,
-        "language": STRING, "spam_score": SCORE, "reasons": {"type": "array", "items": STRING},
-        "model_version": {"type": ["string", "null"]}, "created_at": TIME,
-        "age_seconds": {"type": "integer", "minimum": 0},
-        "surge": nullable(ref("SurgeBadge")),
     }
 
 
@@ -484,9 +379,7 @@ def _paths(settings) -> dict:
             "delete": operation(
                 "delete_comment", "Its author deletes a comment, with their token", "websites",
                 {"200": response("Hidden for good, its text emptied (reason `author_deleted`); also "
-                                 "when it was deleted already.", obj({
-                                     "id": INTEGER, "deleted": {"type": "boolean", "const": True},
-                                     "message": STRING})),
+                                 "when it was deleted already.", ref("CommentDeleted")),
                  **errors(401, 404),
                  "403": response("No author token, or another comment's (`invalid_author_token`).", ref("Error")),
                  "409": response("Held as spam, rejected by a moderator, or erased "
@@ -496,11 +389,7 @@ def _paths(settings) -> dict:
                 security=SITE_KEY, parameters=[COMMENT_PATH, AUTHOR_TOKEN, ACCEPT_LANGUAGE])},
         "/v1/comments/{comment_id}/flags": {"post": operation(
             "flag_comment", "A reader flags a published comment", "websites",
-            {"202": response("Counted (once per reader).", obj({
-                "id": INTEGER, "flags": {"type": "integer", "minimum": 1},
-                "counted": {"type": "boolean", "description": "false: this reader had flagged it already."},
-                "sent_to_review": {"type": "boolean",
-                                   "description": "This flag sent it back to review (`MODERATION_FLAGS_TO_REVIEW`)."}})),
+            {"202": response("Counted (once per reader).", ref("FlagCounted")),
              **errors(401, 404, 413, 422)},
             description="404 for a comment that is not the site's, or neither published nor back in "
                         "review for readers' flags (they keep counting there). The reader is the "

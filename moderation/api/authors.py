@@ -53,7 +53,7 @@ async def author_history(request: web.Request) -> web.Response:
                                              limit=int(raw_limit))
     names = {site.id: site.name for site in await store.list_sites()}
     return json_response({"counts": counts,
-                          "comments": [{**queue_item(c, names.get(c.site_id, ""), now=now), "surge": None}
+                          "comments": [queue_item(c, names.get(c.site_id, ""), now=now)
                                        for c in comments]})
 
 

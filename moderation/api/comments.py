@@ -13,7 +13,9 @@ from ..services import author_edits, flags, intake
 from ..edge import path_id
 from ..jsonbody import parse_json
 from ..domain import Status, iso
-from .common import authenticate_site, public_comment
+from ..records import to_json
+from ..records.website import CommentDeleted, CommentEdited, FlagCounted, SiteComment
+from .common import authenticate_site
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_CHARS = 255
@@ -65,12 +67,10 @@ async def get_comment(request: web.Request) -> web.Response:
     comment = await request.app[STORE].get_comment(path_id(request, "comment_id"))
     if comment is None or comment.site_id != site.id:
         raise not_found()
-    return json_response({
-        **public_comment(comment),
-        "thread": comment.thread_id,
-        "status": comment.status.value,
-        "published_at": iso(comment.published_at),
-    })
+    return json_response(to_json(SiteComment(
+        id=comment.id, parent_id=comment.parent_id, author_name=comment.author_name, body=comment.body,
+        created_at=iso(comment.created_at), thread=comment.thread_id, status=comment.status,
+        published_at=iso(comment.published_at))))
 
 
 async def flag_comment(request: web.Request) -> web.Response:
@@ -83,8 +83,9 @@ async def flag_comment(request: web.Request) -> web.Response:
     outcome = await flags.flag(request.app[STORE], request.app[SETTINGS], site=site,
                                comment_id=path_id(request, "comment_id"), payload=payload,
                                remote=request.remote)
-    return json_response({"id": int(request.match_info["comment_id"]), "flags": outcome.flags,
-                          "counted": outcome.new, "sent_to_review": outcome.sent_to_review}, status=202)
+    return json_response(to_json(FlagCounted(
+        id=int(request.match_info["comment_id"]), flags=outcome.flags, counted=outcome.new,
+        sent_to_review=outcome.sent_to_review)), status=202)
 
 
 async def edit_comment(request: web.Request) -> web.Response:
@@ -98,15 +99,12 @@ async def edit_comment(request: web.Request) -> web.Response:
         token=request.headers.get(AUTHOR_TOKEN_HEADER), payload=payload,
         thread_rules=app[THREAD_RULES], author_rules=app[AUTHOR_RULES])
     text = "thanks_edited" if edited.status is Status.PUBLISHED else "thanks_edited_pending"
-    return json_response({
-        "id": edited.comment.id,
-        "status": edited.status.value,
-        "spam_score": None if edited.scored.score is None else round(edited.scored.score, 4),
-        "language": edited.scored.language,
-        "reasons": list(edited.reasons),
-        "model_version": edited.scored.model_version,
-        "message": message(text, negotiate(request.headers.get("Accept-Language"), site.lang)),
-    })
+    return json_response(to_json(CommentEdited(
+        id=edited.comment.id, status=edited.status.value,
+        spam_score=None if edited.scored.score is None else round(edited.scored.score, 4),
+        language=edited.scored.language, reasons=list(edited.reasons),
+        model_version=edited.scored.model_version,
+        message=message(text, negotiate(request.headers.get("Accept-Language"), site.lang)))))
 
 
 async def delete_comment(request: web.Request) -> web.Response:
@@ -116,5 +114,5 @@ async def delete_comment(request: web.Request) -> web.Response:
     comment_id = path_id(request, "comment_id")
     await author_edits.delete(request.app[STORE], site=site, comment_id=comment_id,
                               token=request.headers.get(AUTHOR_TOKEN_HEADER))
-    return json_response({"id": comment_id, "deleted": True, "message": message(
-        "comment_deleted", negotiate(request.headers.get("Accept-Language"), site.lang))})
+    return json_response(to_json(CommentDeleted(id=comment_id, deleted=True, message=message(
+        "comment_deleted", negotiate(request.headers.get("Accept-Language"), site.lang)))))

@@ -1,23 +1,12 @@
-"""Small helpers shared by the handlers: authentication, query parameters and
-the public view of a comment."""
+"""Small helpers shared by the handlers: authentication and query parameters."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from ..credentials import bearer_token, hash_secret
-from ..domain import Comment, PublicComment, Site, iso
+from ..domain import Site
 from ..errors import ApiError, FieldError, not_found, unauthorized
 from ..keys import SITE, SITE_KEY_HASH, SITES, STORE
-
-# What a public answer may say about a comment: nothing else ever leaves.
-PUBLIC_COMMENT_FIELDS = ("id", "parent_id", "author_name", "body", "created_at")
-
-
-def public_comment(comment: Comment | PublicComment) -> dict:
-    """The public view of a comment: :data:`PUBLIC_COMMENT_FIELDS`, nothing else."""
-    return {"id": comment.id, "parent_id": comment.parent_id, "author_name": comment.author_name,
-            "body": comment.body, "created_at": iso(comment.created_at)}
-
 
 async def authenticate_site(request: web.Request) -> Site:
     """The site whose key is in ``Authorization: Bearer``; 401 otherwise."""

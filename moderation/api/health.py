@@ -6,12 +6,14 @@ from aiohttp import web
 from ..jsonanswer import json_response
 from ..errors import ApiError, FieldError
 from ..keys import DRIFT, MODELS, STORE
+from ..records import to_json
+from ..records.review import Health
 from ..services.drift_monitor import drift_report
 from ..store.base import DatabaseUnavailable, StoreError
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return json_response(to_json(Health(status="ok")))
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -13,6 +13,8 @@ from ..jsonanswer import json_response
 from ..domain import Role
 from ..errors import validation_failed
 from ..keys import STORE
+from ..records import to_json
+from ..records.review import PersonErased
 from ..review.privacy import parse_person_request
 from ..services import people
 from ..validation import ValidationFailed
@@ -42,4 +44,4 @@ async def erase_person(request: web.Request) -> web.Response:
     moderator = await require_moderator(request, role=Role.ADMIN)
     email = await _email(request)
     ids = await people.erase_person(request.app[STORE], email, actor=moderator.name)
-    return json_response({"erased": len(ids), "comment_ids": ids}, headers=NO_STORE)
+    return json_response(to_json(PersonErased(erased=len(ids), comment_ids=ids)), headers=NO_STORE)

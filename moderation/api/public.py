@@ -1,7 +1,8 @@
 """Public reads, for the websites' pages: no key, the site named in the path.
 
-Answers are built from :data:`~moderation.api.common.PUBLIC_COMMENT_FIELDS`
-only: e-mail, IP, user agent and score never appear here.
+Answers are records of :mod:`moderation.records` (``PublicComment``,
+``ThreadPage``, ``Counts``, ``TopThreads``), which have no field for e-mail,
+IP, user agent or score: those never appear here.
 """
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from ..jsonanswer import json_response
-from ..domain import PublicComment
+from ..domain import PublicComment, iso
 from ..errors import ApiError, FieldError, not_found
 from ..keys import PUBLIC_ANSWERS, STORE
 from ..ttlcache import TTLCache
-from .common import int_param, public_comment, site_by_name
+from ..records import to_json
+from ..records import website as records
+from .common import int_param, site_by_name
 
 MAX_THREADS_PER_COUNT = 100
 MAX_PAGE = 200
@@ -76,10 +79,12 @@ def _sort_param(request: web.Request) -> str:
     return sort
 
 
-def thread_item(comment: PublicComment) -> dict:
+def thread_item(comment: PublicComment) -> records.PublicComment:
     """A comment of a public thread page: its public fields and its count of
     published replies; a placeholder (``removed``) has no name and no text."""
-    return {**public_comment(comment), "replies": comment.replies, "removed": comment.removed}
+    return records.PublicComment(
+        id=comment.id, parent_id=comment.parent_id, author_name=comment.author_name, body=comment.body,
+        created_at=iso(comment.created_at), replies=comment.replies, removed=comment.removed)
 
 
 @cached
@@ -98,12 +103,9 @@ async def thread_comments(request: web.Request) -> web.Response:
         raise not_found()
     page = comments[:limit]
     more = len(comments) > limit
-    return json_response({
-        "thread": thread,
-        "sort": sort,
-        "items": [thread_item(c) for c in page],
-        "next": (after + limit if sort == "replies" else page[-1].id) if more else None,
-    }, headers=CORS)
+    return json_response(to_json(records.ThreadPage(
+        thread=thread, sort=sort, items=[thread_item(c) for c in page],
+        next=(after + limit if sort == "replies" else page[-1].id) if more else None)), headers=CORS)
 
 
 @cached
@@ -116,7 +118,7 @@ async def counts(request: web.Request) -> web.Response:
     result = await request.app[STORE].site_published_counts(request.match_info["site"], threads)
     if result is None:
         raise not_found()
-    return json_response({"counts": result}, headers=CORS)
+    return json_response(to_json(records.Counts(counts=result)), headers=CORS)
 
 
 @cached
@@ -128,7 +130,5 @@ async def top_threads(request: web.Request) -> web.Response:
         request.match_info["site"], since=time.time() - days * 86400, limit=limit)
     if rows is None:
         raise not_found()
-    return json_response({
-        "days": days,
-        "items": [{"thread": r.thread_id, "url": r.url, "title": r.title, "count": r.count} for r in rows],
-    }, headers=CORS)
+    return json_response(to_json(records.TopThreads(days=days, items=[
+        records.TopThread(thread=r.thread_id, url=r.url, title=r.title, count=r.count) for r in rows])), headers=CORS)

@@ -47,8 +47,8 @@ async def review_queue(request: web.Request) -> web.Response:
     page = await request.app[REVIEW].queue(
         moderator, parse_queue_query(request.query, now, counts=repeats), now)
     return json_response({
-        "items": [{**queue_item(r.comment, page.sites[r.comment.site_id].name, now=now),
-                   "surge": surge_badge(page.surges.get((r.comment.site_id, r.comment.thread_id)))}
+        "items": [queue_item(r.comment, page.sites[r.comment.site_id].name, now=now,
+                             surge=surge_badge(page.surges.get((r.comment.site_id, r.comment.thread_id))))
                   for r in page.rows],
         "counts": page.counts,
         "order": page.order.value,

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 
 from ..domain import AuditEvent, Bands, Comment, iso
+from ..records import review as records
+from ..records import to_json
+from ..records.website import ThreadRef
 from .decisions import label_for_status
 
 
@@ -15,26 +18,29 @@ def _score(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def event_record(event: AuditEvent) -> records.AuditEvent:
+    return records.AuditEvent(
+        at=iso(event.at), actor=event.actor, action=event.action, from_status=event.from_status,
+        to_status=event.to_status, reason=event.reason, note=event.note,
+        model_version=event.model_version, spam_score=_score(event.spam_score))
+
+
 def event_view(event: AuditEvent) -> dict:
     """An audit event: who, when, from and to which status, why, and the model's
     version and score at the time."""
-    return {"at": iso(event.at), "actor": event.actor, "action": event.action,
-            "from_status": event.from_status, "to_status": event.to_status,
-            "reason": event.reason, "note": event.note, "model_version": event.model_version,
-            "spam_score": _score(event.spam_score)}
+    return to_json(event_record(event))
 
 
-def queue_item(comment: Comment, site: str, *, now: float) -> dict:
-    """One line of the queue: enough to decide on most comments at a glance."""
-    return {
-        "id": comment.id, "site": site, "status": comment.status.value,
-        "thread": {"id": comment.thread_id, "url": comment.thread_url, "title": comment.thread_title},
-        "parent_id": comment.parent_id, "author_name": comment.author_name, "body": comment.body,
-        "language": comment.language, "spam_score": _score(comment.spam_score),
-        "reasons": list(comment.reasons), "model_version": comment.model_version,
-        "created_at": iso(comment.created_at),
-        "age_seconds": max(0, round(now - comment.created_at)),
-    }
+def queue_item(comment: Comment, site: str, *, now: float, surge: dict | None = None) -> dict:
+    """One line of the queue: enough to decide on most comments at a glance;
+    *surge* is the thread's surge badge while it surges (see ``surge_views``)."""
+    return to_json(records.QueueItem(
+        id=comment.id, site=site, status=comment.status,
+        thread=ThreadRef(id=comment.thread_id, url=comment.thread_url, title=comment.thread_title),
+        parent_id=comment.parent_id, author_name=comment.author_name, body=comment.body,
+        language=comment.language, spam_score=_score(comment.spam_score), reasons=list(comment.reasons),
+        model_version=comment.model_version, created_at=iso(comment.created_at),
+        age_seconds=max(0, round(now - comment.created_at)), surge=surge))
 
 
 def comment_detail(comment: Comment, *, site: str, parent: Comment | None, bands: Bands | None,
@@ -64,14 +70,16 @@ def current_view(outcome) -> dict:
     """A comment's state now, from a conflicting
     :class:`~moderation.store.base.DecisionOutcome`: its status, whether it was
     erased, when it last changed and its latest audit event (who decided first)."""
-    return {"id": outcome.comment_id, "status": outcome.status, "erased": outcome.erased,
-            "updated_at": iso(outcome.updated_at),
-            "last_event": None if outcome.event is None else event_view(outcome.event)}
+    return to_json(records.CurrentState(
+        id=outcome.comment_id, status=outcome.status, erased=outcome.erased,
+        updated_at=iso(outcome.updated_at),
+        last_event=None if outcome.event is None else event_record(outcome.event)))
 
 
 def decided_view(outcome) -> dict:
     """A decision that took effect."""
     event = outcome.event
-    return {"id": outcome.comment_id, "outcome": outcome.outcome, "status": outcome.status,
-            "previous_status": event.from_status, "action": event.action,
-            "label": label_for_status(outcome.status), "event": event_view(event)}
+    return to_json(records.Decided(
+        id=outcome.comment_id, outcome=outcome.outcome, status=outcome.status,
+        previous_status=event.from_status, action=event.action,
+        label=label_for_status(outcome.status), event=event_record(event)))

@@ -39,6 +39,8 @@ from ..guard import RATE_WINDOW_SECONDS, GuardPolicy, body_fingerprint, ip_prefi
 from ..domain import RecentActivity, RuleAction, ThreadClosed, iso
 from ..i18n import message, negotiate
 from ..jsonbody import parse_json_object
+from ..records import to_json
+from ..records.website import CommentAccepted
 from ..policy import Scored, decide, kept_guard_reasons, trust_would_publish
 from ..scoring.model import holder_for
 from ..scoring.features import ScoringInput
@@ -219,8 +221,8 @@ async def submit(store: Store, scorer, settings, *, site: Site, raw: bytes,
     # The author's token is in this answer only, never in the one kept for a replay.
     mine = {"author_token": token, "editable_until": iso(now + settings.edit_window_seconds)
             if settings.edit_window_seconds > 0 else None}
-    return Submitted(result.comment_id, status_code, {"id": result.comment_id, **answer, **mine},
-                     decision=decision)
+    return Submitted(result.comment_id, status_code,
+                     to_json(CommentAccepted(id=result.comment_id, **answer, **mine)), decision=decision)
 
 
 async def check(store: Store, scorer, settings, *, site: Site, body: str, author_name: str = "",

@@ -1,0 +1,23 @@
+"""The JSON bodies of the API, declared once as typed records: handlers build
+their answers from them (:func:`to_json`) and the OpenAPI document derives its
+``components.schemas`` from them (:func:`components`). The walker and its
+markers are in :mod:`.schema`; the records, by who reads them, in
+:mod:`.website` and :mod:`.review`."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import Reason, Status
+from ..review.decisions import Action
+from . import review, website
+from .schema import OMITTED, enum_schema, record_schema, to_json
+
+__all__ = ["OMITTED", "components", "to_json"]
+
+
+def components(settings: Any = None) -> dict[str, dict]:
+    """``components.schemas`` entries of every record (limits read from *settings*)
+    and of the enums they name."""
+    enums = {values.__name__: enum_schema(values) for values in (Status, Reason, Action)}
+    return {**enums, **{record.__name__: record_schema(record, settings)
+                        for module in (website, review) for record in module.RECORDS}}

@@ -1,0 +1,111 @@
+"""What moderators read of comments (``/v1/review``): queue items, audit
+events, surges and decision outcomes, as typed records (see
+:mod:`moderation.records.schema`). They hold private fields (e-mail, truncated
+IP): moderator endpoints only."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from ..domain import Status
+from ..review.decisions import Action
+from .schema import Count, Score, Time, doc, limits
+from .website import ThreadRef
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    fr: str
+    en: str
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    at: Time
+    actor: str
+    action: Annotated[str, doc("submit, rescore, approve, reject, spam, erase, or release (by "
+                               "`system`: a reply published with its parent).")]
+    from_status: Status | None
+    to_status: Status
+    reason: str
+    note: str
+    model_version: str | None
+    spam_score: Score
+
+
+@dataclass(frozen=True)
+class SurgeBadge:
+    DESCRIPTION = ("The thread is in surge mode now: its new authors' comments and those the model "
+                   "is unsure of wait for a moderator until `until` (pushed back while the surge lasts).")
+    started_at: Time
+    until: Time
+
+
+@dataclass(frozen=True)
+class Surge:
+    started_at: Time
+    until: Time
+    ended_at: Time | None
+    active: bool
+    comments: Annotated[int, limits(minimum=1), doc("Comments in the window when it started.")]
+    threshold: Annotated[int, limits(minimum=1)]
+    baseline: Annotated[float | None, doc("The site's baseline then; null: too little history.")]
+    window_seconds: float
+    extensions: Count
+    text: LocalizedText
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    DESCRIPTION = "One line of the queue: enough to decide on most comments at a glance."
+    id: int
+    site: str
+    status: Status
+    thread: ThreadRef
+    parent_id: int | None
+    author_name: str
+    body: str
+    language: str
+    spam_score: Score
+    reasons: list[str]
+    model_version: str | None
+    created_at: Time
+    age_seconds: Count
+    surge: SurgeBadge | None
+
+
+@dataclass(frozen=True)
+class CurrentState:
+    DESCRIPTION = "A comment's state now: who decided first."
+    id: int
+    status: Status
+    erased: bool
+    updated_at: Time | None
+    last_event: AuditEvent | None
+
+
+@dataclass(frozen=True)
+class Decided:
+    id: int
+    outcome: Literal["decided"]
+    status: Status
+    previous_status: Status | None
+    action: Action
+    label: Annotated[Literal["ham", "spam"] | None, doc("What the decision teaches the next model.")]
+    event: AuditEvent
+
+
+@dataclass(frozen=True)
+class Health:
+    status: Literal["ok"]
+
+
+@dataclass(frozen=True)
+class PersonErased:
+    erased: Count
+    comment_ids: list[int]
+
+
+#: The records of this module, and the enums they name, for ``components.schemas``.
+RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, CurrentState, Decided, Health,
+           PersonErased)
