@@ -104,12 +104,6 @@ def _schemas(settings) -> dict:
         }, required=["thread", "author", "body"],
             description="Lengths are in characters after NFC normalization; unknown fields are "
                         "refused by name (422)."),
-        "QueuePage": obj({
-            "items": {"type": "array", "items": ref("QueueItem")},
-            "counts": obj({"pending": INTEGER, "spam": INTEGER}),
-            "order": {"type": "string", "enum": [o.value for o in Order]},
-            "next": {"type": ["string", "null"], "description": "Pass back as `cursor`; null: last page."},
-        }),
         "ExplanationReason": obj({
             "reason": {"type": "string", "description": (
                 "A stable code: `words`, `language`, a signal's name (`has_link`, `link_shortener`, "
@@ -176,17 +170,6 @@ def _schemas(settings) -> dict:
             "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
             "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
         }, required=["ids", "action"]),
-        "BulkResult": obj({
-            "action": {"type": "string", "enum": ACTIONS},
-            "results": {"type": "array", "items": {"oneOf": [
-                ref("Decided"),
-                obj({"id": INTEGER, "outcome": {"type": "string", "const": "conflict"},
-                     "current": ref("CurrentState")}),
-                obj({"id": INTEGER, "outcome": {"type": "string", "enum": ["not_found", "forbidden"]}}),
-            ]}, "description": "One per id, in the order given."},
-            "summary": obj({"decided": INTEGER, "conflict": INTEGER, "not_found": INTEGER,
-                            "forbidden": INTEGER}),
-        }),
         "Stats": obj({
             "days": INTEGER,
             "sites": {"type": "array", "items": obj({

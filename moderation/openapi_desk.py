@@ -4,7 +4,7 @@ thread answers to ``POST /v1/comments``."""
 from __future__ import annotations
 
 from .domain import Mode, Role
-from .openapi_builders import (CSRF, MODERATOR, STRING, TIME, errors, json_body, obj, operation, path_param,
+from .openapi_builders import (CSRF, MODERATOR, STRING, errors, json_body, obj, operation, path_param,
                                query_param, ref, response)
 from .services.admin import MAX_AUTO_TRUST_AFTER, MAX_KEY_OVERLAP_HOURS, SITE_LANGUAGES
 
@@ -22,10 +22,6 @@ AUTO_TRUST = {"type": "integer", "minimum": 0, "maximum": MAX_AUTO_TRUST_AFTER,
 
 def desk_schemas() -> dict:
     return {
-        "SiteView": obj({"name": STRING, "url": STRING, "lang": STRING,
-                         "mode": {"type": "string", "enum": [m.value for m in Mode]},
-                         "approve_below": THRESHOLD, "reject_above": THRESHOLD,
-                         "auto_trust_after": AUTO_TRUST, "created_at": TIME}),
         "SiteChange": obj({
             "mode": {"type": "string", "enum": [m.value for m in Mode],
                      "description": "`pre`: every new comment waits for a moderator."},
@@ -38,24 +34,10 @@ def desk_schemas() -> dict:
         "KeyRotation": obj({"overlap_hours": {"type": "number", "minimum": 0,
                                               "maximum": MAX_KEY_OVERLAP_HOURS, "default": 24}},
                            required=[]),
-        "KeyRotated": obj({"site": STRING, "key": {"type": "string", "description": "Shown once."},
-                           "previous_key_until": TIME}),
-        "ModeratorView": obj({"name": STRING, "role": {"type": "string", "enum": [r.value for r in Role]},
-                              "sites": {"type": "array", "items": STRING,
-                                        "description": "Site names; empty: every site."},
-                              "created_at": TIME, "revoked": {"type": "boolean"}}),
         "ModeratorChange": obj({"role": {"type": "string", "enum": [r.value for r in Role]},
                                 "sites": {"type": "array", "items": {"type": "string", "minLength": 1},
                                           "maxItems": 1000, "description": "Site names; []: every site."}},
                                required=[], description="Either field or both."),
-        "ModeratorRevoked": obj({"name": STRING, "revoked": {"type": "boolean", "const": True},
-                                 "sessions_ended": {"type": "integer", "minimum": 0}}),
-        "AdminEvents": obj({"events": {"type": "array", "items": obj({
-            "at": TIME, "actor": STRING, "target": STRING,
-            "action": {"type": "string", "enum": ["site.update", "site.key_rotated", "moderator.update",
-                                                  "moderator.revoked", "thread.update", "author.rule_set",
-                                                  "author.rule_removed"]},
-            "detail": {"type": "object", "description": "The values before and after."}})}}),
         "ThreadChange": obj({"closed": {"type": "boolean", "description": "Closed: new comments get 409."},
                              "premoderated": {"type": "boolean",
                                               "description": "Every new comment waits for a moderator."}},
@@ -69,18 +51,6 @@ def desk_schemas() -> dict:
             "expires_at": {"type": ["string", "null"], "format": "date-time",
                            "description": "In the future; absent or null: for good."}},
             required=["kind", "value", "action"]),
-        "AuthorRule": obj({
-            "id": {"type": "integer"}, "site": STRING, "kind": {"type": "string", "enum": ["email", "domain", "ip"]},
-            "value": STRING, "action": {"type": "string", "enum": ["ban", "shadow_ban", "watch", "trust"]},
-            "note": STRING, "expires_at": {"type": ["string", "null"], "format": "date-time"},
-            "active": {"type": "boolean"}, "created_by": STRING, "created_at": TIME}),
-        "AuthorHistory": obj({
-            "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
-                       "description": "Comments per status."},
-            "comments": {"type": "array", "items": ref("QueueItem"), "description": "Newest first."}}),
-        "ThreadRule": obj({"site": STRING, "thread": STRING, "closed": {"type": "boolean"},
-                           "closed_at": {"type": ["string", "null"], "format": "date-time"},
-                           "premoderated": {"type": "boolean"}}),
     }
 
 
@@ -89,7 +59,7 @@ def desk_paths() -> dict:
     return {
         "/v1/admin/sites": {"get": operation(
             "list_sites", "The sites", "admins",
-            {"200": response("Every site, by name.", obj({"sites": {"type": "array", "items": ref("SiteView")}})),
+            {"200": response("Every site, by name.", ref("Sites")),
              **errors(401, 403)}, description="Admin role.", security=MODERATOR)},
         "/v1/admin/sites/{site}": {"patch": operation(
             "change_site", "Change a site's mode, language, thresholds or automatic trust", "admins",
@@ -107,7 +77,7 @@ def desk_paths() -> dict:
         "/v1/admin/moderators": {"get": operation(
             "list_moderators", "The moderators, revoked ones included", "admins",
             {"200": response("Every moderator, by name.",
-                             obj({"moderators": {"type": "array", "items": ref("ModeratorView")}})),
+                             ref("Moderators")),
              **errors(401, 403)}, description="Admin role.", security=MODERATOR)},
         "/v1/admin/moderators/{name}": {"patch": operation(
             "change_moderator", "Change a moderator's role or sites", "admins",
@@ -142,7 +112,7 @@ def desk_paths() -> dict:
             "get": operation(
                 "list_author_rules", "The site's rules on authors", "moderators",
                 {"200": response("Oldest first, expired ones included.",
-                                 obj({"rules": {"type": "array", "items": ref("AuthorRule")}})),
+                                 ref("AuthorRules")),
                  **errors(401, 403, 404)},
                 description="A moderator of the site.", security=MODERATOR, parameters=[SITE_PATH]),
             "post": operation(

@@ -15,7 +15,9 @@ from moderation import records
 from moderation.config import load_settings
 from moderation.domain import Status
 from moderation.openapi import build_document
-from moderation.records.review import AuditEvent, Decided, QueueItem, SurgeBadge
+from moderation.records.desk import SiteView
+from moderation.records.review import (AuditEvent, BulkResult, BulkSummary, Conflicted, CurrentState, Decided,
+                                       NotDecided, QueueItem, SurgeBadge)
 from moderation.records.schema import OMITTED, Setting, doc, json_schema, limits, record_schema, to_json
 from moderation.records.website import CommentAccepted, PublicComment, ThreadPage, ThreadRef
 
@@ -94,6 +96,17 @@ EVENT = AuditEvent(at="2026-12-04T10:00:00Z", actor="ana", action="approve", fro
                             surge=SurgeBadge(started_at="2026-12-04T10:00:00Z", until="2026-12-04T11:00:00Z"))),
     ("Decided", Decided(id=1, outcome="decided", status=Status.PUBLISHED, previous_status=None,
                         action="approve", label="ham", event=EVENT)),
+    ("BulkResult", BulkResult(action="spam", summary=BulkSummary(decided=1, conflict=1, not_found=1, forbidden=0),
+                              results=[Decided(id=1, outcome="decided", status=Status.SPAM,
+                                               previous_status=Status.PENDING, action="spam", label="spam",
+                                               event=EVENT),
+                                       Conflicted(id=2, outcome="conflict", current=CurrentState(
+                                           id=2, status=Status.PUBLISHED, erased=False, updated_at=None,
+                                           last_event=EVENT)),
+                                       NotDecided(id=3, outcome="not_found")])),
+    ("SiteView", SiteView(name="journal", url="https://journal.example", lang="fr", mode="auto",
+                          approve_below=None, reject_above=0.9, auto_trust_after=0,
+                          created_at="2026-12-04T10:00:00Z")),
 ])
 def test_what_a_record_writes_is_valid_against_the_document(name, record):
     settings = load_settings({})

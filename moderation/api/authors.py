@@ -22,7 +22,8 @@ from ..edge import path_id
 from ..errors import FieldError
 from ..jsonanswer import json_response
 from ..keys import AUTHOR_RULES, STORE
-from ..review.views import queue_item
+from ..records import desk, to_json
+from ..review.views import queue_record
 from ..services import authors
 from ..validation import ValidationFailed
 from .auth import require_moderator
@@ -31,10 +32,10 @@ from .review import read_json_object
 RULE_FIELDS = ("kind", "value", "action", "note", "expires_at")
 
 
-def rule_view(rule: AuthorRule, site: str, now: float) -> dict:
-    return {"id": rule.id, "site": site, "kind": rule.kind.value, "value": rule.value,
-            "action": rule.action.value, "note": rule.note, "expires_at": iso(rule.expires_at),
-            "active": rule.active(now), "created_by": rule.created_by, "created_at": iso(rule.created_at)}
+def rule_view(rule: AuthorRule, site: str, now: float) -> desk.AuthorRule:
+    return desk.AuthorRule(id=rule.id, site=site, kind=rule.kind, value=rule.value, action=rule.action,
+                           note=rule.note, expires_at=iso(rule.expires_at), active=rule.active(now),
+                           created_by=rule.created_by, created_at=iso(rule.created_at))
 
 
 async def author_history(request: web.Request) -> web.Response:
@@ -52,16 +53,15 @@ async def author_history(request: web.Request) -> web.Response:
     counts, comments = await authors.history(store, moderator, by=given[0], value=request.query[given[0]],
                                              limit=int(raw_limit))
     names = {site.id: site.name for site in await store.list_sites()}
-    return json_response({"counts": counts,
-                          "comments": [queue_item(c, names.get(c.site_id, ""), now=now)
-                                       for c in comments]})
+    return json_response(to_json(desk.AuthorHistory(
+        counts=counts, comments=[queue_record(c, names.get(c.site_id, ""), now=now) for c in comments])))
 
 
 async def list_rules(request: web.Request) -> web.Response:
     moderator = await require_moderator(request)
     site, now = request.match_info["site"], time.time()
     rules = await authors.site_rules(request.app[STORE], moderator, site=site)
-    return json_response({"rules": [rule_view(r, site, now) for r in rules]})
+    return json_response(to_json(desk.AuthorRules([rule_view(r, site, now) for r in rules])))
 
 
 def _expiry(payload: dict) -> float | None:
@@ -95,7 +95,7 @@ async def set_rule(request: web.Request) -> web.Response:
                                   value=payload["value"], action=payload["action"],
                                   note=payload.get("note", ""), expires_at=_expiry(payload),
                                   rules=request.app[AUTHOR_RULES])
-    return json_response(rule_view(rule, site, time.time()), status=201)
+    return json_response(to_json(rule_view(rule, site, time.time())), status=201)
 
 
 async def remove_rule(request: web.Request) -> web.Response:
@@ -103,4 +103,4 @@ async def remove_rule(request: web.Request) -> web.Response:
     site = request.match_info["site"]
     rule = await authors.remove_rule(request.app[STORE], moderator, site=site,
                                      rule_id=path_id(request, "rule_id"), rules=request.app[AUTHOR_RULES])
-    return json_response(rule_view(rule, site, time.time()))
+    return json_response(to_json(rule_view(rule, site, time.time())))

@@ -26,6 +26,7 @@ from ..errors import FieldError
 from ..jsonanswer import json_response
 from ..keys import SETTINGS, STORE, THREAD_RULES
 from ..services import admin, threads
+from ..records import desk, to_json
 from ..validation import FieldChecker, ValidationFailed
 from .auth import require_moderator
 from .review import read_json_object
@@ -35,16 +36,16 @@ MAX_EVENTS = 500
 MAX_SITES_PER_MODERATOR = 1000
 
 
-def site_view(site: Site) -> dict:
-    return {"name": site.name, "url": site.url, "lang": site.lang, "mode": site.mode.value,
-            "approve_below": site.approve_below, "reject_above": site.reject_above,
-            "auto_trust_after": site.auto_trust_after, "created_at": iso(site.created_at)}
+def site_view(site: Site) -> desk.SiteView:
+    return desk.SiteView(name=site.name, url=site.url, lang=site.lang, mode=site.mode,
+                         approve_below=site.approve_below, reject_above=site.reject_above,
+                         auto_trust_after=site.auto_trust_after, created_at=iso(site.created_at))
 
 
-def moderator_view(moderator: Moderator, site_names: dict[int, str]) -> dict:
-    return {"name": moderator.name, "role": moderator.role.value,
-            "sites": [site_names.get(i, str(i)) for i in moderator.site_ids],
-            "created_at": iso(moderator.created_at), "revoked": moderator.revoked}
+def moderator_view(moderator: Moderator, site_names: dict[int, str]) -> desk.ModeratorView:
+    return desk.ModeratorView(name=moderator.name, role=moderator.role,
+                              sites=[site_names.get(i, str(i)) for i in moderator.site_ids],
+                              created_at=iso(moderator.created_at), revoked=moderator.revoked)
 
 
 async def _admin(request: web.Request) -> Moderator:
@@ -67,7 +68,7 @@ async def _site_names(store) -> dict[int, str]:
 
 async def list_sites(request: web.Request) -> web.Response:
     await _admin(request)
-    return json_response({"sites": [site_view(s) for s in await request.app[STORE].list_sites()]})
+    return json_response(to_json(desk.Sites([site_view(s) for s in await request.app[STORE].list_sites()])))
 
 
 async def change_site(request: web.Request) -> web.Response:
@@ -93,7 +94,7 @@ async def change_site(request: web.Request) -> web.Response:
         approve_below=low if "approve_below" in given else admin.KEEP,
         reject_above=high if "reject_above" in given else admin.KEEP,
         auto_trust_after=None if trust is None else int(trust)))
-    return json_response(site_view(site))
+    return json_response(to_json(site_view(site)))
 
 
 async def rotate_site_key(request: web.Request) -> web.Response:
@@ -106,7 +107,7 @@ async def rotate_site_key(request: web.Request) -> web.Response:
     site, key, until = await _found(admin.rotate_site_key(
         request.app[STORE], request.match_info["site"], actor=actor.name,
         overlap_hours=DEFAULT_KEY_OVERLAP_HOURS if hours is None else hours))
-    return json_response({"site": site.name, "key": key, "previous_key_until": iso(until)},
+    return json_response(to_json(desk.KeyRotated(site=site.name, key=key, previous_key_until=iso(until))),
                          headers={"Cache-Control": "no-store"})
 
 
@@ -114,7 +115,7 @@ async def list_moderators(request: web.Request) -> web.Response:
     await _admin(request)
     store = request.app[STORE]
     names = await _site_names(store)
-    return json_response({"moderators": [moderator_view(m, names) for m in await store.list_moderators()]})
+    return json_response(to_json(desk.Moderators([moderator_view(m, names) for m in await store.list_moderators()])))
 
 
 async def change_moderator(request: web.Request) -> web.Response:
@@ -133,14 +134,14 @@ async def change_moderator(request: web.Request) -> web.Response:
         raise ValidationFailed(unknown)
     moderator = await _found(admin.change_moderator(store, request.match_info["name"], role=role,
                                                     site_names=sites, actor=actor.name))
-    return json_response(moderator_view(moderator, names))
+    return json_response(to_json(moderator_view(moderator, names)))
 
 
 async def revoke_moderator(request: web.Request) -> web.Response:
     actor = await _admin(request)
     name = request.match_info["name"]
     ended = await _found(admin.revoke_moderator(request.app[STORE], name, actor=actor.name))
-    return json_response({"name": name, "revoked": True, "sessions_ended": ended})
+    return json_response(to_json(desk.ModeratorRevoked(name=name, revoked=True, sessions_ended=ended)))
 
 
 async def admin_events(request: web.Request) -> web.Response:
@@ -149,9 +150,9 @@ async def admin_events(request: web.Request) -> web.Response:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_EVENTS:
         raise ValidationFailed([FieldError("limit", "out_of_range", params={"min": 1, "max": MAX_EVENTS})])
     events = await _found(admin.admin_log(request.app[STORE], limit=int(raw), site=request.query.get("site")))
-    return json_response({"events": [
-        {"at": iso(e.at), "actor": e.actor, "action": e.action, "target": e.target, "detail": e.detail}
-        for e in events]})
+    return json_response(to_json(desk.AdminEvents([
+        desk.AdminEvent(at=iso(e.at), actor=e.actor, action=e.action, target=e.target, detail=e.detail)
+        for e in events])))
 
 
 async def set_thread(request: web.Request) -> web.Response:
@@ -164,5 +165,6 @@ async def set_thread(request: web.Request) -> web.Response:
         request.app[STORE], moderator, site=request.match_info["site"], thread=request.match_info["thread"],
         closed=closed, premoderated=premoderated, rules=request.app[THREAD_RULES],
         max_thread_chars=request.app[SETTINGS].max_thread_id_chars)
-    return json_response({"site": request.match_info["site"], "thread": rule.thread, "closed": rule.closed,
-                          "closed_at": iso(rule.closed_at), "premoderated": rule.premoderated})
+    return json_response(to_json(desk.ThreadRule(
+        site=request.match_info["site"], thread=rule.thread, closed=rule.closed,
+        closed_at=iso(rule.closed_at), premoderated=rule.premoderated)))

@@ -21,7 +21,9 @@ from ..review.decisions import DecisionIn, parse_decision
 from ..review.queue import parse_queue_query
 from ..review.stats import DEFAULT_DAYS, MAX_DAYS
 from ..review.surge_views import surge_badge
-from ..review.views import decided_view, queue_item
+from ..records import review as records
+from ..records import to_json
+from ..review.views import decided_view, queue_record
 from ..validation import ValidationFailed
 from .auth import require_moderator
 from .comments import read_json_body
@@ -46,14 +48,11 @@ async def review_queue(request: web.Request) -> web.Response:
     repeats = Counter(name for name, _ in request.query.items())
     page = await request.app[REVIEW].queue(
         moderator, parse_queue_query(request.query, now, counts=repeats), now)
-    return json_response({
-        "items": [queue_item(r.comment, page.sites[r.comment.site_id].name, now=now,
-                             surge=surge_badge(page.surges.get((r.comment.site_id, r.comment.thread_id))))
-                  for r in page.rows],
-        "counts": page.counts,
-        "order": page.order.value,
-        "next": page.next,
-    })
+    return json_response(to_json(records.QueuePage(
+        items=[queue_record(r.comment, page.sites[r.comment.site_id].name, now=now,
+                            surge=surge_badge(page.surges.get((r.comment.site_id, r.comment.thread_id))))
+               for r in page.rows],
+        counts=records.QueueCounts(**page.counts), order=page.order, next=page.next)))
 
 
 async def review_comment(request: web.Request) -> web.Response:

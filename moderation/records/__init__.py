@@ -2,14 +2,14 @@
 their answers from them (:func:`to_json`) and the OpenAPI document derives its
 ``components.schemas`` from them (:func:`components`). The walker and its
 markers are in :mod:`.schema`; the records, by who reads them, in
-:mod:`.website` and :mod:`.review`."""
+:mod:`.website`, :mod:`.review` and :mod:`.desk`."""
 from __future__ import annotations
 
 from typing import Any
 
-from ..domain import Reason, Status
+from ..domain import Mode, Order, Reason, Role, RuleAction, RuleKind, Status
 from ..review.decisions import Action
-from . import review, website
+from . import desk, review, website
 from .schema import OMITTED, enum_schema, record_schema, to_json
 
 __all__ = ["OMITTED", "components", "to_json"]
@@ -18,6 +18,7 @@ __all__ = ["OMITTED", "components", "to_json"]
 def components(settings: Any = None) -> dict[str, dict]:
     """``components.schemas`` entries of every record (limits read from *settings*)
     and of the enums they name."""
-    enums = {values.__name__: enum_schema(values) for values in (Status, Reason, Action)}
+    enums = {values.__name__: enum_schema(values)
+             for values in (Status, Reason, Action, Order, Mode, Role, RuleKind, RuleAction)}
     return {**enums, **{record.__name__: record_schema(record, settings)
-                        for module in (website, review) for record in module.RECORDS}}
+                        for module in (website, review, desk) for record in module.RECORDS}}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from ..domain import Status
+from ..domain import Order, Status
 from ..review.decisions import Action
 from .schema import Count, Score, Time, doc, limits
 from .website import ThreadRef
@@ -96,6 +96,48 @@ class Decided:
 
 
 @dataclass(frozen=True)
+class QueueCounts:
+    pending: int
+    spam: int
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    counts: QueueCounts
+    order: Order
+    next: Annotated[str | None, doc("Pass back as `cursor`; null: last page.")]
+
+
+@dataclass(frozen=True)
+class Conflicted:
+    id: int
+    outcome: Literal["conflict"]
+    current: CurrentState
+
+
+@dataclass(frozen=True)
+class NotDecided:
+    id: int
+    outcome: Literal["not_found", "forbidden"]
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    decided: int
+    conflict: int
+    not_found: int
+    forbidden: int
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    action: Action
+    results: Annotated[list[Decided | Conflicted | NotDecided], doc("One per id, in the order given.")]
+    summary: BulkSummary
+
+
+@dataclass(frozen=True)
 class Health:
     status: Literal["ok"]
 
@@ -107,5 +149,5 @@ class PersonErased:
 
 
 #: The records of this module, and the enums they name, for ``components.schemas``.
-RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, CurrentState, Decided, Health,
-           PersonErased)
+RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, CurrentState, Decided, QueueCounts,
+           QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult, Health, PersonErased)

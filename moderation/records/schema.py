@@ -98,10 +98,13 @@ def json_schema(annotation: Any, settings: Any = None) -> dict:
             else:
                 schema.update(marker.items)
         return schema
+    if annotation is Any:
+        return {}
     if origin in (Union, types.UnionType):
         present = [a for a in args if a is not type(None)]
-        (single,) = present
-        return _nullable(json_schema(single, settings))
+        schema = (json_schema(present[0], settings) if len(present) == 1
+                  else {"oneOf": [json_schema(a, settings) for a in present]})
+        return _nullable(schema) if len(present) < len(args) else schema
     if origin is Literal:
         values = [a.value if isinstance(a, enum.Enum) else a for a in args]
         kind = _SCALARS[type(values[0])]

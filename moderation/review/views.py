@@ -34,13 +34,18 @@ def event_view(event: AuditEvent) -> dict:
 def queue_item(comment: Comment, site: str, *, now: float, surge: dict | None = None) -> dict:
     """One line of the queue: enough to decide on most comments at a glance;
     *surge* is the thread's surge badge while it surges (see ``surge_views``)."""
-    return to_json(records.QueueItem(
+    return to_json(queue_record(comment, site, now=now, surge=surge))
+
+
+def queue_record(comment: Comment, site: str, *, now: float, surge: dict | None = None) -> records.QueueItem:
+    """:func:`queue_item` as a record, to nest in another answer."""
+    return records.QueueItem(
         id=comment.id, site=site, status=comment.status,
         thread=ThreadRef(id=comment.thread_id, url=comment.thread_url, title=comment.thread_title),
         parent_id=comment.parent_id, author_name=comment.author_name, body=comment.body,
         language=comment.language, spam_score=_score(comment.spam_score), reasons=list(comment.reasons),
         model_version=comment.model_version, created_at=iso(comment.created_at),
-        age_seconds=max(0, round(now - comment.created_at)), surge=surge))
+        age_seconds=max(0, round(now - comment.created_at)), surge=surge)
 
 
 def comment_detail(comment: Comment, *, site: str, parent: Comment | None, bands: Bands | None,
@@ -70,16 +75,24 @@ def current_view(outcome) -> dict:
     """A comment's state now, from a conflicting
     :class:`~moderation.store.base.DecisionOutcome`: its status, whether it was
     erased, when it last changed and its latest audit event (who decided first)."""
-    return to_json(records.CurrentState(
+    return to_json(current_record(outcome))
+
+
+def current_record(outcome) -> records.CurrentState:
+    return records.CurrentState(
         id=outcome.comment_id, status=outcome.status, erased=outcome.erased,
         updated_at=iso(outcome.updated_at),
-        last_event=None if outcome.event is None else event_record(outcome.event)))
+        last_event=None if outcome.event is None else event_record(outcome.event))
 
 
 def decided_view(outcome) -> dict:
     """A decision that took effect."""
+    return to_json(decided_record(outcome))
+
+
+def decided_record(outcome) -> records.Decided:
     event = outcome.event
-    return to_json(records.Decided(
+    return records.Decided(
         id=outcome.comment_id, outcome=outcome.outcome, status=outcome.status,
         previous_status=event.from_status, action=event.action,
-        label=label_for_status(outcome.status), event=event_record(event)))
+        label=label_for_status(outcome.status), event=event_record(event))

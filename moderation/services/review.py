@@ -29,7 +29,9 @@ from ..review.explanations import (FEATURES_TOP, RAW_TOP, READABLE_TOP, readable
 from ..review.queue import NO_MODEL_BANDS, Order, QueueQuery, encode_cursor
 from ..review.stats import SPAM_LEANING_AT, stats_answer
 from ..review.surge_views import active_by_thread, comment_surge_explanation, surge_badge, surge_view
-from ..review.views import comment_detail, current_view, decided_view
+from ..records import review as records
+from ..records import to_json
+from ..review.views import comment_detail, current_record, decided_record
 from ..scoring.features import ScoringInput
 from ..store.base import CONFLICT, DECIDED, NOT_FOUND, DecisionOutcome, DecisionRequest, QueueRow, Store
 
@@ -220,28 +222,29 @@ class ReviewDesk:
         in the order given (``decided``, ``conflict`` with ``current``,
         ``not_found`` or ``forbidden``), and a summary of the outcomes."""
         comments = await self.store.get_comments(list(decision.ids))
-        results: dict[int, dict] = {}
+        results: dict[int, records.Decided | records.Conflicted | records.NotDecided] = {}
         allowed = []
         for comment_id in decision.ids:
             comment = comments.get(comment_id)
             if comment is None:
-                results[comment_id] = {"id": comment_id, "outcome": NOT_FOUND}
+                results[comment_id] = records.NotDecided(comment_id, NOT_FOUND)
             elif not moderator.may_moderate(comment.site_id):
-                results[comment_id] = {"id": comment_id, "outcome": FORBIDDEN}
+                results[comment_id] = records.NotDecided(comment_id, FORBIDDEN)
             else:
                 allowed.append(_request(moderator, decision, comment_id))
         for outcome in await self.store.apply_decisions(allowed, now=now) if allowed else []:
             if outcome.outcome == DECIDED:
-                results[outcome.comment_id] = decided_view(outcome)
+                results[outcome.comment_id] = decided_record(outcome)
             elif outcome.outcome == CONFLICT:
-                results[outcome.comment_id] = {"id": outcome.comment_id, "outcome": CONFLICT,
-                                               "current": current_view(outcome)}
+                results[outcome.comment_id] = records.Conflicted(outcome.comment_id, CONFLICT,
+                                                                 current_record(outcome))
             else:
-                results[outcome.comment_id] = {"id": outcome.comment_id, "outcome": NOT_FOUND}
+                results[outcome.comment_id] = records.NotDecided(outcome.comment_id, NOT_FOUND)
         ordered = [results[i] for i in decision.ids]
-        summary = dict.fromkeys((DECIDED, CONFLICT, NOT_FOUND, FORBIDDEN), 0)
-        summary.update(Counter(r["outcome"] for r in ordered))
-        return {"action": decision.action.value, "results": ordered, "summary": summary}
+        counted = Counter(r.outcome for r in ordered)
+        return to_json(records.BulkResult(
+            action=decision.action, results=ordered,
+            summary=records.BulkSummary(**{o: counted[o] for o in (DECIDED, CONFLICT, NOT_FOUND, FORBIDDEN)})))
 
     # -- stats
     async def stats(self, moderator: Moderator, site: str | None, days: int, now: float,
