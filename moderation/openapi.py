@@ -28,9 +28,9 @@ from .review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
 from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Order
 from .review.stats import MAX_DAYS
 from .validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_USER_AGENT_CHARS
-from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, AUDIT_BAND_COUNTS, BOOLEAN, COMMENT_ID,
+from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, BOOLEAN, COMMENT_ID,
                                AUTHOR_TOKEN, COMMENT_PATH, CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE,
-                               INTEGER, JSON, MODERATOR, NUMBER, OPENAPI_VERSION, QUEUE_STATUSES, RATE,
+                               INTEGER, JSON, MODERATOR, NUMBER, OPENAPI_VERSION, QUEUE_STATUSES,
                                REASONS, REQUEST_ID_HEADER, SEE_OTHER, SITE_KEY, SITE_PATH, STATUSES,
                                STRING, TIME, errors, header_param, json_body, nullable, obj, operation,
                                page_errors, path_param, query_param, ref, response)
@@ -170,41 +170,6 @@ def _schemas(settings) -> dict:
             "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
             "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
         }, required=["ids", "action"]),
-        "Stats": obj({
-            "days": INTEGER,
-            "sites": {"type": "array", "items": obj({
-                "site": STRING, "pending": INTEGER, "spam": INTEGER,
-                "oldest_pending_at": nullable(TIME),
-                "oldest_pending_age_seconds": {"type": ["integer", "null"], "minimum": 0}})},
-            "decisions_per_day": {"type": "array", "items": obj({
-                "day": {"type": "string", "format": "date"}, "total": INTEGER,
-                **{action: INTEGER for action in ACTIONS}})},
-            "overrule": obj({"judged": INTEGER, "overruled": INTEGER,
-                             "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-                             "spam_leaning_at": NUMBER}),
-            "audit": obj({
-                "share": {"type": "number", "minimum": 0, "maximum": 1,
-                          "description": "MODERATION_AUDIT_SHARE on this server now: the share of "
-                                         "the model's own decisions sent to review (reason `audit`)."},
-                "by_site_language": {"type": "array", "items": obj({
-                    "site": STRING,
-                    "language": {"type": "string", "description": "The comments' detected language."},
-                    "ham_band": obj({
-                        **AUDIT_BAND_COUNTS,
-                        "spam_published_rate": {
-                            **RATE, "description": "Marked spam / judged: an estimate of the share "
-                                                   "of spam among the comments the model publishes."},
-                    }, description="Audited comments the model would have published (`model_ham`)."),
-                    "spam_band": obj({
-                        **AUDIT_BAND_COUNTS,
-                        "ham_held_rate": {
-                            **RATE, "description": "Approved / judged: an estimate of the share of "
-                                                   "ham among the comments the model holds as spam."},
-                    }, description="Audited comments the model would have held as spam (`model_spam`)."),
-                })},
-            }, description="Audited comments whose latest moderator decision falls in the window, "
-                           "per site and language; null rates when none was judged."),
-        }),
         "PersonRequest": obj({"email": {"type": "string", "minLength": 1, "maxLength": MAX_PERSON_EMAIL_CHARS}}),
         "PersonExport": obj({
             "email": STRING, "exported_at": TIME,

@@ -51,14 +51,6 @@ BOOLEAN = {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 1,
          "description": "Calibrated P(spam), rounded to 4 places; null when no model scored it."}
-RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
-AUDIT_BAND_COUNTS = {
-    "decided": {"type": "integer", "minimum": 0, "description": "Moderator decisions, every action."},
-    **{action: {"type": "integer", "minimum": 0} for action in ACTIONS},
-    "judged": {"type": "integer", "minimum": 0,
-               "description": "Approved + marked spam: the sample the rate is measured on "
-                              "(a rejection is about tone, not spam)."},
-}
 COMMENT_ID = {"type": "integer", "minimum": 1, "maximum": MAX_COMMENT_ID - 1}
 REQUEST_ID_HEADER = {"$ref": "#/components/headers/X-Request-Id"}
 

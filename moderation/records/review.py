@@ -137,6 +137,89 @@ class BulkResult:
     summary: BulkSummary
 
 
+Rate = Annotated[float | None, limits(minimum=0, maximum=1)]
+Judged = Annotated[int, limits(minimum=0), doc("Approved + marked spam: the sample the rate is measured "
+                                               "on (a rejection is about tone, not spam).")]
+Decisions = Annotated[int, limits(minimum=0), doc("Moderator decisions, every action.")]
+
+
+@dataclass(frozen=True)
+class SiteDepth:
+    site: str
+    pending: int
+    spam: int
+    oldest_pending_at: Time | None
+    oldest_pending_age_seconds: Annotated[int | None, limits(minimum=0)]
+
+
+@dataclass(frozen=True)
+class DecisionsOnDay:
+    day: Annotated[str, limits(format="date")]
+    total: int
+    approve: int
+    reject: int
+    spam: int
+
+
+@dataclass(frozen=True)
+class Overrule:
+    judged: int
+    overruled: int
+    rate: Rate
+    spam_leaning_at: float
+
+
+@dataclass(frozen=True)
+class AuditHamBand:
+    DESCRIPTION = "Audited comments the model would have published (`model_ham`)."
+    decided: Decisions
+    approve: Count
+    reject: Count
+    spam: Count
+    judged: Judged
+    spam_published_rate: Annotated[Rate, doc("Marked spam / judged: an estimate of the share of spam "
+                                             "among the comments the model publishes.")]
+
+
+@dataclass(frozen=True)
+class AuditSpamBand:
+    DESCRIPTION = "Audited comments the model would have held as spam (`model_spam`)."
+    decided: Decisions
+    approve: Count
+    reject: Count
+    spam: Count
+    judged: Judged
+    ham_held_rate: Annotated[Rate, doc("Approved / judged: an estimate of the share of ham among the "
+                                       "comments the model holds as spam.")]
+
+
+@dataclass(frozen=True)
+class AuditGroup:
+    site: str
+    language: Annotated[str, doc("The comments' detected language.")]
+    ham_band: AuditHamBand
+    spam_band: AuditSpamBand
+
+
+@dataclass(frozen=True)
+class AuditStats:
+    DESCRIPTION = ("Audited comments whose latest moderator decision falls in the window, per site and "
+                   "language; null rates when none was judged.")
+    share: Annotated[float, limits(minimum=0, maximum=1), doc(
+        "MODERATION_AUDIT_SHARE on this server now: the share of the model's own decisions sent to "
+        "review (reason `audit`).")]
+    by_site_language: list[AuditGroup]
+
+
+@dataclass(frozen=True)
+class Stats:
+    days: int
+    sites: list[SiteDepth]
+    decisions_per_day: list[DecisionsOnDay]
+    overrule: Overrule
+    audit: AuditStats
+
+
 @dataclass(frozen=True)
 class Health:
     status: Literal["ok"]
@@ -150,4 +233,5 @@ class PersonErased:
 
 #: The records of this module, and the enums they name, for ``components.schemas``.
 RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, CurrentState, Decided, QueueCounts,
-           QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult, Health, PersonErased)
+           QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult, SiteDepth, DecisionsOnDay, Overrule,
+           AuditHamBand, AuditSpamBand, AuditGroup, AuditStats, Stats, Health, PersonErased)

@@ -19,10 +19,12 @@ size: read a rate of 0 over 20 comments as "under about 15 %", not as zero.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 
-from ..domain import DECISION_ACTIONS
-from ..domain import iso
+from ..domain import DECISION_ACTIONS, iso
+from ..records import review as records
+from ..records import to_json
 
 SPAM_LEANING_AT = 0.5
 """The model leans spam at or above this calibrated probability."""
@@ -39,25 +41,26 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def audit_answer(counts: Iterable, *, share: float) -> dict:
+def _band_counts(counts: Counter) -> dict[str, int]:
+    return {"decided": sum(counts.values()), **{action: counts[action] for action in DECISION_ACTIONS},
+            "judged": counts["approve"] + counts["spam"]}
+
+
+def audit_answer(counts: Iterable, *, share: float) -> records.AuditStats:
     """The ``audit`` part of the stats from the store's
     :class:`~moderation.store.base.AuditCount` rows (see the module doc)."""
-    groups: dict[tuple[str, str], dict] = {}
+    groups: dict[tuple[str, str], dict[str, Counter]] = {}
     for item in counts:
-        entry = groups.setdefault((item.site, item.language), {
-            "site": item.site, "language": item.language,
-            **{band: {"decided": 0, **dict.fromkeys(DECISION_ACTIONS, 0)}
-               for band in ("ham_band", "spam_band")}})
-        band = entry["ham_band" if item.band == "ham" else "spam_band"]
-        band[item.action] = band.get(item.action, 0) + item.count
-        band["decided"] += item.count
-    for entry in groups.values():
-        ham, spam = entry["ham_band"], entry["spam_band"]
-        ham["judged"] = ham["approve"] + ham["spam"]
-        ham["spam_published_rate"] = _rate(ham["spam"], ham["judged"])
-        spam["judged"] = spam["approve"] + spam["spam"]
-        spam["ham_held_rate"] = _rate(spam["approve"], spam["judged"])
-    return {"share": share, "by_site_language": [groups[key] for key in sorted(groups)]}
+        bands = groups.setdefault((item.site, item.language), {"ham": Counter(), "spam": Counter()})
+        bands["ham" if item.band == "ham" else "spam"][item.action] += item.count
+    return records.AuditStats(share=share, by_site_language=[
+        records.AuditGroup(
+            site=site, language=language,
+            ham_band=records.AuditHamBand(**_band_counts(bands["ham"]), spam_published_rate=_rate(
+                bands["ham"]["spam"], bands["ham"]["approve"] + bands["ham"]["spam"])),
+            spam_band=records.AuditSpamBand(**_band_counts(bands["spam"]), ham_held_rate=_rate(
+                bands["spam"]["approve"], bands["spam"]["approve"] + bands["spam"]["spam"])))
+        for (site, language), bands in sorted(groups.items())])
 
 
 def stats_answer(depths: Iterable, days: Iterable, audits: Iterable = (), *, now: float,
@@ -65,28 +68,22 @@ def stats_answer(depths: Iterable, days: Iterable, audits: Iterable = (), *, now
     """The body of ``GET /v1/review/stats`` from the store's
     :class:`~moderation.store.base.QueueDepth`, :class:`~moderation.store.base.DecisionDay`
     and :class:`~moderation.store.base.AuditCount`."""
-    sites = []
-    for depth in depths:
-        oldest = depth.oldest_pending_at
-        sites.append({"site": depth.site, "pending": depth.pending, "spam": depth.spam,
-                      "oldest_pending_at": iso(oldest) if oldest is not None else None,
-                      "oldest_pending_age_seconds": (max(0, round(now - oldest))
-                                                     if oldest is not None else None)})
-    per_day: dict[int, dict] = {}
+    sites = [records.SiteDepth(
+        site=depth.site, pending=depth.pending, spam=depth.spam, oldest_pending_at=iso(depth.oldest_pending_at),
+        oldest_pending_age_seconds=(max(0, round(now - depth.oldest_pending_at))
+                                    if depth.oldest_pending_at is not None else None))
+        for depth in depths]
+    per_day: dict[int, Counter] = {}
     judged = overruled = 0
     for item in days:
-        entry = per_day.setdefault(item.day, {"day": day_iso(item.day), "total": 0,
-                                              **dict.fromkeys(DECISION_ACTIONS, 0)})
-        entry[item.action] = entry.get(item.action, 0) + item.count
-        entry["total"] += item.count
+        per_day.setdefault(item.day, Counter())[item.action] += item.count
         judged += item.judged
         overruled += item.overruled
-    return {
-        "days": window_days,
-        "sites": sites,
-        "decisions_per_day": [per_day[d] for d in sorted(per_day)],
-        "overrule": {"judged": judged, "overruled": overruled,
-                     "rate": round(overruled / judged, 4) if judged else None,
-                     "spam_leaning_at": SPAM_LEANING_AT},
-        "audit": audit_answer(audits, share=audit_share),
-    }
+    return to_json(records.Stats(
+        days=window_days, sites=sites,
+        decisions_per_day=[records.DecisionsOnDay(day=day_iso(day), total=sum(counts.values()),
+                                                  **{a: counts[a] for a in DECISION_ACTIONS})
+                           for day, counts in sorted(per_day.items())],
+        overrule=records.Overrule(judged=judged, overruled=overruled, rate=_rate(overruled, judged),
+                                  spam_leaning_at=SPAM_LEANING_AT),
+        audit=audit_answer(audits, share=audit_share)))
