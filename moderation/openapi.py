@@ -171,32 +171,6 @@ def _schemas(settings) -> dict:
             "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
         }, required=["ids", "action"]),
         "PersonRequest": obj({"email": {"type": "string", "minLength": 1, "maxLength": MAX_PERSON_EMAIL_CHARS}}),
-        "PersonExport": obj({
-            "email": STRING, "exported_at": TIME,
-            "comments": {"type": "array", "items": obj({
-                "id": INTEGER, "site": {"type": ["string", "null"]}, "thread": ref("ThreadRef"),
-                "parent_id": {"type": ["integer", "null"]}, "author": obj({"name": STRING, "email": STRING}),
-                "body": STRING, "language": STRING, "status": ref("Status"),
-                "spam_score": {"type": ["number", "null"]}, "model_version": {"type": ["string", "null"]},
-                "reasons": {"type": "array", "items": STRING},
-                "client": obj({"ip_prefix": STRING, "ip": {"type": ["string", "null"]},
-                               "user_agent": STRING, "referrer": STRING}),
-                "created_at": TIME, "published_at": nullable(TIME),
-                "history": {"type": "array", "items": ref("AuditEvent")},
-            })},
-        }),
-        "ModelReloaded": obj({"model_version": STRING, "loaded_at": {"type": "number",
-                                                                     "description": "Unix time."}}),
-        "Ready": obj({"status": {"type": "string", "const": "ready"}, "model_version": STRING,
-                      "drift": {"type": "object", "description": (
-                          "Only while some site drifts (README, *Drift alarm*): by site name, its "
-                          "latest PSIs (null: not judged), the reference (`model` or `traffic`), "
-                          "the threshold and since when."),
-                          "additionalProperties": obj({
-                              "score_psi": nullable(NUMBER), "language_psi": nullable(NUMBER),
-                              "reference": {"type": "string", "enum": ["model", "traffic"]},
-                              "threshold": NUMBER, "since": TIME, "episode": INTEGER})}},
-                     required=["status", "model_version"]),
         "SigninForm": obj({
             "token": {"type": "string", "description": "The moderator's token."},
             "csrf_token": {"type": "string", "description": "The value of the sign-in page's cookie."},

@@ -6,8 +6,8 @@ from aiohttp import web
 from ..jsonanswer import json_response
 from ..errors import ApiError, FieldError
 from ..keys import DRIFT, MODELS, STORE
-from ..records import to_json
-from ..records.review import Health
+from ..records import OMITTED, to_json
+from ..records.review import Health, Ready
 from ..services.drift_monitor import drift_report
 from ..store.base import DatabaseUnavailable, StoreError
 
@@ -33,8 +33,6 @@ async def readyz(request: web.Request) -> web.Response:
         problems.append(FieldError("model", "model_not_loaded", detail=holder.last_error or ""))
     if problems:
         raise ApiError(503, "not_ready", fields=problems)
-    answer = {"status": "ready", "model_version": holder.bundle.version}
     drift = drift_report(request.app.get(DRIFT))
-    if drift:
-        answer["drift"] = drift
-    return json_response(answer)
+    return json_response(to_json(Ready(status="ready", model_version=holder.bundle.version,
+                                       drift=drift or OMITTED)))

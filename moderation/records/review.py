@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from ..domain import Order, Status
 from ..review.decisions import Action
-from .schema import Count, Score, Time, doc, limits
+from .schema import OMITTED, Count, Score, Time, doc, limits
 from .website import ThreadRef
 
 
@@ -226,6 +226,65 @@ class Health:
 
 
 @dataclass(frozen=True)
+class DriftState:
+    DESCRIPTION = ("A site in a drift episode (README, *Drift alarm*): its latest PSIs (null: not "
+                   "judged), the reference (`model` or `traffic`), the threshold and since when.")
+    score_psi: float | None
+    language_psi: float | None
+    reference: Literal["model", "traffic"]
+    threshold: float
+    since: Time
+    episode: int
+
+
+@dataclass(frozen=True)
+class Ready:
+    status: Literal["ready"]
+    model_version: str
+    drift: Annotated[dict[str, DriftState], doc("Only while some site drifts: by site name.")] = OMITTED
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class ExportedClient:
+    ip_prefix: str
+    ip: str | None
+    user_agent: str
+    referrer: str
+
+
+@dataclass(frozen=True)
+class ExportedComment:
+    id: int
+    site: str | None
+    thread: ThreadRef
+    parent_id: int | None
+    author: Author
+    body: str
+    language: str
+    status: Status
+    spam_score: float | None
+    model_version: str | None
+    reasons: list[str]
+    client: ExportedClient
+    created_at: Time
+    published_at: Time | None
+    history: list[AuditEvent]
+
+
+@dataclass(frozen=True)
+class PersonExport:
+    email: str
+    exported_at: Time
+    comments: list[ExportedComment]
+
+
+@dataclass(frozen=True)
 class PersonErased:
     erased: Count
     comment_ids: list[int]
@@ -234,4 +293,5 @@ class PersonErased:
 #: The records of this module, and the enums they name, for ``components.schemas``.
 RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, CurrentState, Decided, QueueCounts,
            QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult, SiteDepth, DecisionsOnDay, Overrule,
-           AuditHamBand, AuditSpamBand, AuditGroup, AuditStats, Stats, Health, PersonErased)
+           AuditHamBand, AuditSpamBand, AuditGroup, AuditStats, Stats, Health, DriftState, Ready, Author,
+           ExportedClient, ExportedComment, PersonExport, PersonErased)

@@ -14,7 +14,10 @@ from typing import Any
 from ..errors import FieldError
 from ..validation import ValidationFailed
 from ..domain import iso
-from .views import event_view
+from ..records import review as records
+from ..records import to_json
+from ..records.website import ThreadRef
+from .views import event_record
 
 MAX_EMAIL_CHARS = 254
 EMAIL_FIELDS = ("email",)
@@ -23,23 +26,18 @@ EMAIL_FIELDS = ("email",)
 def person_export(email: str, data, *, now: float) -> dict:
     """The JSON document for one address from the store's
     :class:`~moderation.store.base.PersonData`."""
-    comments = []
-    for c in data.comments:
-        comments.append({
-            "id": c.id, "site": data.sites.get(c.site_id),
-            "thread": {"id": c.thread_id, "url": c.thread_url, "title": c.thread_title},
-            "parent_id": c.parent_id,
-            "author": {"name": c.author_name, "email": c.author_email},
-            "body": c.body, "language": c.language, "status": c.status.value,
-            "spam_score": c.spam_score, "model_version": c.model_version,
-            "reasons": list(c.reasons),
-            "client": {"ip_prefix": c.ip_prefix, "ip": data.full_ips.get(c.id),
-                       "user_agent": c.user_agent, "referrer": c.referrer},
-            "created_at": iso(c.created_at),
-            "published_at": iso(c.published_at) if c.published_at is not None else None,
-            "history": [event_view(e) for e in data.events.get(c.id, [])],
-        })
-    return {"email": email, "exported_at": iso(now), "comments": comments}
+    return to_json(records.PersonExport(email=email, exported_at=iso(now), comments=[
+        records.ExportedComment(
+            id=c.id, site=data.sites.get(c.site_id),
+            thread=ThreadRef(id=c.thread_id, url=c.thread_url, title=c.thread_title), parent_id=c.parent_id,
+            author=records.Author(name=c.author_name, email=c.author_email), body=c.body,
+            language=c.language, status=c.status, spam_score=c.spam_score, model_version=c.model_version,
+            reasons=list(c.reasons),
+            client=records.ExportedClient(ip_prefix=c.ip_prefix, ip=data.full_ips.get(c.id),
+                                          user_agent=c.user_agent, referrer=c.referrer),
+            created_at=iso(c.created_at), published_at=iso(c.published_at),
+            history=[event_record(e) for e in data.events.get(c.id, [])])
+        for c in data.comments]))
 
 
 def parse_person_request(payload: Any) -> str:

@@ -38,6 +38,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily
 
 from ..domain import iso
+from ..records.review import DriftState
 from ..scoring.drift import (END, MODEL, SCORE_EDGES, START, TRAFFIC, Assessment, assess,
                              distributions, episode_step, excluded_intervals, model_reference,
                              traffic_reference)
@@ -195,7 +196,7 @@ def drift_families(monitor: DriftMonitor | None) -> list[GaugeMetricFamily]:
     return [score, language]
 
 
-def drift_report(monitor: DriftMonitor | None) -> dict[str, Any] | None:
+def drift_report(monitor: DriftMonitor | None) -> dict[str, DriftState] | None:
     """``/readyz``'s ``drift``: each site in an episode, with its last PSIs,
     the reference and since when; None when no site is (or *monitor* is None)."""
     if monitor is None or not monitor.open:
@@ -203,12 +204,9 @@ def drift_report(monitor: DriftMonitor | None) -> dict[str, Any] | None:
     report = {}
     for site, episode in sorted(monitor.open.items()):
         assessment = monitor.sites.get(site)
-        report[site] = {
-            "score_psi": _rounded(assessment.score_psi if assessment else episode.score_psi),
-            "language_psi": _rounded(assessment.language_psi if assessment else episode.language_psi),
-            "reference": assessment.reference if assessment else episode.reference,
-            "threshold": monitor.threshold,
-            "since": iso(episode.started_at),
-            "episode": episode.id,
-        }
+        report[site] = DriftState(
+            score_psi=_rounded(assessment.score_psi if assessment else episode.score_psi),
+            language_psi=_rounded(assessment.language_psi if assessment else episode.language_psi),
+            reference=assessment.reference if assessment else episode.reference,
+            threshold=monitor.threshold, since=iso(episode.started_at), episode=episode.id)
     return report
