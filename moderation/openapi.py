@@ -19,21 +19,17 @@ import functools
 import json
 
 from . import records
-from .records.review import QueueItem
-from .records.schema import record_schema
 from .domain import FLAG_REASONS, Status
 from .review.decisions import MAX_BULK_IDS, MAX_NOTE_CHARS, MAX_REASON_CHARS
-from .review.explanations import FEATURES_TOP, READABLE_TOP
 from .review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
 from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Order
 from .review.stats import MAX_DAYS
 from .validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_USER_AGENT_CHARS
-from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, BOOLEAN, COMMENT_ID,
-                               AUTHOR_TOKEN, COMMENT_PATH, CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE,
-                               INTEGER, JSON, MODERATOR, NUMBER, OPENAPI_VERSION, QUEUE_STATUSES,
-                               REASONS, REQUEST_ID_HEADER, SEE_OTHER, SITE_KEY, SITE_PATH, STATUSES,
-                               STRING, TIME, errors, header_param, json_body, nullable, obj, operation,
-                               page_errors, path_param, query_param, ref, response)
+from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, COMMENT_ID, AUTHOR_TOKEN, COMMENT_PATH,
+                               CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE, JSON, MODERATOR,
+                               OPENAPI_VERSION, QUEUE_STATUSES, REASONS, REQUEST_ID_HEADER, SEE_OTHER,
+                               SITE_KEY, SITE_PATH, STATUSES, STRING, errors, header_param, json_body,
+                               nullable, obj, operation, page_errors, path_param, query_param, ref, response)
 from .openapi_desk import THREAD_CLOSED, desk_paths, desk_schemas
 
 
@@ -104,57 +100,6 @@ def _schemas(settings) -> dict:
         }, required=["thread", "author", "body"],
             description="Lengths are in characters after NFC normalization; unknown fields are "
                         "refused by name (422)."),
-        "ExplanationReason": obj({
-            "reason": {"type": "string", "description": (
-                "A stable code: `words`, `language`, a signal's name (`has_link`, `link_shortener`, "
-                "`uppercase_ratio`...) or `other`. A code may appear twice, once per direction.")},
-            "direction": {"type": "string", "enum": ["spam", "ham"],
-                          "description": "Where it pushed the score."},
-            "weight": {**NUMBER, "description": "How much it moved the score, summed over the "
-                                                "model's features it stands for (positive: spam)."},
-            "text": obj({"fr": STRING, "en": STRING}, description=(
-                "The reason in a sentence; words quoted from the comment are plain text, never markup.")),
-            "words": {"type": "array", "items": STRING,
-                      "description": "For `words` only: the comment's words (or phrases) it lists."},
-        }, required=["reason", "direction", "weight", "text"],
-            description="One reason a moderator understands, made of one or more model features."),
-        "CommentDetail": obj({
-            **record_schema(QueueItem)["properties"],
-            "author": obj({"name": STRING, "email": STRING}),
-            "client": obj({"ip_prefix": STRING, "user_agent": STRING, "referrer": STRING}),
-            "parent": nullable(obj({"id": INTEGER, "author_name": STRING, "body": STRING,
-                                    "status": ref("Status"), "created_at": TIME})),
-            "published_at": nullable(TIME),
-            "erased_at": nullable(TIME),
-            "thresholds": nullable(obj({"approve_below": NUMBER, "reject_above": NUMBER,
-                                        "source": {"type": "string", "enum": ["site", "model"]}})),
-            "explanation": obj({
-                "model_version": {"type": ["string", "null"]},
-                "comment_model_version": {"type": ["string", "null"]},
-                "same_model": BOOLEAN,
-                "readable": {
-                    "type": "array", "maxItems": READABLE_TOP, "items": ref("ExplanationReason"),
-                    "description": "What a moderator reads first: what moved the score most, "
-                                   "in words, strongest first."},
-                "features": {
-                    "type": "array", "maxItems": FEATURES_TOP,
-                    "items": obj({"feature": STRING, "weight": NUMBER}),
-                    "description": "For experts: the model's own features (`word:free`, "
-                                   "`char:\" fr\"`, `signal:has_link`, `lang:en`) and how much each "
-                                   "moved the score (positive: towards spam)."},
-                "surge": nullable(obj({
-                    "reason": {"type": "string", "const": "surge"},
-                    "text": ref("LocalizedText"),
-                }, description="For a comment with reason `surge`: why it waits (the thread's "
-                               "surge it came during, its figures), in a sentence.")),
-            }),
-            "history": {"type": "array", "items": ref("AuditEvent")},
-            "surges": {"type": "array", "items": ref("Surge"),
-                       "description": "The thread's surges, newest first (at most 20): when surge "
-                                      "mode began and ended, and on what figures."},
-            "flags": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
-                      "description": "Readers' flags, counted per reason."},
-        }),
         "DecisionIn": obj({
             "action": {"type": "string", "enum": ACTIONS},
             "expected_status": {**ref("Status"), "description": "The status the moderator saw."},

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from ..domain import Order, Status
 from ..review.decisions import Action
+from ..review.explanations import FEATURES_TOP, READABLE_TOP
 from .schema import OMITTED, Count, Score, Time, doc, limits
 from .website import ThreadRef
 
@@ -72,6 +73,92 @@ class QueueItem:
     created_at: Time
     age_seconds: Count
     surge: SurgeBadge | None
+
+
+@dataclass(frozen=True)
+class ExplanationReason:
+    DESCRIPTION = "One reason a moderator understands, made of one or more model features."
+    reason: Annotated[str, doc("A stable code: `words`, `language`, a signal's name (`has_link`, "
+                               "`link_shortener`, `uppercase_ratio`...) or `other`. A code may appear "
+                               "twice, once per direction.")]
+    direction: Annotated[Literal["spam", "ham"], doc("Where it pushed the score.")]
+    weight: Annotated[float, doc("How much it moved the score, summed over the model's features it "
+                                 "stands for (positive: spam).")]
+    text: Annotated[LocalizedText, doc("The reason in a sentence; words quoted from the comment are "
+                                       "plain text, never markup.")]
+    words: Annotated[list[str], doc("For `words` only: the comment's words (or phrases) it lists.")] = OMITTED
+
+
+@dataclass(frozen=True)
+class FeatureWeight:
+    feature: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class SurgeExplanation:
+    DESCRIPTION = ("For a comment with reason `surge`: why it waits (the thread's surge it came during, "
+                   "its figures), in a sentence.")
+    reason: Literal["surge"]
+    text: LocalizedText
+
+
+@dataclass(frozen=True)
+class Explanation:
+    model_version: str | None
+    comment_model_version: str | None
+    same_model: bool
+    readable: Annotated[list[ExplanationReason], limits(maxItems=READABLE_TOP), doc(
+        "What a moderator reads first: what moved the score most, in words, strongest first.")]
+    features: Annotated[list[FeatureWeight], limits(maxItems=FEATURES_TOP), doc(
+        "For experts: the model's own features (`word:free`, `char:\" fr\"`, `signal:has_link`, "
+        "`lang:en`) and how much each moved the score (positive: towards spam).")]
+    surge: SurgeExplanation | None
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class ParentComment:
+    id: int
+    author_name: str
+    body: str
+    status: Status
+    created_at: Time
+
+
+@dataclass(frozen=True)
+class ThresholdsInEffect:
+    approve_below: float
+    reject_above: float
+    source: Literal["site", "model"]
+
+
+@dataclass(frozen=True)
+class ClientSeen:
+    ip_prefix: str
+    user_agent: str
+    referrer: str
+
+
+@dataclass(frozen=True)
+class CommentDetail(QueueItem):
+    DESCRIPTION = "Everything a moderator needs to decide on one comment."
+    author: Author
+    client: ClientSeen
+    parent: ParentComment | None
+    published_at: Time | None
+    erased_at: Time | None
+    thresholds: ThresholdsInEffect | None
+    explanation: Explanation
+    history: list[AuditEvent]
+    surges: Annotated[list[Surge], doc("The thread's surges, newest first (at most 20): when surge mode "
+                                       "began and ended, and on what figures.")]
+    flags: Annotated[dict[str, Annotated[int, limits(minimum=1)]], doc("Readers' flags, counted per reason.")]
 
 
 @dataclass(frozen=True)
@@ -245,12 +332,6 @@ class Ready:
 
 
 @dataclass(frozen=True)
-class Author:
-    name: str
-    email: str
-
-
-@dataclass(frozen=True)
 class ExportedClient:
     ip_prefix: str
     ip: str | None
@@ -291,7 +372,8 @@ class PersonErased:
 
 
 #: The records of this module, and the enums they name, for ``components.schemas``.
-RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, CurrentState, Decided, QueueCounts,
+RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, ExplanationReason, FeatureWeight,
+           SurgeExplanation, Explanation, ParentComment, ThresholdsInEffect, ClientSeen, CommentDetail, CurrentState, Decided, QueueCounts,
            QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult, SiteDepth, DecisionsOnDay, Overrule,
            AuditHamBand, AuditSpamBand, AuditGroup, AuditStats, Stats, Health, DriftState, Ready, Author,
            ExportedClient, ExportedComment, PersonExport, PersonErased)

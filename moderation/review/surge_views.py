@@ -8,26 +8,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..domain import Comment, Reason, ThreadSurge, iso
-from ..records import to_json
 from ..records.review import LocalizedText, Surge, SurgeBadge
 from .explanations import surge_explanation
 
 
-def surge_badge(surge: ThreadSurge | None) -> dict | None:
+def surge_badge(surge: ThreadSurge | None) -> SurgeBadge | None:
     """The thread surges now: since when, until when (None: it does not)."""
     if surge is None:
         return None
-    return to_json(SurgeBadge(started_at=iso(surge.started_at), until=iso(surge.until)))
+    return SurgeBadge(started_at=iso(surge.started_at), until=iso(surge.until))
 
 
-def surge_view(surge: ThreadSurge, *, now: float) -> dict:
+def surge_view(surge: ThreadSurge, *, now: float) -> Surge:
     """One surge of a thread: its figures, start and end (``ended_at`` null
     while it is on), and the sentence that explains it."""
-    return to_json(Surge(
+    return Surge(
         started_at=iso(surge.started_at), until=iso(surge.until), ended_at=iso(surge.ended(now)),
         active=surge.active(now), comments=surge.comments, threshold=surge.threshold,
         baseline=surge.baseline, window_seconds=surge.window_seconds, extensions=surge.extensions,
-        text=LocalizedText(**surge_explanation(surge, now=now)["text"])))
+        text=LocalizedText(**surge_explanation(surge, now=now)["text"]))
 
 
 def active_by_thread(surges: Iterable[ThreadSurge]) -> dict[tuple[int, str], ThreadSurge]:

@@ -31,13 +31,14 @@ def event_view(event: AuditEvent) -> dict:
     return to_json(event_record(event))
 
 
-def queue_item(comment: Comment, site: str, *, now: float, surge: dict | None = None) -> dict:
+def queue_item(comment: Comment, site: str, *, now: float, surge: records.SurgeBadge | None = None) -> dict:
     """One line of the queue: enough to decide on most comments at a glance;
     *surge* is the thread's surge badge while it surges (see ``surge_views``)."""
     return to_json(queue_record(comment, site, now=now, surge=surge))
 
 
-def queue_record(comment: Comment, site: str, *, now: float, surge: dict | None = None) -> records.QueueItem:
+def queue_record(comment: Comment, site: str, *, now: float,
+                 surge: records.SurgeBadge | None = None) -> records.QueueItem:
     """:func:`queue_item` as a record, to nest in another answer."""
     return records.QueueItem(
         id=comment.id, site=site, status=comment.status,
@@ -48,27 +49,43 @@ def queue_record(comment: Comment, site: str, *, now: float, surge: dict | None 
         age_seconds=max(0, round(now - comment.created_at)), surge=surge)
 
 
+def explanation_record(explanation: dict) -> records.Explanation:
+    """The record of an explanation as ``ReviewDesk.explain`` gives it (plus
+    ``surge``); a reason with a key the record lacks fails here, not in an answer."""
+    surge = explanation.get("surge")
+    return records.Explanation(
+        model_version=explanation["model_version"],
+        comment_model_version=explanation["comment_model_version"],
+        same_model=explanation["same_model"],
+        readable=[records.ExplanationReason(**{**r, "text": records.LocalizedText(**r["text"])})
+                  for r in explanation["readable"]],
+        features=[records.FeatureWeight(**f) for f in explanation["features"]],
+        surge=None if surge is None else records.SurgeExplanation(
+            reason=surge["reason"], text=records.LocalizedText(**surge["text"])))
+
+
 def comment_detail(comment: Comment, *, site: str, parent: Comment | None, bands: Bands | None,
                    bands_source: str, explanation: dict, history: list[AuditEvent],
+                   surge: records.SurgeBadge | None, surges: list[records.Surge], flags: dict[str, int],
                    now: float) -> dict:
-    """Everything a moderator needs to decide on one comment."""
-    view = queue_item(comment, site, now=now)
-    view.update({
-        "author": {"name": comment.author_name, "email": comment.author_email},
-        "client": {"ip_prefix": comment.ip_prefix, "user_agent": comment.user_agent,
-                   "referrer": comment.referrer},
-        "parent": None if parent is None else {
-            "id": parent.id, "author_name": parent.author_name, "body": parent.body,
-            "status": parent.status.value, "created_at": iso(parent.created_at)},
-        "published_at": iso(comment.published_at),
-        "erased_at": iso(comment.erased_at),
-        "thresholds": None if bands is None else {
-            "approve_below": bands.approve_below, "reject_above": bands.reject_above,
-            "source": bands_source},
-        "explanation": explanation,
-        "history": [event_view(e) for e in history],
-    })
-    return view
+    """Everything a moderator needs to decide on one comment: its queue line,
+    author, client, parent, thresholds in effect, the explanation of its score,
+    audit trail, its thread's surges (*surge*: the badge while one is on) and
+    readers' flags."""
+    line = queue_record(comment, site, now=now, surge=surge)
+    return to_json(records.CommentDetail(
+        **{f: getattr(line, f) for f in records.QueueItem.__dataclass_fields__},
+        author=records.Author(name=comment.author_name, email=comment.author_email),
+        client=records.ClientSeen(ip_prefix=comment.ip_prefix, user_agent=comment.user_agent,
+                                  referrer=comment.referrer),
+        parent=None if parent is None else records.ParentComment(
+            id=parent.id, author_name=parent.author_name, body=parent.body, status=parent.status,
+            created_at=iso(parent.created_at)),
+        published_at=iso(comment.published_at), erased_at=iso(comment.erased_at),
+        thresholds=None if bands is None else records.ThresholdsInEffect(
+            approve_below=bands.approve_below, reject_above=bands.reject_above, source=bands_source),
+        explanation=explanation_record(explanation), history=[event_record(e) for e in history],
+        surges=surges, flags=flags))
 
 
 def current_view(outcome) -> dict:

@@ -195,13 +195,12 @@ class ReviewDesk:
         # on now (the badge), and why the comment waits when held for one.
         surges = await self.store.thread_surges(comment.site_id, comment.thread_id)
         explanation["surge"] = comment_surge_explanation(comment, surges, now=now)
-        detail = comment_detail(
+        return comment_detail(
             comment, site=site.name, parent=parent, bands=in_effect, bands_source=source,
-            explanation=explanation, history=await self.store.audit_trail(comment.id), now=now)
-        detail["surge"] = surge_badge(next((s for s in surges if s.active(now)), None))
-        detail["surges"] = [surge_view(s, now=now) for s in surges]
-        detail["flags"] = await self.store.comment_flags(comment.id)
-        return detail
+            explanation=explanation, history=await self.store.audit_trail(comment.id),
+            surge=surge_badge(next((s for s in surges if s.active(now)), None)),
+            surges=[surge_view(s, now=now) for s in surges],
+            flags=await self.store.comment_flags(comment.id), now=now)
 
     # -- decisions
     async def decide(self, moderator: Moderator, comment: Comment, decision: DecisionIn,
