@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .i18n import message
+from .records import OMITTED, to_json
+from .records import errors as records
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +79,12 @@ def validation_failed(fields: list[FieldError]) -> ApiError:
 
 
 def error_body(error: ApiError, language: str) -> dict[str, Any]:
-    fields = []
-    for item in error.fields:
-        entry = {"field": item.field, "code": item.code,
-                 "message": message(item.code, language, **item.params)}
-        if item.detail:
-            entry["detail"] = item.detail
-        fields.append(entry)
-    return {"error": {"code": error.code,
-                      "message": message(error.code, language, **error.params),
-                      "fields": fields, **error.extra}}
+    """The body of *error* (:class:`moderation.records.errors.Error`), its messages
+    in *language*, with its *extra* keys beside the three."""
+    body = to_json(records.Error(records.ErrorDetail(
+        code=error.code, message=message(error.code, language, **error.params),
+        fields=[records.FieldProblem(field=item.field, code=item.code,
+                                     message=message(item.code, language, **item.params),
+                                     detail=item.detail or OMITTED) for item in error.fields])))
+    body["error"].update(error.extra)
+    return body

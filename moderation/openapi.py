@@ -37,28 +37,6 @@ from .openapi_desk import THREAD_CLOSED, desk_paths, desk_schemas
 def _schemas(settings) -> dict:
     single_line = "No control characters or line breaks."
     return {
-        "Error": obj({
-            "error": obj({
-                "code": {"type": "string", "description": "Stable, machine-readable."},
-                "message": {"type": "string", "description": "For people, in the negotiated language."},
-                "fields": {"type": "array", "items": ref("FieldError")},
-            }, closed=False, description="May carry more keys beside these three (see ConflictError)."),
-        }, description="The one shape of every error the service answers with."),
-        "FieldError": obj({
-            "field": {"type": "string", "description": "Dotted path (`author.email`, `ids[3]`), "
-                      "a header or parameter name; empty for the body as a whole."},
-            "code": STRING,
-            "message": STRING,
-            "detail": {"type": "string", "description": "More detail, in English, when there is some."},
-        }, required=["field", "code", "message"]),
-        "ConflictError": obj({
-            "error": obj({
-                "code": {"type": "string", "const": "conflict"},
-                "message": STRING,
-                "fields": {"type": "array", "items": ref("FieldError")},
-                "current": ref("CurrentState"),
-            }),
-        }),
         **records.components(settings),
         "CommentIn": obj({
             "thread": obj({

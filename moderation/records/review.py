@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from ..domain import Order, Status
-from ..review.decisions import Action
+from ..domain import Action, Order, Status
 from ..review.explanations import FEATURES_TOP, READABLE_TOP
 from .schema import OMITTED, Count, Score, Time, doc, limits
 from .website import ThreadRef

@@ -116,21 +116,28 @@ def json_schema(annotation: Any, settings: Any = None) -> dict:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return _ref(annotation.__name__)
     if dataclasses.is_dataclass(annotation):
-        return _ref(annotation.__name__)
+        return _ref(schema_name(annotation))
     return {"type": _SCALARS[annotation]}
+
+
+def schema_name(record: type) -> str:
+    """The record's name in ``components.schemas``: its ``SCHEMA_NAME``, else its class name."""
+    return getattr(record, "SCHEMA_NAME", record.__name__)
 
 
 def record_schema(record: type, settings: Any = None) -> dict:
     """The object schema of a record: its fields, the required ones (all but
-    those defaulting to :data:`OMITTED`), no other property."""
+    those defaulting to :data:`OMITTED`), no other property (unless the record
+    sets ``OPEN = True``)."""
     hints = get_type_hints(record, include_extras=True)
     fields = dataclasses.fields(record)
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {f.name: json_schema(hints[f.name], settings) for f in fields},
         "required": [f.name for f in fields if f.default is not OMITTED],
-        "additionalProperties": False,
     }
+    if not getattr(record, "OPEN", False):
+        schema["additionalProperties"] = False
     description = getattr(record, "DESCRIPTION", None)
     if description:
         schema["description"] = description
