@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from ..domain import Action, Order, Status
-from ..review.explanations import FEATURES_TOP, READABLE_TOP
 from .schema import OMITTED, Count, Score, Time, doc, limits
 from .website import ThreadRef
+
+READABLE_TOP = 6
+"""Reasons in words in a comment's explanation (``readable``: what a moderator reads first)."""
+FEATURES_TOP = 8
+"""The model's own features kept beside them (``features``, for experts)."""
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,6 @@ from ..scoring.features import normalize_text
 
 RAW_TOP = 40
 """How many raw features to ask ``explain`` for: several n-grams make one reason."""
-READABLE_TOP = 6
-"""Reasons in words in a comment's explanation (``readable``: what a moderator reads first)."""
-FEATURES_TOP = 8
-"""The model's own features kept beside them (``features``, for experts)."""
 LANGUAGE_MIN_WEIGHT = 0.05
 """The detected language is a reason only when it weighed at least this much."""
 MAX_WORDS = 6

@@ -24,8 +24,8 @@ from ..domain import (Comment, DecisionConflict, InvalidParameter, Moderator, No
                       Role, Site)
 from ..policy import Bands, site_bands
 from ..review.decisions import DecisionIn
-from ..review.explanations import (FEATURES_TOP, RAW_TOP, READABLE_TOP, readable_explanation,
-                                   signal_measures)
+from ..records.review import FEATURES_TOP, READABLE_TOP
+from ..review.explanations import RAW_TOP, readable_explanation, signal_measures
 from ..review.queue import NO_MODEL_BANDS, Order, QueueQuery, encode_cursor
 from ..review.stats import SPAM_LEANING_AT, stats_answer
 from ..review.surge_views import active_by_thread, comment_surge_explanation, surge_badge, surge_view
