@@ -18,14 +18,12 @@ from __future__ import annotations
 import functools
 import json
 
-from . import records
-from .domain import FLAG_REASONS, Status
-from .review.decisions import MAX_BULK_IDS, MAX_NOTE_CHARS, MAX_REASON_CHARS
-from .review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
+from .records import desk, errors as error_records, requests, review, website
+from .records.schema import enum_schema, record_schema, schema_name
+from .domain import Action, Mode, Reason, Role, RuleAction, RuleKind, Status
 from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Order
 from .review.stats import MAX_DAYS
-from .validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_USER_AGENT_CHARS
-from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, COMMENT_ID, AUTHOR_TOKEN, COMMENT_PATH,
+from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, AUTHOR_TOKEN, COMMENT_PATH,
                                CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE, JSON, MODERATOR,
                                OPENAPI_VERSION, QUEUE_STATUSES, REASONS, REQUEST_ID_HEADER, SEE_OTHER,
                                SITE_KEY, SITE_PATH, STATUSES, STRING, errors, header_param, json_body,
@@ -34,66 +32,21 @@ from .openapi_desk import THREAD_CLOSED, desk_paths, desk_schemas
 
 
 # -- schemas
+RECORD_MODULES = (error_records, requests, website, review, desk)
+NAMED_ENUMS = (Status, Reason, Action, Order, Mode, Role, RuleKind, RuleAction)
+
+
+def record_components(settings) -> dict[str, dict]:
+    """``components.schemas`` entries of every typed record (limits read from
+    *settings*) and of the enums they name."""
+    return {**{values.__name__: enum_schema(values) for values in NAMED_ENUMS},
+            **{schema_name(record): record_schema(record, settings)
+               for module in RECORD_MODULES for record in module.RECORDS}}
+
+
 def _schemas(settings) -> dict:
-    single_line = "No control characters or line breaks."
     return {
-        **records.components(settings),
-        "CommentIn": obj({
-            "thread": obj({
-                "id": {"type": "string", "minLength": 1, "maxLength": settings.max_thread_id_chars,
-                       "description": "The website's id of the article. " + single_line},
-                "url": {"type": "string", "format": "uri", "maxLength": settings.max_url_chars,
-                        "description": "http(s) address of the article."},
-                "title": {"type": "string", "maxLength": settings.max_title_chars},
-            }, required=["id"]),
-            "author": obj({
-                "name": {"type": "string", "minLength": 1, "maxLength": settings.max_name_chars},
-                "email": {"type": "string", "format": "email", "maxLength": MAX_EMAIL_CHARS,
-                          "description": "Checked offline (syntax and domain form, no DNS)."},
-            }),
-            "body": {"type": "string", "minLength": 1, "maxLength": settings.max_body_chars,
-                     "description": "The comment, as typed (line breaks and tabs allowed)."},
-            "parent_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PARENT_ID,
-                          "description": "A comment of the same thread, published or pending (not "
-                                         "spam or rejected). A reply to a pending comment is never "
-                                         "shown before it: one that would be published waits with "
-                                         "reason `parent_pending` and is published with its parent."},
-            "client": obj({
-                "ip": {"type": "string", "maxLength": 45, "description": "The reader's address (IPv4 or IPv6)."},
-                "user_agent": {"type": "string", "maxLength": MAX_USER_AGENT_CHARS},
-                "referrer": {"type": "string", "format": "uri", "maxLength": settings.max_url_chars},
-            }, required=[], description="The reader's connection, forwarded by the website "
-                                        "(else the peer address is used)."),
-            "honeypot": {"type": "string", "maxLength": MAX_HONEYPOT_CHARS,
-                         "description": "Your form's hidden trap field: filled means spam."},
-            "form": obj({
-                "rendered_at": {"type": "integer", "minimum": 1, "maximum": 2**40 - 1,
-                                "description": "When your page rendered the comment form (Unix seconds)."},
-                "signature": {"type": "string", "pattern": "^[0-9a-f]{64}$",
-                              "description": "Hex HMAC-SHA256 of the decimal `rendered_at`, keyed with "
-                                             "the hex SHA-256 of your API key."}},
-                description="Optional: sent sooner than `MODERATION_MIN_SUBMIT_SECONDS` after it, a "
-                            "comment gets `too_fast` and waits for review; a wrong signature or a "
-                            "time in the future is 422."),
-        }, required=["thread", "author", "body"],
-            description="Lengths are in characters after NFC normalization; unknown fields are "
-                        "refused by name (422)."),
-        "DecisionIn": obj({
-            "action": {"type": "string", "enum": ACTIONS},
-            "expected_status": {**ref("Status"), "description": "The status the moderator saw."},
-            "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
-            "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
-        }, required=["action", "expected_status"],
-            description="`expected_status` may not be the status `action` leads to (422 `no_change`)."),
-        "BulkDecisionIn": obj({
-            "ids": {"type": "array", "items": COMMENT_ID, "minItems": 1, "maxItems": MAX_BULK_IDS,
-                    "uniqueItems": True},
-            "action": {"type": "string", "enum": ACTIONS},
-            "expected_status": {**ref("Status"), "default": Status.PENDING.value},
-            "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
-            "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
-        }, required=["ids", "action"]),
-        "PersonRequest": obj({"email": {"type": "string", "minLength": 1, "maxLength": MAX_PERSON_EMAIL_CHARS}}),
+        **record_components(settings),
         "SigninForm": obj({
             "token": {"type": "string", "description": "The moderator's token."},
             "csrf_token": {"type": "string", "description": "The value of the sign-in page's cookie."},
@@ -220,7 +173,7 @@ def _paths(settings) -> dict:
                             "a moderator, or that one had decided, waits for one (reason `edited`); "
                             "the model's spam band holds it as spam. Audited (`edit` by `author`).",
                 security=SITE_KEY, parameters=[COMMENT_PATH, AUTHOR_TOKEN, ACCEPT_LANGUAGE],
-                body=json_body(obj({"body": {"type": "string", "minLength": 1}}), "The new text.")),
+                body=json_body(ref("CommentEdit"), "The new text.")),
             "delete": operation(
                 "delete_comment", "Its author deletes a comment, with their token", "websites",
                 {"200": response("Hidden for good, its text emptied (reason `author_deleted`); also "
@@ -241,10 +194,7 @@ def _paths(settings) -> dict:
                         "site's `reader` id, else the network of `client.ip` (else the connection's); "
                         "only a salted hash of it is kept.",
             security=SITE_KEY, parameters=[COMMENT_PATH, ACCEPT_LANGUAGE],
-            body=json_body(obj({"reason": {"type": "string", "enum": list(FLAG_REASONS)},
-                                "reader": {"type": "string", "minLength": 1, "maxLength": 200},
-                                "client": obj({"ip": STRING}, required=[])}, required=["reason"]),
-                           "The flag."))},
+            body=json_body(ref("FlagIn"), "The flag."))},
         "/v1/sites/{site}/threads/top": {"get": operation(
             "top_threads", "Most-commented threads", "public",
             {"200": response("Threads, most comments first.", ref("TopThreads"), headers=CORS_HEADER),

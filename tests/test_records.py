@@ -1,9 +1,13 @@
 """The typed records of the API's JSON bodies (moderation/records/): the walker
 maps each annotation to its JSON Schema, to_json writes what the schema
-describes, and the OpenAPI document takes its component schemas from them."""
+describes, and the OpenAPI document takes its component schemas from every
+record of every module."""
 from __future__ import annotations
 
+import dataclasses
 import enum
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Annotated, Literal
@@ -11,10 +15,10 @@ from typing import Annotated, Literal
 import pytest
 from jsonschema import Draft202012Validator
 
-from moderation import records
 from moderation.config import load_settings
 from moderation.domain import Status
-from moderation.openapi import build_document
+import moderation.records
+from moderation.openapi import RECORD_MODULES, build_document, record_components
 from moderation.records.desk import SiteView
 from moderation.records.review import (AuditEvent, BulkResult, BulkSummary, Conflicted, CurrentState, Decided,
                                        NotDecided, QueueItem, SurgeBadge)
@@ -72,7 +76,7 @@ def test_to_json_leaves_out_omitted_fields_and_writes_enums_and_records_as_json(
 def test_the_document_takes_every_record_s_schema_from_the_records():
     settings = load_settings({})
     schemas = build_document(settings)["components"]["schemas"]
-    for name, schema in records.components(settings).items():
+    for name, schema in record_components(settings).items():
         assert schemas[name] == schema, name
 
 
@@ -115,3 +119,17 @@ def test_what_a_record_writes_is_valid_against_the_document(name, record):
     validator.validate(to_json(record))
     bad = {**to_json(record), "extra": 1}
     assert not validator.is_valid(bad)
+
+
+def test_every_record_of_every_module_is_in_the_document():
+    """A record left out of its module's RECORDS, or a module left out of the
+    document, would be a $ref to nothing."""
+    listed = set(RECORD_MODULES)
+    for info in pkgutil.iter_modules(moderation.records.__path__):
+        module = importlib.import_module(f"moderation.records.{info.name}")
+        declared = {value for value in vars(module).values() if dataclasses.is_dataclass(value)
+                    and isinstance(value, type) and value.__module__ == module.__name__}
+        if info.name == "schema":
+            continue
+        assert module in listed, module.__name__
+        assert declared == set(module.RECORDS), module.__name__

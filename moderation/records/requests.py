@@ -1,0 +1,115 @@
+"""What clients send: the JSON request bodies, as typed records (see
+:mod:`moderation.records.schema`). The parsers (``validation``,
+``review.decisions``, ``review.privacy``) enforce the same bounds, read from
+the same constants and settings; schemathesis checks that what the document
+allows is accepted and what it refuses is refused."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from ..domain import FLAG_REASONS, Action, Status
+from ..review.decisions import MAX_BULK_IDS, MAX_COMMENT_ID, MAX_NOTE_CHARS, MAX_REASON_CHARS
+from ..review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
+from ..validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_USER_AGENT_CHARS
+from .schema import OMITTED, Setting, doc, limits
+
+SINGLE_LINE = "No control characters or line breaks."
+CommentId = Annotated[int, limits(minimum=1, maximum=MAX_COMMENT_ID - 1)]
+
+
+@dataclass(frozen=True)
+class ThreadIn:
+    id: Annotated[str, limits(minLength=1), Setting("max_thread_id_chars", "maxLength"),
+                  doc("The website's id of the article. " + SINGLE_LINE)]
+    url: Annotated[str, limits(format="uri"), Setting("max_url_chars", "maxLength"),
+                   doc("http(s) address of the article.")] = OMITTED
+    title: Annotated[str, Setting("max_title_chars", "maxLength")] = OMITTED
+
+
+@dataclass(frozen=True)
+class AuthorIn:
+    name: Annotated[str, limits(minLength=1), Setting("max_name_chars", "maxLength")]
+    email: Annotated[str, limits(format="email", maxLength=MAX_EMAIL_CHARS),
+                     doc("Checked offline (syntax and domain form, no DNS).")]
+
+
+@dataclass(frozen=True)
+class ClientIn:
+    DESCRIPTION = "The reader's connection, forwarded by the website (else the peer address is used)."
+    ip: Annotated[str, limits(maxLength=45), doc("The reader's address (IPv4 or IPv6).")] = OMITTED
+    user_agent: Annotated[str, limits(maxLength=MAX_USER_AGENT_CHARS)] = OMITTED
+    referrer: Annotated[str, limits(format="uri"), Setting("max_url_chars", "maxLength")] = OMITTED
+
+
+@dataclass(frozen=True)
+class FormStamp:
+    DESCRIPTION = ("Optional: sent sooner than `MODERATION_MIN_SUBMIT_SECONDS` after it, a comment gets "
+                   "`too_fast` and waits for review; a wrong signature or a time in the future is 422.")
+    rendered_at: Annotated[int, limits(minimum=1, maximum=2**40 - 1),
+                           doc("When your page rendered the comment form (Unix seconds).")]
+    signature: Annotated[str, limits(pattern="^[0-9a-f]{64}$"), doc(
+        "Hex HMAC-SHA256 of the decimal `rendered_at`, keyed with the hex SHA-256 of your API key.")]
+
+
+@dataclass(frozen=True)
+class CommentIn:
+    DESCRIPTION = ("Lengths are in characters after NFC normalization; unknown fields are refused by "
+                   "name (422).")
+    thread: ThreadIn
+    author: AuthorIn
+    body: Annotated[str, limits(minLength=1), Setting("max_body_chars", "maxLength"),
+                    doc("The comment, as typed (line breaks and tabs allowed).")]
+    parent_id: Annotated[int | None, limits(minimum=1, maximum=MAX_PARENT_ID), doc(
+        "A comment of the same thread, published or pending (not spam or rejected). A reply to a "
+        "pending comment is never shown before it: one that would be published waits with reason "
+        "`parent_pending` and is published with its parent.")] = OMITTED
+    client: ClientIn = OMITTED
+    honeypot: Annotated[str, limits(maxLength=MAX_HONEYPOT_CHARS),
+                        doc("Your form's hidden trap field: filled means spam.")] = OMITTED
+    form: FormStamp = OMITTED
+
+
+@dataclass(frozen=True)
+class CommentEdit:
+    body: Annotated[str, limits(minLength=1)]
+
+
+@dataclass(frozen=True)
+class FlagClient:
+    ip: str = OMITTED
+
+
+@dataclass(frozen=True)
+class FlagIn:
+    reason: Literal[FLAG_REASONS]
+    reader: Annotated[str, limits(minLength=1, maxLength=200)] = OMITTED
+    client: FlagClient = OMITTED
+
+
+@dataclass(frozen=True)
+class DecisionIn:
+    DESCRIPTION = "`expected_status` may not be the status `action` leads to (422 `no_change`)."
+    action: Action
+    expected_status: Annotated[Status, doc("The status the moderator saw.")]
+    reason: Annotated[str, limits(maxLength=MAX_REASON_CHARS)] = OMITTED
+    note: Annotated[str, limits(maxLength=MAX_NOTE_CHARS)] = OMITTED
+
+
+@dataclass(frozen=True)
+class BulkDecisionIn:
+    ids: Annotated[list[CommentId], limits(minItems=1, maxItems=MAX_BULK_IDS, uniqueItems=True)]
+    action: Action
+    expected_status: Annotated[Status, limits(default=Status.PENDING.value)] = OMITTED
+    reason: Annotated[str, limits(maxLength=MAX_REASON_CHARS)] = OMITTED
+    note: Annotated[str, limits(maxLength=MAX_NOTE_CHARS)] = OMITTED
+
+
+@dataclass(frozen=True)
+class PersonRequest:
+    email: Annotated[str, limits(minLength=1, maxLength=MAX_PERSON_EMAIL_CHARS)]
+
+
+#: The records of this module, for ``components.schemas``.
+RECORDS = (ThreadIn, AuthorIn, ClientIn, FormStamp, CommentIn, CommentEdit, FlagClient, FlagIn, DecisionIn,
+           BulkDecisionIn, PersonRequest)
