@@ -1,8 +1,11 @@
 """The OpenAPI 3.1 document of the whole HTTP API, served at ``GET /openapi.json``.
 
-Written by hand as one Python structure, next to the code it describes, and
-built for the settings of the running server (length limits, whether
-``/metrics`` wants a token), so what it says holds for this server. Tests keep
+The paths, parameters and security are written here; the component schemas
+are derived from the typed records the handlers build their answers with and
+the parsers' bounds (:mod:`moderation.records`), except the desk's request
+bodies (:mod:`moderation.openapi_desk`). It is built for the settings of the
+running server (length limits, whether ``/metrics`` wants a token), so what it
+says holds for this server. Tests keep
 it true: ``tests/api/test_openapi.py`` fails when a route of the app is missing
 here or a path here has no route, and ``tests/api/test_schemathesis.py`` runs
 schemathesis against a live server and fails on any 5xx or any answer (status,
@@ -23,11 +26,11 @@ from .records.schema import enum_schema, record_schema, schema_name
 from .domain import Action, Mode, Reason, Role, RuleAction, RuleKind, Status
 from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Order
 from .review.stats import MAX_DAYS
-from .openapi_builders import (ACCEPT_LANGUAGE, ACTIONS, API_VERSION, AUTHOR_TOKEN, COMMENT_PATH,
-                               CORS_HEADER, CSRF, ERROR_RESPONSES, FORM, HTML, HTML_PAGE, JSON, MODERATOR,
-                               OPENAPI_VERSION, QUEUE_STATUSES, REASONS, REQUEST_ID_HEADER, SEE_OTHER,
-                               SITE_KEY, SITE_PATH, STATUSES, STRING, errors, header_param, json_body,
-                               nullable, obj, operation, page_errors, path_param, query_param, ref, response)
+from .openapi_builders import (ACCEPT_LANGUAGE, API_VERSION, AUTHOR_TOKEN, COMMENT_PATH, CORS_HEADER, CSRF,
+                               ERROR_RESPONSES, FORM, HTML, HTML_PAGE, JSON, MODERATOR, OPENAPI_VERSION,
+                               QUEUE_STATUSES, REASONS, REQUEST_ID_HEADER, SEE_OTHER, SITE_KEY, SITE_PATH,
+                               STATUSES, STRING, errors, header_param, json_body, nullable, obj, operation,
+                               page_errors, path_param, query_param, ref, response)
 from .openapi_desk import THREAD_CLOSED, desk_paths, desk_schemas
 
 
@@ -42,34 +45,6 @@ def record_components(settings) -> dict[str, dict]:
     return {**{values.__name__: enum_schema(values) for values in NAMED_ENUMS},
             **{schema_name(record): record_schema(record, settings)
                for module in RECORD_MODULES for record in module.RECORDS}}
-
-
-def _schemas(settings) -> dict:
-    return {
-        **record_components(settings),
-        "SigninForm": obj({
-            "token": {"type": "string", "description": "The moderator's token."},
-            "csrf_token": {"type": "string", "description": "The value of the sign-in page's cookie."},
-            "next": {"type": "string", "description": "Where to go once signed in (a /moderate path)."},
-        }, required=[], closed=False),
-        "DecisionForm": obj({
-            "csrf_token": STRING, "action": {"type": "string", "enum": ACTIONS},
-            "expected_status": ref("Status"), "reason": STRING, "note": STRING, "next": STRING,
-        }, required=[], closed=False),
-        "BulkDecisionForm": obj({
-            "csrf_token": STRING, "ids": {"type": "array", "items": STRING},
-            "action": {"type": "string", "enum": ACTIONS}, "expected_status": ref("Status"),
-            "next": STRING,
-        }, required=[], closed=False),
-        "CsrfForm": obj({"csrf_token": STRING}, required=[], closed=False),
-        "AuthorRuleForm": obj({"csrf_token": STRING, "site": STRING, "key": STRING, "action": STRING,
-                               "note": STRING, "days": STRING, "next": STRING}, required=[], closed=False),
-        "AuthorRuleRemoveForm": obj({"csrf_token": STRING, "site": STRING, "rule_id": STRING, "next": STRING},
-                                    required=[], closed=False),
-        "ThreadForm": obj({"csrf_token": STRING, "closed": {"type": "string", "enum": ["true", "false"]},
-                           "premoderated": {"type": "string", "enum": ["true", "false"]}},
-                          required=[], closed=False),
-    }
 
 
 NEVER_SHED = ("/healthz", "/readyz", "/metrics")
@@ -528,7 +503,7 @@ def build_document(settings) -> dict:
         ],
         "paths": _edge_answers({**_paths(settings), **desk_paths()}),
         "components": {
-            "schemas": {**_schemas(settings), **desk_schemas()},
+            "schemas": {**record_components(settings), **desk_schemas()},
             "responses": {
                 **{name: {"description": text,
                           "headers": {"X-Request-Id": REQUEST_ID_HEADER, **headers},

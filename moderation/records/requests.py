@@ -110,6 +110,73 @@ class PersonRequest:
     email: Annotated[str, limits(minLength=1, maxLength=MAX_PERSON_EMAIL_CHARS)]
 
 
+# -- the pages' forms (application/x-www-form-urlencoded): every field optional,
+# others tolerated; the pages answer a missing or wrong one with their own page.
+@dataclass(frozen=True)
+class SigninForm:
+    OPEN = True
+    token: Annotated[str, doc("The moderator's token.")] = OMITTED
+    csrf_token: Annotated[str, doc("The value of the sign-in page's cookie.")] = OMITTED
+    next: Annotated[str, doc("Where to go once signed in (a /moderate path).")] = OMITTED
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    OPEN = True
+    csrf_token: str = OMITTED
+    action: Action = OMITTED
+    expected_status: Status = OMITTED
+    reason: str = OMITTED
+    note: str = OMITTED
+    next: str = OMITTED
+
+
+@dataclass(frozen=True)
+class BulkDecisionForm:
+    OPEN = True
+    csrf_token: str = OMITTED
+    ids: list[str] = OMITTED
+    action: Action = OMITTED
+    expected_status: Status = OMITTED
+    next: str = OMITTED
+
+
+@dataclass(frozen=True)
+class CsrfForm:
+    OPEN = True
+    csrf_token: str = OMITTED
+
+
+@dataclass(frozen=True)
+class AuthorRuleForm:
+    OPEN = True
+    csrf_token: str = OMITTED
+    site: str = OMITTED
+    key: str = OMITTED
+    action: str = OMITTED
+    note: str = OMITTED
+    days: str = OMITTED
+    next: str = OMITTED
+
+
+@dataclass(frozen=True)
+class AuthorRuleRemoveForm:
+    OPEN = True
+    csrf_token: str = OMITTED
+    site: str = OMITTED
+    rule_id: str = OMITTED
+    next: str = OMITTED
+
+
+@dataclass(frozen=True)
+class ThreadForm:
+    OPEN = True
+    csrf_token: str = OMITTED
+    closed: Literal["true", "false"] = OMITTED
+    premoderated: Literal["true", "false"] = OMITTED
+
+
 #: The records of this module, for ``components.schemas``.
 RECORDS = (ThreadIn, AuthorIn, ClientIn, FormStamp, CommentIn, CommentEdit, FlagClient, FlagIn, DecisionIn,
-           BulkDecisionIn, PersonRequest)
+           BulkDecisionIn, PersonRequest, SigninForm, DecisionForm, BulkDecisionForm, CsrfForm, AuthorRuleForm,
+           AuthorRuleRemoveForm, ThreadForm)
