@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 
-from .records import desk, errors as error_records, requests, review, website
+from .records import desk, errors as error_records, models, requests, review, website
 from .records.schema import enum_schema, record_schema, schema_name
 from .domain import Action, Mode, Reason, Role, RuleAction, RuleKind, Status
 from .review.queue import MAX_AGE_SECONDS, MAX_LIMIT, MAX_TEXT_PARAM_CHARS, Order
@@ -29,13 +29,13 @@ from .review.stats import MAX_DAYS
 from .openapi_builders import (ACCEPT_LANGUAGE, API_VERSION, AUTHOR_TOKEN, COMMENT_PATH, CORS_HEADER, CSRF,
                                ERROR_RESPONSES, FORM, HTML, HTML_PAGE, JSON, MODERATOR, OPENAPI_VERSION,
                                QUEUE_STATUSES, REASONS, REQUEST_ID_HEADER, SEE_OTHER, SITE_KEY, SITE_PATH,
-                               STATUSES, STRING, errors, header_param, json_body, nullable, obj, operation,
+                               STATUSES, STRING, errors, header_param, json_body, obj, operation,
                                page_errors, path_param, query_param, ref, response)
 from .openapi_desk import THREAD_CLOSED, desk_paths, desk_schemas
 
 
 # -- schemas
-RECORD_MODULES = (error_records, requests, website, review, desk)
+RECORD_MODULES = (error_records, requests, website, review, desk, models)
 NAMED_ENUMS = (Status, Reason, Action, Order, Mode, Role, RuleKind, RuleAction)
 
 
@@ -230,41 +230,14 @@ def _paths(settings) -> dict:
             body=json_body(ref("BulkDecisionIn"), "The decision and the ids."))},
         "/v1/admin/model/reload": {"post": operation(
             "reload_model", "Load the model models/CURRENT names, in every worker process", "admins",
-            {"200": response("Every live worker process sharing the database loaded the model; "
-                             "`model_version` and `loaded_at` are this worker's.", obj({
-                                 "model_version": nullable(STRING),
-                                 "loaded_at": {"type": ["number", "null"], "description": "Unix time."},
-                                 "generation": {"type": "integer", "minimum": 1},
-                                 # `worker`: one live worker process, also in the errors below
-                                 "workers": {"type": "array", "items": (worker := obj({
-                                     "worker": {"type": "string", "description": "host:pid"},
-                                     "status": {"type": "string",
-                                                "enum": ["loaded", "failed", "no_answer"]},
-                                     "model_version": {"type": ["string", "null"],
-                                                       "description": "The model it serves now."},
-                                     "loaded_at": {"type": ["number", "null"], "description": "Unix time."},
-                                     "error": {"type": ["string", "null"],
-                                               "description": "Why it refused the model."},
-                                     "shadow_version": {"type": ["string", "null"], "description":
-                                                        "The candidate it scores beside the live "
-                                                        "model (moderation model shadow)."},
-                                     "shadow_error": {"type": ["string", "null"], "description":
-                                                      "Why it could not load that candidate."}}))}})),
+            {"200": response("Every live worker process sharing the database loaded the model.",
+                             ref("ModelReloaded")),
              **errors(401, 403),
-             **{str(status): response(text, obj({"error": obj({
-                 "code": {"type": "string", "const": code}, "message": STRING,
-                 "fields": {"type": "array", "items": ref("FieldError"),
-                            "description": "One per worker that refused (`model_refused`) or "
-                                           "did not confirm (`no_answer`); `detail` starts "
-                                           "with the worker's id."},
-                 "generation": {"type": "integer", "minimum": 1},
-                 "workers": {"type": "array", "items": worker}})}))
-                for status, code, text in (
-                    (409, "model_reload_failed", "At least one worker refused the new model "
-                     "(`model_reload_failed`): each that refused keeps its previous model."),
-                    (503, "model_reload_incomplete", "None refused, but some did not confirm "
-                     "within `MODERATION_MODEL_RELOAD_WAIT_SECONDS` (`model_reload_incomplete`): "
-                     "they keep polling and apply it when they can."))}},
+             "409": response("At least one worker refused the new model (`model_reload_failed`): each "
+                             "that refused keeps its previous model.", ref("ModelReloadError")),
+             "503": response("None refused, but some did not confirm within "
+                             "`MODERATION_MODEL_RELOAD_WAIT_SECONDS` (`model_reload_incomplete`): they "
+                             "keep polling and apply it when they can.", ref("ModelReloadError"))},
             description="Admin role. No body. Starts a new model generation in the database "
                         "and waits until every worker process of every instance sharing it "
                         "(those with a heartbeat in the last 15 s) has reloaded `models/CURRENT`. "
@@ -272,23 +245,7 @@ def _paths(settings) -> dict:
             security=MODERATOR, parameters=[CSRF])},
         "/v1/admin/model/compare": {"get": operation(
             "compare_models", "A shadowed candidate model against the live one", "admins",
-            {"200": response("The comparison on the comments both models scored.", obj({
-                "candidate": STRING,
-                "since": {"type": "number", "description": "Unix time: the first comment compared."},
-                "shadowing": {"type": "boolean", "description": "Whether it is shadowed now."},
-                "comments": {"type": "integer", "minimum": 0},
-                "agreement": (rate := obj({"count": {"type": "integer", "minimum": 0},
-                                           "total": {"type": "integer", "minimum": 0},
-                                           "share": {"type": ["number", "null"]}})),
-                "bands": {"type": "array", "items": obj({
-                    "live": (band := {"type": "string", "enum": ["publish", "review", "spam"]}),
-                    "candidate": band, "count": {"type": "integer", "minimum": 0}})},
-                "labelled": obj({"ham": {"type": "integer", "minimum": 0},
-                                 "spam": {"type": "integer", "minimum": 0}}),
-                "live": (rates := {"type": ["object", "null"], "properties": {
-                    "version": STRING, "ham_held_as_spam": rate, "spam_published": rate,
-                    "review": rate}, "additionalProperties": False}),
-                "candidate_rates": rates})),
+            {"200": response("The comparison on the comments both models scored.", ref("ModelComparison")),
              **errors(400, 401, 403, 404)},
             description="Admin role. Each model at its own thresholds: agreement and the bands "
                         "of both on every comment the candidate scored since shadowing began "

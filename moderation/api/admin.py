@@ -36,6 +36,8 @@ from ..jsonanswer import json_response
 from ..domain import Role
 from ..errors import ApiError, FieldError
 from ..keys import MODEL_SYNC, MODELS, SETTINGS, STORE
+from ..records import to_json
+from ..records.models import ModelReloaded
 from ..config import model_dir
 from ..services import model_changes
 from ..services.model_sync import reload_everywhere
@@ -59,9 +61,9 @@ async def reload_model(request: web.Request) -> web.Response:
         status, code = (409, "model_reload_failed") if outcome.failed else (503, "model_reload_incomplete")
         raise ApiError(status, code, fields=fields, extra={"generation": generation, "workers": workers})
     bundle = app[MODELS].bundle
-    return json_response({"model_version": bundle.version if bundle else None,
-                          "loaded_at": bundle.loaded_at if bundle else None,
-                          "generation": generation, "workers": workers})
+    return json_response(to_json(ModelReloaded(
+        model_version=bundle.version if bundle else None, loaded_at=bundle.loaded_at if bundle else None,
+        generation=generation, workers=workers)))
 
 
 async def compare_models(request: web.Request) -> web.Response:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..policy import Bands, band_of
+from ..records import models as answers
+from ..records import to_json
 
 BANDS = ("publish", "review", "spam")
 
@@ -40,9 +42,9 @@ class Rate:
     def share(self) -> float | None:
         return self.count / self.total if self.total else None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "total": self.total,
-                "share": None if self.share is None else round(self.share, 4)}
+    def record(self) -> answers.RateCount:
+        return answers.RateCount(count=self.count, total=self.total,
+                                 share=None if self.share is None else round(self.share, 4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +54,9 @@ class ModelRates:
     spam_published: Rate    # labelled spam in its publish band
     review: Rate            # all compared comments in its review band
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "ham_held_as_spam": self.ham_held.as_dict(),
-                "spam_published": self.spam_published.as_dict(), "review": self.review.as_dict()}
+    def record(self) -> answers.ModelRates:
+        return answers.ModelRates(version=self.version, ham_held_as_spam=self.ham_held.record(),
+                                  spam_published=self.spam_published.record(), review=self.review.record())
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +73,15 @@ class ShadowReport:
     candidate_rates: ModelRates | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "candidate": self.candidate, "since": self.since, "shadowing": self.shadowing,
-            "comments": self.comments, "agreement": self.agreement.as_dict(),
-            "bands": [{"live": live, "candidate": cand, "count": n}
-                      for (live, cand), n in sorted(self.bands.items())],
-            "labelled": {"ham": self.labelled_ham, "spam": self.labelled_spam},
-            "live": self.live.as_dict() if self.live else None,
-            "candidate_rates": self.candidate_rates.as_dict() if self.candidate_rates else None,
-        }
+        """The JSON of ``GET /v1/admin/model/compare`` and ``moderation model compare --json``."""
+        return to_json(answers.ModelComparison(
+            candidate=self.candidate, since=self.since, shadowing=self.shadowing, comments=self.comments,
+            agreement=self.agreement.record(),
+            bands=[answers.BandPair(live=live, candidate=cand, count=n)
+                   for (live, cand), n in sorted(self.bands.items())],
+            labelled=answers.Labelled(ham=self.labelled_ham, spam=self.labelled_spam),
+            live=self.live.record() if self.live else None,
+            candidate_rates=self.candidate_rates.record() if self.candidate_rates else None))
 
 
 def compare_rows(rows: Iterable, *, manifest_for: Callable[[str], dict[str, Any]], candidate: str,

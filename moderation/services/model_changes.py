@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..records import to_json
+from ..records.models import WorkerState
 from ..review.shadow_compare import ShadowReport, compare_rows
 from ..scoring.model import (CURRENT_POINTER, ModelError, current_manifest_path, load_bundle,
                              manifest_path_for)
@@ -70,9 +72,10 @@ def worker_status(row: ModelWorker, generation: int) -> str:
 
 def worker_entry(row: ModelWorker, generation: int) -> dict[str, Any]:
     status = worker_status(row, generation)
-    return {"worker": row.worker, "status": status, "model_version": row.model_version,
-            "loaded_at": row.loaded_at, "error": row.error if status == FAILED else None,
-            "shadow_version": row.shadow_version, "shadow_error": row.shadow_error}
+    return to_json(WorkerState(
+        worker=row.worker, status=status, model_version=row.model_version, loaded_at=row.loaded_at,
+        error=row.error if status == FAILED else None, shadow_version=row.shadow_version,
+        shadow_error=row.shadow_error))
 
 
 async def wait_for_workers(store: Store, generation: int, wait: float) -> list[ModelWorker]:
