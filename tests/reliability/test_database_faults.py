@@ -74,7 +74,10 @@ def test_foreign_write_lock_answers_503_busy_and_the_writer_recovers(server_env)
         started = time.monotonic()
         answers = asyncio.run(post_comments(port, key, 3, "free"))
         assert [status for status, _, _ in answers if status not in (201, 202)] == [], answers
-        assert time.monotonic() - started < 10
+        recovered = time.monotonic() - started
+        assert recovered < 10
+        print(f"\nforeign write lock: 5 posts answered 503 database_busy in {elapsed:.2f} s "
+              f"(busy timeout 0.3 s); lock released: 3 posts stored in {recovered:.2f} s")
     finally:
         stop(server)
 
@@ -131,7 +134,10 @@ def test_full_disk_answers_503_unwritable_and_readyz_recovers(server_env, small_
         assert asyncio.run(get(port, "/readyz"))[0] == 200   # a real write probe succeeds
         answers = asyncio.run(post_comments(port, key, 3, "freed"))
         assert [status for status, _, _ in answers if status not in (201, 202)] == [], answers
-        assert time.monotonic() - started < 10
+        recovered = time.monotonic() - started
+        assert recovered < 10
+        print(f"\ndisk full: {len(failed)} of 20 posts 503 database_unwritable, /readyz 503; space "
+              f"freed: /readyz 200 and 3 posts stored in {recovered:.2f} s, no restart")
     finally:
         stop(server)
 
@@ -166,8 +172,10 @@ def test_serve_refuses_a_corrupt_database_promptly_and_leaves_it_untouched(serve
         done = subprocess.run([sys.executable, "-m", "moderation", "serve", "--port", str(free_port())],
                               env=env, capture_output=True, text=True, timeout=30)
         assert done.returncode != 0
-        assert time.monotonic() - started < 15
+        seconds = time.monotonic() - started
+        assert seconds < 15
         assert path in done.stderr and "corrupt" in done.stderr and "quick_check" in done.stderr
+        print(f"\n{corrupt.__name__}, {workers} worker(s): exit {done.returncode} in {seconds:.2f} s")
         assert open(path, "rb").read() == before
         assert not os.path.exists(path + ".writer-lock")
 
