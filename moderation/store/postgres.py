@@ -35,8 +35,7 @@ from typing import Any
 
 import asyncpg
 
-from ..domain import (NewComment, RateLimitExceeded, RateLimits, Reason,
-                      Status, ThreadCount, ThreadSurge, canonical_email)
+from ..domain import NewComment, RateLimitExceeded, RateLimits, Reason, Status, ThreadCount, canonical_email
 from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninAttempt, Store,
                    StoredAnswer, StoreError)
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
@@ -46,8 +45,8 @@ from .shared import COMMENT_COLUMNS, COMMENT_FROM
 from .shared_review import SharedReviewQueries
 from .postgres_sql import execute, fetch, fetchrow
 from .postgres_sql import is_unavailable  # noqa: F401  (the service's 503 database_unavailable)
-from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, POSTGRES_BUCKET,
-                        SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
+from .shared_surges import SharedSurges
+from .surge_sql import POSTGRES_BUCKET
 
 WRITABLE_PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -177,7 +176,8 @@ _TOP_THREADS = """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.publishe
     GROUP BY t.id ORDER BY n DESC, latest DESC LIMIT :limit"""
 
 
-class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedReviewQueries, Store):
+class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedSurges, SharedReviewQueries,
+                    Store):
     """The store on PostgreSQL. Decisions and retention live in
     :class:`~.postgres_review.ReviewQueries`; claiming webhook deliveries
     in :class:`~.postgres_webhooks.WebhookQueries`; the queries both backends
@@ -188,6 +188,7 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedR
     TYPED_PARAMS = True
     BYTE_ORDER = ' COLLATE "C"'
     FOR_UPDATE = " FOR UPDATE"
+    SURGE_BUCKET = POSTGRES_BUCKET
 
     @staticmethod
     def list_param(values) -> list:
@@ -282,52 +283,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedR
             return SigninAttempt(row[0])
 
     # -- intake
-    # -- surge mode
-    async def surge_baseline(self, site_id: int, *, since: float, until: float,
-                             window_seconds: float) -> dict[int, int]:
-        return histogram_from(await self._fetch(
-            SURGE_BASELINE.format(bucket=POSTGRES_BUCKET),
-            {"site": site_id, "since": since, "until": until, "window": float(window_seconds)}))
-
-    async def record_surge(self, *, site_id: int, thread_ext_id: str, now: float, until: float,
-                           comments: int, threshold: int, baseline: float | None,
-                           window_seconds: float) -> tuple[ThreadSurge, bool]:
-        """The open surge's row is locked by the first statement (or its insert
-        waits on the unique index of open surges): concurrent callers on one
-        thread run one after the other, and one of them starts it."""
-        params = {"site": site_id, "thread": thread_ext_id, "now": now, "until": until,
-                  "comments": comments, "threshold": threshold, "baseline": baseline,
-                  "window": float(window_seconds)}
-        async with self._transaction() as db:
-            await execute(db, END_SURGES.format(thread=ONE_THREAD), params)
-            row = await fetchrow(db, UPSERT_SURGE, params)
-        return surge_from(row), bool(row[-1])
-
-    async def end_surges(self, *, now: float) -> list[ThreadSurge]:
-        if await self._fetchval("SELECT 1 FROM thread_surges WHERE ended_at IS NULL "
-                                "AND until <= :now LIMIT 1", {"now": now}) is None:
-            return []
-        rows = await self._fetch(END_SURGES.format(thread=""), {"now": now})
-        return sorted((surge_from(r) for r in rows), key=lambda s: s.id)
-
-    async def thread_surges(self, site_id: int, thread_ext_id: str, *,
-                            limit: int = 20) -> list[ThreadSurge]:
-        rows = await self._fetch(THREAD_SURGES, {"site": site_id, "thread": thread_ext_id,
-                                                 "limit": limit})
-        return [surge_from(r) for r in rows]
-
-    async def active_surges(self, *, now: float, site_ids: list[int] | None = None,
-                            thread_ids: list[str] | None = None) -> list[ThreadSurge]:
-        params: dict[str, Any] = {"now": now}
-        where = ""
-        if site_ids is not None:
-            where, params["sites"] = "AND site_id = ANY(:sites::bigint[])", list(site_ids)
-        if thread_ids is not None:
-            where += " AND thread_ext_id = ANY(:threads::text[])"
-            params["threads"] = sorted(set(thread_ids))
-        rows = await self._fetch(ACTIVE_SURGES.format(where=where), params)
-        return [surge_from(r) for r in rows]
-
     async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
         return _answer(await self._fetchrow(f"{_ANSWER_SQL} AND created_at >= :not_before",
                                             {"site": site_id, "key": key, "not_before": not_before}))

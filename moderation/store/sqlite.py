@@ -24,7 +24,7 @@ from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from ..domain import Comment, NewComment, RateLimits, Reason, Status, ThreadSurge
+from ..domain import Comment, NewComment, RateLimits, Reason, Status
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    DatabaseMissing, DecisionOutcome, DecisionRequest, IdempotencyRecord, InsertResult,
                    PurgeResult, SigninAttempt, Store, StoredAnswer, StoreError,
@@ -36,8 +36,8 @@ from .shared_review import SharedReviewQueries
 from .sqlite_drift import SQLiteDriftQueries
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
 from .sqlite_reads import BatchedReader
-from .surge_sql import (ACTIVE_SURGES, END_SURGES, ONE_THREAD, SQLITE_BUCKET,
-                        SURGE_BASELINE, THREAD_SURGES, UPSERT_SURGE, histogram_from, surge_from)
+from .shared_surges import SharedSurges
+from .surge_sql import SQLITE_BUCKET
 
 # How long a write waits for another process's SQLite write lock before it is
 # answered 503 database_busy; MODERATION_SQLITE_BUSY_TIMEOUT_MS overrides it (tests).
@@ -175,11 +175,12 @@ def quick_check(path: str) -> None:
                               f"{'; '.join(problems[:5])}); not serving it and not writing to it")
 
 
-class SQLiteStore(SQLiteDriftQueries, SharedReviewQueries, Store):
+class SQLiteStore(SQLiteDriftQueries, SharedSurges, SharedReviewQueries, Store):
     # The dialect of the queries written once (moderation.store.shared)
     UNIQUE_VIOLATION = sqlite3.IntegrityError
     BYTE_ORDER = ""   # SQLite's default collation (BINARY) orders text by its bytes
     FOR_UPDATE = ""   # a write transaction holds the whole database already
+    SURGE_BUCKET = SQLITE_BUCKET
 
     @staticmethod
     def list_param(values) -> str:
@@ -399,54 +400,6 @@ class SQLiteStore(SQLiteDriftQueries, SharedReviewQueries, Store):
             raise StoreError(f"database not writable: {self.write_failure}")
 
     # -- intake
-    # -- surge mode
-    async def surge_baseline(self, site_id: int, *, since: float, until: float,
-                             window_seconds: float) -> dict[int, int]:
-        return histogram_from(await self._fetchall(
-            SURGE_BASELINE.format(bucket=SQLITE_BUCKET),
-            {"site": site_id, "since": since, "until": until, "window": window_seconds}))
-
-    async def record_surge(self, *, site_id: int, thread_ext_id: str, now: float, until: float,
-                           comments: int, threshold: int, baseline: float | None,
-                           window_seconds: float) -> tuple[ThreadSurge, bool]:
-        params = {"site": site_id, "thread": thread_ext_id, "now": now, "until": until,
-                  "comments": comments, "threshold": threshold, "baseline": baseline,
-                  "window": window_seconds}
-        async with self._transaction() as db:
-            await (await db.execute(END_SURGES.format(thread=ONE_THREAD), params)).close()
-            cursor = await db.execute(UPSERT_SURGE, params)
-            row = await cursor.fetchone()
-            await cursor.close()
-        return surge_from(row), bool(row[-1])
-
-    async def end_surges(self, *, now: float) -> list[ThreadSurge]:
-        if await self._fetchone("SELECT 1 FROM thread_surges WHERE ended_at IS NULL AND until <= ? "
-                                "LIMIT 1", (now,)) is None:
-            return []    # the usual case: one indexed read, no write transaction
-        async with self._transaction() as db:
-            cursor = await db.execute(END_SURGES.format(thread=""), {"now": now})
-            rows = await cursor.fetchall()
-            await cursor.close()
-        return sorted((surge_from(r) for r in rows), key=lambda s: s.id)
-
-    async def thread_surges(self, site_id: int, thread_ext_id: str, *,
-                            limit: int = 20) -> list[ThreadSurge]:
-        rows = await self._fetchall(THREAD_SURGES, {"site": site_id, "thread": thread_ext_id,
-                                                    "limit": limit})
-        return [surge_from(r) for r in rows]
-
-    async def active_surges(self, *, now: float, site_ids: list[int] | None = None,
-                            thread_ids: list[str] | None = None) -> list[ThreadSurge]:
-        params: dict[str, Any] = {"now": now}
-        where = ""
-        for column, values, prefix in (("site_id", site_ids, "site"),
-                                       ("thread_ext_id", thread_ids, "thread")):
-            if values is not None:
-                where += (f" AND {column} IN ({_in_list(prefix, sorted(set(values)), params)})"
-                          if values else " AND 1 = 0")
-        rows = await self._fetchall(ACTIVE_SURGES.format(where=where), params)
-        return [surge_from(r) for r in rows]
-
     async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
         row = await self._fetchone(
             "SELECT request_hash, status_code, answer, comment_id FROM idempotency_keys "
