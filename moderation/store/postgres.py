@@ -30,13 +30,12 @@ pool, transactions and migrations):
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import Any
 
 import asyncpg
 
 from ..domain import NewComment, RateLimitExceeded, RateLimits, Reason, Status, ThreadCount, canonical_email
-from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, SigninAttempt, Store,
+from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, Store,
                    StoredAnswer, StoreError)
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
@@ -210,6 +209,9 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedS
     def member_of(column: str, param: str, sql_type: str) -> str:
         return f"{column} = ANY(CAST(:{param} AS {sql_type}[]))"
 
+    async def _serialize(self, db, *key: object) -> None:
+        await execute(db, "SELECT pg_advisory_xact_lock(:key::bigint)", {"key": advisory_key(*key)})
+
     @staticmethod
     def reason_param(column: str, param: str, params: dict[str, Any], code: str) -> str:
         params[param] = code
@@ -265,23 +267,6 @@ class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedS
             raise StoreError(f"database not writable: {exc}") from exc
 
     # -- sign-in throttling
-    async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
-                                   max_failures: int) -> SigninAttempt:
-        async with self._transaction() as db:   # one network's attempts, one at a time
-            await execute(db, "SELECT pg_advisory_xact_lock(:key::bigint)",
-                          {"key": advisory_key("signin", network)})
-            await execute(db, "DELETE FROM signin_attempts WHERE at <= :since",
-                          {"since": now - window_seconds})
-            count, oldest = await fetchrow(
-                db, "SELECT COUNT(*), MIN(at) FROM signin_attempts WHERE network = :network",
-                {"network": network})
-            if count >= max_failures:
-                return SigninAttempt(None, max(1, math.ceil(oldest + window_seconds - now)))
-            row = await fetchrow(db, "INSERT INTO signin_attempts (network, at) "
-                                     "VALUES (:network, :now) RETURNING id",
-                                 {"network": network, "now": now})
-            return SigninAttempt(row[0])
-
     # -- intake
     async def stored_answer(self, site_id: int, key: str, not_before: float) -> StoredAnswer | None:
         return _answer(await self._fetchrow(f"{_ANSWER_SQL} AND created_at >= :not_before",

@@ -13,7 +13,7 @@ import asyncpg
 
 from ..domain import Status
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
-                   DecisionOutcome, DecisionRequest, PurgeResult, held_only_for_parent,
+                   DecisionOutcome, DecisionRequest, held_only_for_parent,
                    parent_release_note)
 from .postgres_sql import PostgresConnection, execute, fetch, fetchrow
 from .shared import EVENT_COLUMNS, event_from
@@ -41,30 +41,6 @@ class ReviewQueries(PostgresConnection):
                                           and o.outcome == DECIDED
                                           and o.status == Status.PUBLISHED.value], now)
         return outcomes   # type: ignore[return-value]
-
-    # -- retention
-    async def purge(self, *, spam_before: float, ips_before: float,
-                    idempotency_before: float) -> PurgeResult:
-        params = {"spam_before": spam_before}
-        async with self._transaction() as db:
-            # Lock the old spam and its replies together, in id order.
-            locked = await fetch(db, """
-                SELECT id, status = 'spam' AND updated_at < :spam_before FROM comments
-                WHERE (status = 'spam' AND updated_at < :spam_before)
-                   OR parent_id IN (SELECT id FROM comments
-                                    WHERE status = 'spam' AND updated_at < :spam_before)
-                ORDER BY id FOR UPDATE""", params)
-            doomed = {"ids": [r[0] for r in locked if r[1]]}
-            await execute(db, "UPDATE comments SET parent_id = NULL "
-                              "WHERE parent_id = ANY(:ids::bigint[])", doomed)
-            keys = await execute(db, "DELETE FROM idempotency_keys "
-                                     "WHERE comment_id = ANY(:ids::bigint[])", doomed)
-            spam = await execute(db, "DELETE FROM comments WHERE id = ANY(:ids::bigint[])", doomed)
-            ips = await execute(db, "DELETE FROM client_ips WHERE created_at < :before",
-                                {"before": ips_before})
-            keys += await execute(db, "DELETE FROM idempotency_keys WHERE created_at < :before",
-                                  {"before": idempotency_before})
-        return PurgeResult(spam_comments=spam, full_ips=ips, idempotency_keys=keys)
 
 
 async def _apply_decision(db: asyncpg.Connection, r: DecisionRequest, now: float) -> DecisionOutcome:

@@ -30,6 +30,7 @@ Rows are read by position, the same on both drivers.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Any
@@ -39,7 +40,7 @@ from ..domain import (AdminEvent, AuditEvent, AuthorRule, Comment, FlagOutcome, 
                       canonical_email)
 from .surge_sql import GUARD_ACTIVITY, NO_GUARD, SURGE_ACTIVITY
 from .base import (KEPT_MODEL_RELOADS, ModelChange, ModelWorker, ModeratorExists, SessionRecord,
-                   ShadowRow, SiteExists, ThreadCount, TrainingLabel, Webhook, WebhookInfo,
+                   ShadowRow, SigninAttempt, SiteExists, ThreadCount, TrainingLabel, Webhook, WebhookInfo,
                    shadow_row)
 
 SITE_COLUMNS = "id, name, url, lang, mode, approve_below, reject_above, created_at, auto_trust_after"
@@ -154,6 +155,11 @@ class SharedQueries:
     async def _row(self, sql: str, params: dict[str, Any]) -> Any:
         rows = await self._rows(sql, params)
         return rows[0] if rows else None
+
+    async def _serialize(self, db, *key: object) -> None:
+        """Inside a write transaction: wait for, and hold until it ends, the lock
+        named *key* (PostgreSQL: an advisory lock; SQLite: nothing to do, its
+        write transaction holds the whole file)."""
 
     async def _insert_id(self, db, sql: str, params: dict[str, Any]) -> int:
         """Run an ``INSERT ... RETURNING id`` inside a transaction; the new id."""
@@ -309,6 +315,21 @@ class SharedQueries:
         async with self._transaction() as db:
             return await self._tx_execute(db, "DELETE FROM sessions WHERE id_hash = :hash",
                                           {"hash": id_hash}) == 1
+
+    async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
+                                   max_failures: int) -> SigninAttempt:
+        async with self._transaction() as db:   # one network's attempts, one at a time
+            await self._serialize(db, "signin", network)
+            await self._tx_execute(db, "DELETE FROM signin_attempts WHERE at <= :since",
+                                   {"since": now - window_seconds})
+            [(count, oldest)] = await self._tx_rows(
+                db, "SELECT COUNT(*), MIN(at) FROM signin_attempts WHERE network = :network",
+                {"network": network})
+            if count >= max_failures:
+                return SigninAttempt(None, max(1, math.ceil(oldest + window_seconds - now)))
+            return SigninAttempt(await self._insert_id(
+                db, "INSERT INTO signin_attempts (network, at) VALUES (:network, :now) RETURNING id",
+                {"network": network, "now": now}))
 
     async def forget_signin_attempt(self, attempt_id: int) -> None:
         async with self._transaction() as db:

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..domain import (DECISION_ACTIONS, ERASED_AUTHOR, QUEUE_STATUSES, AuditEvent, Bands, Cursor, Order,
                       QueueFilter, canonical_email)
-from .base import AuditCount, DecidedComment, DecisionDay, PersonData, QueueDepth, QueueRow, ScoredLabel
+from .base import (AuditCount, DecidedComment, DecisionDay, PersonData, PurgeResult, QueueDepth, QueueRow,
+                   ScoredLabel)
 from .queue_reads import QUEUE_ROWS, bands_by_site, queue_where, read_queue_page
 from .shared import COMMENT_COLUMNS, COMMENT_FROM, EVENT_COLUMNS, PERSON, SharedQueries, event_from
 
@@ -235,3 +236,30 @@ class SharedReviewQueries(SharedQueries):
                   erased_at = :now, updated_at = :now
                 WHERE {self.member_of('id', 'ids', 'BIGINT')}""", params)
         return ids
+
+    # -- retention
+    async def purge(self, *, spam_before: float, ips_before: float,
+                    idempotency_before: float) -> PurgeResult:
+        """One transaction: the spam last changed before *spam_before* goes (its
+        replies stay, without their parent; its Idempotency-Keys go with it),
+        then full IPs and keys older than theirs. The old spam and its replies
+        are locked together in id order (PostgreSQL), as every writer locks rows."""
+        params = {"spam_before": spam_before}
+        old_spam = "status = 'spam' AND updated_at < :spam_before"
+        async with self._transaction() as db:
+            locked = await self._tx_rows(db, f"""
+                SELECT id, CASE WHEN {old_spam} THEN 1 ELSE 0 END FROM comments
+                WHERE ({old_spam}) OR parent_id IN (SELECT id FROM comments WHERE {old_spam})
+                ORDER BY id{self.FOR_UPDATE}""", params)
+            doomed = {"ids": self.list_param([row[0] for row in locked if row[1]])}
+            await self._tx_execute(db, "UPDATE comments SET parent_id = NULL "
+                                       f"WHERE {self.member_of('parent_id', 'ids', 'BIGINT')}", doomed)
+            keys = await self._tx_execute(db, "DELETE FROM idempotency_keys "
+                                              f"WHERE {self.member_of('comment_id', 'ids', 'BIGINT')}", doomed)
+            spam = await self._tx_execute(db, f"DELETE FROM comments WHERE {self.member_of('id', 'ids', 'BIGINT')}",
+                                          doomed)
+            ips = await self._tx_execute(db, "DELETE FROM client_ips WHERE created_at < :before",
+                                         {"before": ips_before})
+            keys += await self._tx_execute(db, "DELETE FROM idempotency_keys WHERE created_at < :before",
+                                           {"before": idempotency_before})
+        return PurgeResult(spam_comments=spam, full_ips=ips, idempotency_keys=keys)

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import fcntl
 import json
-import math
 import os
 import sqlite3
 from contextlib import asynccontextmanager
@@ -27,7 +26,7 @@ import aiosqlite
 from ..domain import Comment, NewComment, RateLimits, Reason, Status
 from .base import (CONFLICT, DECIDED, NOT_FOUND, RELEASE_ACTION, RELEASE_ACTOR, RELEASE_REASON,
                    DatabaseMissing, DecisionOutcome, DecisionRequest, IdempotencyRecord, InsertResult,
-                   PurgeResult, SigninAttempt, Store, StoredAnswer, StoreError,
+                   Store, StoredAnswer, StoreError,
                    held_only_for_parent, parent_release_note)
 from .base import Delivery
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
@@ -518,41 +517,7 @@ class SQLiteStore(SQLiteDriftQueries, SharedSurges, SharedReviewQueries, Store):
                                updated_at=current[1], erased=current[2] is not None)
 
     # -- retention
-    async def purge(self, *, spam_before: float, ips_before: float,
-                    idempotency_before: float) -> PurgeResult:
-        params = {"spam_before": spam_before}
-        old_spam = "SELECT id FROM comments WHERE status = 'spam' AND updated_at < :spam_before"
-        async with self._transaction() as db:
-            await db.execute(f"UPDATE comments SET parent_id = NULL WHERE parent_id IN ({old_spam})",
-                             params)
-            keys = (await db.execute(
-                f"DELETE FROM idempotency_keys WHERE comment_id IN ({old_spam})", params)).rowcount
-            spam = (await db.execute(
-                "DELETE FROM comments WHERE status = 'spam' AND updated_at < :spam_before",
-                params)).rowcount
-            ips = (await db.execute("DELETE FROM client_ips WHERE created_at < ?",
-                                    (ips_before,))).rowcount
-            keys += (await db.execute("DELETE FROM idempotency_keys WHERE created_at < ?",
-                                      (idempotency_before,))).rowcount
-        return PurgeResult(spam_comments=spam, full_ips=ips, idempotency_keys=keys)
-
     # -- the review page: a comment's thread
-    # -- sign-in throttling
-    async def begin_signin_attempt(self, network: str, *, now: float, window_seconds: float,
-                                   max_failures: int) -> SigninAttempt:
-        since = now - window_seconds
-        async with self._transaction() as db:   # serialized with every writer of the file
-            await db.execute("DELETE FROM signin_attempts WHERE at <= ?", (since,))
-            cursor = await db.execute(
-                "SELECT COUNT(*), MIN(at) FROM signin_attempts WHERE network = ?", (network,))
-            count, oldest = await cursor.fetchone()
-            await cursor.close()
-            if count >= max_failures:
-                return SigninAttempt(None, max(1, math.ceil(oldest + window_seconds - now)))
-            cursor = await db.execute("INSERT INTO signin_attempts (network, at) VALUES (?, ?)",
-                                      (network, now))
-            return SigninAttempt(cursor.lastrowid)
-
     # -- webhook deliveries: the outbox rows are written by the triggers of migration 0005
     _DUE = """delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= :now
               AND (lease_until IS NULL OR lease_until < :now)"""
