@@ -1,6 +1,6 @@
 """The drift alarm's SQL, shared by both backends (see
 :meth:`moderation.store.base.Store.drift_counts` and the episode methods);
-:mod:`.sqlite_drift` and :mod:`.postgres_drift` run it."""
+:mod:`.shared_drift` runs it."""
 from __future__ import annotations
 
 from typing import Any
@@ -34,7 +34,7 @@ def drift_count_sql(params: dict[str, Any], *, site_id: int, since: float, split
     return f"""
         SELECT CASE WHEN created_at >= :split THEN 1 ELSE 0 END,
                CASE WHEN {left_out} THEN 1 ELSE 0 END,
-               CASE WHEN spam_score IS NULL OR model_version {null_safe_differs} :version THEN -1
+               CASE WHEN spam_score IS NULL OR model_version {null_safe_differs} CAST(:version AS TEXT) THEN -1
                     {' '.join(bins)} ELSE {len(inner)} END,
                language, COUNT(*)
         FROM comments
@@ -50,6 +50,10 @@ def drift_count_rows(rows) -> list[DriftCount]:
 
 EPISODE_FIELDS = ("site", "at", "quiet_since", "reference", "model_version", "threshold",
                   "score_psi", "language_psi", "comments", "reference_comments")
+#: Each field's SQL type, for the CAST PostgreSQL needs (SQLite takes it as an affinity).
+EPISODE_TYPES = {"site": "BIGINT", "at": "FLOAT8", "quiet_since": "FLOAT8", "reference": "TEXT",
+                 "model_version": "TEXT", "threshold": "FLOAT8", "score_psi": "FLOAT8",
+                 "language_psi": "FLOAT8", "comments": "INTEGER", "reference_comments": "INTEGER"}
 
 START_EPISODE_SQL = """
     INSERT INTO drift_episodes (site_id, started_at, reference, model_version, threshold, score_psi,

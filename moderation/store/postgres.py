@@ -39,7 +39,7 @@ from .base import (DatabaseUnavailable, IdempotencyRecord, InsertResult, Store,
                    StoredAnswer, StoreError)
 from .postgres_review import ReviewQueries, lock_with_pending_replies, release_replies_in
 from .postgres_webhooks import WebhookQueries
-from .postgres_drift import PostgresDriftQueries
+from .shared_drift import SharedDrift
 from .shared import COMMENT_COLUMNS, COMMENT_FROM
 from .shared_review import SharedReviewQueries
 from .postgres_sql import execute, fetch, fetchrow
@@ -175,8 +175,7 @@ _TOP_THREADS = """SELECT t.ext_id, t.url, t.title, COUNT(*) AS n, MAX(c.publishe
     GROUP BY t.id ORDER BY n DESC, latest DESC LIMIT :limit"""
 
 
-class PostgresStore(ReviewQueries, WebhookQueries, PostgresDriftQueries, SharedSurges, SharedReviewQueries,
-                    Store):
+class PostgresStore(ReviewQueries, WebhookQueries, SharedDrift, SharedSurges, SharedReviewQueries, Store):
     """The store on PostgreSQL. Decisions and retention live in
     :class:`~.postgres_review.ReviewQueries`; claiming webhook deliveries
     in :class:`~.postgres_webhooks.WebhookQueries`; the queries both backends

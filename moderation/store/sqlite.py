@@ -32,7 +32,7 @@ from .base import Delivery
 from .base import DRIFT_EPISODE_COLUMNS, DRIFT_EPISODE_WIDTH, drift_episode_from
 from .shared import COMMENT_COLUMNS, EVENT_COLUMNS, comment_from, event_from
 from .shared_review import SharedReviewQueries
-from .sqlite_drift import SQLiteDriftQueries
+from .shared_drift import SharedDrift
 from .sqlite_intake import IntakeWriter, answer_from_row, is_unwritable
 from .sqlite_reads import BatchedReader
 from .shared_surges import SharedSurges
@@ -174,12 +174,13 @@ def quick_check(path: str) -> None:
                               f"{'; '.join(problems[:5])}); not serving it and not writing to it")
 
 
-class SQLiteStore(SQLiteDriftQueries, SharedSurges, SharedReviewQueries, Store):
+class SQLiteStore(SharedDrift, SharedSurges, SharedReviewQueries, Store):
     # The dialect of the queries written once (moderation.store.shared)
     UNIQUE_VIOLATION = sqlite3.IntegrityError
     BYTE_ORDER = ""   # SQLite's default collation (BINARY) orders text by its bytes
     FOR_UPDATE = ""   # a write transaction holds the whole database already
     SURGE_BUCKET = SQLITE_BUCKET
+    NULL_SAFE_DIFFERS = "IS NOT"
 
     @staticmethod
     def list_param(values) -> str:
