@@ -16,7 +16,7 @@ AdminAction = Literal["site.update", "site.key_rotated", "moderator.update", "mo
                       "thread.update", "author.rule_set", "author.rule_removed"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SiteView:
     name: str
     url: str
@@ -28,19 +28,19 @@ class SiteView:
     created_at: Time
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Sites:
     sites: list[SiteView]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class KeyRotated:
     site: str
     key: Annotated[str, doc("Shown once.")]
     previous_key_until: Time
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModeratorView:
     name: str
     role: Role
@@ -49,19 +49,19 @@ class ModeratorView:
     revoked: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Moderators:
     moderators: list[ModeratorView]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModeratorRevoked:
     name: str
     revoked: Literal[True]
     sessions_ended: Count
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AdminEvent:
     at: Time
     actor: str
@@ -70,12 +70,12 @@ class AdminEvent:
     detail: Annotated[dict[str, Any], doc("The values before and after.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AdminEvents:
     events: list[AdminEvent]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ThreadRule:
     site: str
     thread: str
@@ -84,7 +84,7 @@ class ThreadRule:
     premoderated: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuthorRule:
     id: int
     site: str
@@ -98,12 +98,12 @@ class AuthorRule:
     created_at: Time
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuthorRules:
     rules: list[AuthorRule]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuthorHistory:
     counts: Annotated[dict[str, Count], doc("Comments per status.")]
     comments: Annotated[list[QueueItem], doc("Newest first.")]

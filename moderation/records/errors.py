@@ -9,7 +9,7 @@ from .review import CurrentState
 from .schema import OMITTED, doc
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FieldProblem:
     SCHEMA_NAME = "FieldError"
     field: Annotated[str, doc("Dotted path (`author.email`, `ids[3]`), a header or parameter name; "
@@ -19,7 +19,7 @@ class FieldProblem:
     detail: Annotated[str, doc("More detail, in English, when there is some.")] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ErrorDetail:
     DESCRIPTION = "May carry more keys beside these three (see ConflictError)."
     OPEN = True
@@ -28,13 +28,13 @@ class ErrorDetail:
     fields: list[FieldProblem]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Error:
     DESCRIPTION = "The one shape of every error the service answers with."
     error: ErrorDetail
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ConflictDetail:
     code: Literal["conflict"]
     message: str
@@ -42,7 +42,7 @@ class ConflictDetail:
     current: CurrentState
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ConflictError:
     error: ConflictDetail
 

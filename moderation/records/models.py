@@ -13,7 +13,7 @@ Band = Literal["publish", "review", "spam"]
 UnixTime = Annotated[float | None, doc("Unix time.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WorkerState:
     DESCRIPTION = "One live worker process sharing the database."
     worker: Annotated[str, doc("host:pid")]
@@ -26,7 +26,7 @@ class WorkerState:
     shadow_error: Annotated[str | None, doc("Why it could not load that candidate.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModelReloaded:
     DESCRIPTION = "`model_version` and `loaded_at` are the answering worker's."
     model_version: str | None
@@ -35,7 +35,7 @@ class ModelReloaded:
     workers: list[WorkerState]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModelReloadProblem:
     code: Literal["model_reload_failed", "model_reload_incomplete"]
     message: str
@@ -46,19 +46,19 @@ class ModelReloadProblem:
     workers: list[WorkerState]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModelReloadError:
     error: ModelReloadProblem
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RateCount:
     count: Count
     total: Count
     share: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModelRates:
     version: str
     ham_held_as_spam: RateCount
@@ -66,20 +66,20 @@ class ModelRates:
     review: RateCount
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BandPair:
     live: Band
     candidate: Band
     count: Count
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Labelled:
     ham: Count
     spam: Count
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModelComparison:
     candidate: str
     since: Annotated[float, doc("Unix time: the first comment compared.")]

@@ -18,7 +18,7 @@ SINGLE_LINE = "No control characters or line breaks."
 CommentId = Annotated[int, limits(minimum=1, maximum=MAX_COMMENT_ID - 1)]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ThreadIn:
     id: Annotated[str, limits(minLength=1), Setting("max_thread_id_chars", "maxLength"),
                   doc("The website's id of the article. " + SINGLE_LINE)]
@@ -27,14 +27,14 @@ class ThreadIn:
     title: Annotated[str, Setting("max_title_chars", "maxLength")] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuthorIn:
     name: Annotated[str, limits(minLength=1), Setting("max_name_chars", "maxLength")]
     email: Annotated[str, limits(format="email", maxLength=MAX_EMAIL_CHARS),
                      doc("Checked offline (syntax and domain form, no DNS).")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClientIn:
     DESCRIPTION = "The reader's connection, forwarded by the website (else the peer address is used)."
     ip: Annotated[str, limits(maxLength=45), doc("The reader's address (IPv4 or IPv6).")] = OMITTED
@@ -42,7 +42,7 @@ class ClientIn:
     referrer: Annotated[str, limits(format="uri"), Setting("max_url_chars", "maxLength")] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FormStamp:
     DESCRIPTION = ("Optional: sent sooner than `MODERATION_MIN_SUBMIT_SECONDS` after it, a comment gets "
                    "`too_fast` and waits for review; a wrong signature or a time in the future is 422.")
@@ -52,7 +52,7 @@ class FormStamp:
         "Hex HMAC-SHA256 of the decimal `rendered_at`, keyed with the hex SHA-256 of your API key.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CommentIn:
     DESCRIPTION = ("Lengths are in characters after NFC normalization; unknown fields are refused by "
                    "name (422).")
@@ -70,24 +70,24 @@ class CommentIn:
     form: FormStamp = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CommentEdit:
     body: Annotated[str, limits(minLength=1)]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FlagClient:
     ip: str = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FlagIn:
     reason: Literal[FLAG_REASONS]
     reader: Annotated[str, limits(minLength=1, maxLength=200)] = OMITTED
     client: FlagClient = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DecisionIn:
     DESCRIPTION = "`expected_status` may not be the status `action` leads to (422 `no_change`)."
     action: Action
@@ -96,7 +96,7 @@ class DecisionIn:
     note: Annotated[str, limits(maxLength=MAX_NOTE_CHARS)] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BulkDecisionIn:
     ids: Annotated[list[CommentId], limits(minItems=1, maxItems=MAX_BULK_IDS, uniqueItems=True)]
     action: Action
@@ -105,14 +105,14 @@ class BulkDecisionIn:
     note: Annotated[str, limits(maxLength=MAX_NOTE_CHARS)] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PersonRequest:
     email: Annotated[str, limits(minLength=1, maxLength=MAX_PERSON_EMAIL_CHARS)]
 
 
 # -- the pages' forms (application/x-www-form-urlencoded): every field optional,
 # others tolerated; the pages answer a missing or wrong one with their own page.
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SigninForm:
     OPEN = True
     token: Annotated[str, doc("The moderator's token.")] = OMITTED
@@ -120,7 +120,7 @@ class SigninForm:
     next: Annotated[str, doc("Where to go once signed in (a /moderate path).")] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DecisionForm:
     OPEN = True
     csrf_token: str = OMITTED
@@ -131,7 +131,7 @@ class DecisionForm:
     next: str = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BulkDecisionForm:
     OPEN = True
     csrf_token: str = OMITTED
@@ -141,13 +141,13 @@ class BulkDecisionForm:
     next: str = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CsrfForm:
     OPEN = True
     csrf_token: str = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuthorRuleForm:
     OPEN = True
     csrf_token: str = OMITTED
@@ -159,7 +159,7 @@ class AuthorRuleForm:
     next: str = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuthorRuleRemoveForm:
     OPEN = True
     csrf_token: str = OMITTED
@@ -168,7 +168,7 @@ class AuthorRuleRemoveForm:
     next: str = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ThreadForm:
     OPEN = True
     csrf_token: str = OMITTED

@@ -17,13 +17,13 @@ FEATURES_TOP = 8
 """The model's own features kept beside them (``features``, for experts)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LocalizedText:
     fr: str
     en: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuditEvent:
     at: Time
     actor: str
@@ -37,7 +37,7 @@ class AuditEvent:
     spam_score: Score
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SurgeBadge:
     DESCRIPTION = ("The thread is in surge mode now: its new authors' comments and those the model "
                    "is unsure of wait for a moderator until `until` (pushed back while the surge lasts).")
@@ -45,7 +45,7 @@ class SurgeBadge:
     until: Time
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Surge:
     started_at: Time
     until: Time
@@ -59,7 +59,7 @@ class Surge:
     text: LocalizedText
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class QueueItem:
     DESCRIPTION = "One line of the queue: enough to decide on most comments at a glance."
     id: int
@@ -78,7 +78,7 @@ class QueueItem:
     surge: SurgeBadge | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExplanationReason:
     DESCRIPTION = "One reason a moderator understands, made of one or more model features."
     reason: Annotated[str, doc("A stable code: `words`, `language`, a signal's name (`has_link`, "
@@ -92,13 +92,13 @@ class ExplanationReason:
     words: Annotated[list[str], doc("For `words` only: the comment's words (or phrases) it lists.")] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FeatureWeight:
     feature: str
     weight: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SurgeExplanation:
     DESCRIPTION = ("For a comment with reason `surge`: why it waits (the thread's surge it came during, "
                    "its figures), in a sentence.")
@@ -106,7 +106,7 @@ class SurgeExplanation:
     text: LocalizedText
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Explanation:
     model_version: str | None
     comment_model_version: str | None
@@ -119,13 +119,13 @@ class Explanation:
     surge: SurgeExplanation | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Author:
     name: str
     email: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ParentComment:
     id: int
     author_name: str
@@ -134,21 +134,21 @@ class ParentComment:
     created_at: Time
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ThresholdsInEffect:
     approve_below: float
     reject_above: float
     source: Literal["site", "model"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClientSeen:
     ip_prefix: str
     user_agent: str
     referrer: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CommentDetail(QueueItem):
     DESCRIPTION = "Everything a moderator needs to decide on one comment."
     author: Author
@@ -164,7 +164,7 @@ class CommentDetail(QueueItem):
     flags: Annotated[dict[str, Annotated[int, limits(minimum=1)]], doc("Readers' flags, counted per reason.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CurrentState:
     DESCRIPTION = "A comment's state now: who decided first."
     id: int
@@ -174,7 +174,7 @@ class CurrentState:
     last_event: AuditEvent | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decided:
     id: int
     outcome: Literal["decided"]
@@ -185,13 +185,13 @@ class Decided:
     event: AuditEvent
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class QueueCounts:
     pending: int
     spam: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class QueuePage:
     items: list[QueueItem]
     counts: QueueCounts
@@ -199,20 +199,20 @@ class QueuePage:
     next: Annotated[str | None, doc("Pass back as `cursor`; null: last page.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Conflicted:
     id: int
     outcome: Literal["conflict"]
     current: CurrentState
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NotDecided:
     id: int
     outcome: Literal["not_found", "forbidden"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BulkSummary:
     decided: int
     conflict: int
@@ -220,7 +220,7 @@ class BulkSummary:
     forbidden: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BulkResult:
     action: Action
     results: Annotated[list[Decided | Conflicted | NotDecided], doc("One per id, in the order given.")]
@@ -233,7 +233,7 @@ Judged = Annotated[int, limits(minimum=0), doc("Approved + marked spam: the samp
 Decisions = Annotated[int, limits(minimum=0), doc("Moderator decisions, every action.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SiteDepth:
     site: str
     pending: int
@@ -242,7 +242,7 @@ class SiteDepth:
     oldest_pending_age_seconds: Annotated[int | None, limits(minimum=0)]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DecisionsOnDay:
     day: Annotated[str, limits(format="date")]
     total: int
@@ -251,7 +251,7 @@ class DecisionsOnDay:
     spam: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Overrule:
     judged: int
     overruled: int
@@ -259,7 +259,7 @@ class Overrule:
     spam_leaning_at: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuditHamBand:
     DESCRIPTION = "Audited comments the model would have published (`model_ham`)."
     decided: Decisions
@@ -271,7 +271,7 @@ class AuditHamBand:
                                              "among the comments the model publishes.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuditSpamBand:
     DESCRIPTION = "Audited comments the model would have held as spam (`model_spam`)."
     decided: Decisions
@@ -283,7 +283,7 @@ class AuditSpamBand:
                                        "comments the model holds as spam.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuditGroup:
     site: str
     language: Annotated[str, doc("The comments' detected language.")]
@@ -291,7 +291,7 @@ class AuditGroup:
     spam_band: AuditSpamBand
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuditStats:
     DESCRIPTION = ("Audited comments whose latest moderator decision falls in the window, per site and "
                    "language; null rates when none was judged.")
@@ -301,7 +301,7 @@ class AuditStats:
     by_site_language: list[AuditGroup]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Stats:
     days: int
     sites: list[SiteDepth]
@@ -310,12 +310,12 @@ class Stats:
     audit: AuditStats
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Health:
     status: Literal["ok"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DriftState:
     DESCRIPTION = ("A site in a drift episode (README, *Drift alarm*): its latest PSIs (null: not "
                    "judged), the reference (`model` or `traffic`), the threshold and since when.")
@@ -327,14 +327,14 @@ class DriftState:
     episode: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Ready:
     status: Literal["ready"]
     model_version: str
     drift: Annotated[dict[str, DriftState], doc("Only while some site drifts: by site name.")] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExportedClient:
     ip_prefix: str
     ip: str | None
@@ -342,7 +342,7 @@ class ExportedClient:
     referrer: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExportedComment:
     id: int
     site: str | None
@@ -361,14 +361,14 @@ class ExportedComment:
     history: list[AuditEvent]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PersonExport:
     email: str
     exported_at: Time
     comments: list[ExportedComment]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PersonErased:
     erased: Count
     comment_ids: list[int]

@@ -1,6 +1,7 @@
 """Typed records of JSON bodies, and the walker that derives their JSON Schema.
 
-Each record is a frozen dataclass. Its field annotations give the JSON type and,
+Each record is a dataclass (``slots=True``: answers build many of them, and a
+frozen one costs twice as much to build). Its field annotations give the JSON type and,
 through ``Annotated`` markers (:func:`doc`, :func:`limits`, :class:`Setting`),
 the description and bounds. Handlers build their answers as records and send
 :func:`to_json` of them; the OpenAPI document (:mod:`moderation.openapi`)
@@ -12,14 +13,19 @@ Mapping: ``int`` integer, ``float`` number, ``str`` string, ``bool`` boolean,
 ``Literal[...]`` enum, an enum class or a record a ``$ref`` to its own schema.
 A field whose default is :data:`OMITTED` is optional: absent from the answer
 (and not required in the schema) while it holds that value. Every other field
-is required, and no property beyond the fields is allowed.
+is required, and no property beyond the fields is allowed (unless the record
+sets ``OPEN = True``); ``DESCRIPTION`` and ``SCHEMA_NAME`` are the schema's
+description and name. :func:`to_json` writes each record type with a function
+compiled once from its fields.
 """
 from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 
@@ -88,7 +94,7 @@ def enum_schema(values: type[enum.Enum]) -> dict:
 
 def json_schema(annotation: Any, settings: Any = None) -> dict:
     """The JSON Schema of a type annotation; records and enums become ``$ref``s
-    to their own schema (see :func:`components`)."""
+    to their own schema (``moderation.openapi.record_components`` lists them)."""
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         schema = dict(json_schema(args[0], settings))
@@ -147,21 +153,53 @@ def record_schema(record: type, settings: Any = None) -> dict:
 def to_json(record: Any) -> dict:
     """A record as the JSON object it stands for: enums by value, nested records
     as objects, :data:`OMITTED` fields left out."""
-    answer = {}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        if value is not OMITTED:
-            answer[f.name] = _json_value(value)
-    return answer
+    return _writer(type(record))(record)
+
+
+def _is_plain(annotation: Any) -> bool:
+    """Whether a field of this type holds a JSON value as it is (no enum, record,
+    list or mapping to convert)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _is_plain(args[0])
+    if origin in (Union, types.UnionType):
+        return all(_is_plain(a) for a in args)
+    if origin is Literal:
+        return not any(isinstance(a, enum.Enum) for a in args)
+    return annotation in _PLAIN
+
+
+@functools.cache
+def _writer(record_type: type) -> Callable[[Any], dict]:
+    """A function writing one record type's JSON object, compiled once per type
+    (an answer's records are written on every request: a thread page holds 200)."""
+    hints = get_type_hints(record_type, include_extras=True)
+    required, optional = [], []
+    for f in dataclasses.fields(record_type):
+        value = f"r.{f.name}" if _is_plain(hints[f.name]) else f"convert(r.{f.name})"
+        (optional if f.default is OMITTED else required).append((f.name, value))
+    lines = ["def write(r):", "    answer = {" + ", ".join(f"{n!r}: {v}" for n, v in required) + "}"]
+    for name, value in optional:
+        lines += [f"    if r.{name} is not OMITTED:", f"        answer[{name!r}] = {value}"]
+    lines.append("    return answer")
+    scope = {"convert": _json_value, "OMITTED": OMITTED}
+    exec("\n".join(lines), scope)   # noqa: S102: the source is built from field names only
+    return scope["write"]
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _json_value(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_json(value)
+    kind = type(value)
+    if kind in _PLAIN:      # most values: one set look-up
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (list, tuple)):
         return [_json_value(v) for v in value]
     if isinstance(value, dict):
         return {k: _json_value(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value):
+        return to_json(value)
     return value

@@ -12,7 +12,7 @@ from .schema import OMITTED, Count, Score, Time, doc, limits
 ShownStatus = Literal["published", "pending", "spam"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CommentAccepted:
     DESCRIPTION = "A comment taken in: how it was decided, and the reader's thank-you."
     id: int
@@ -30,7 +30,7 @@ class CommentAccepted:
         "(`MODERATION_EDIT_WINDOW_SECONDS=0`).")] = OMITTED
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CommentEdited:
     DESCRIPTION = "An edited comment, decided again."
     id: int
@@ -42,14 +42,14 @@ class CommentEdited:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CommentDeleted:
     id: int
     deleted: Literal[True]
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FlagCounted:
     id: int
     flags: Annotated[int, limits(minimum=1)]
@@ -57,7 +57,7 @@ class FlagCounted:
     sent_to_review: Annotated[bool, doc("This flag sent it back to review (`MODERATION_FLAGS_TO_REVIEW`).")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SiteComment:
     DESCRIPTION = "One of the site's own comments: its status and public fields (never e-mail or IP)."
     id: int
@@ -70,7 +70,7 @@ class SiteComment:
     published_at: Time | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PublicComment:
     DESCRIPTION = "A comment of a public thread page: what anyone may read of it."
     id: int
@@ -83,7 +83,7 @@ class PublicComment:
                                  "published replies: show a placeholder, then the replies.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ThreadPage:
     thread: str
     sort: Literal["oldest", "newest", "replies"]
@@ -91,12 +91,12 @@ class ThreadPage:
     next: Annotated[int | None, doc("`after` of the next page; null: last page.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Counts:
     counts: Annotated[dict[str, Count], doc("Published comments per thread asked for.")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TopThread:
     thread: str
     url: str
@@ -104,13 +104,13 @@ class TopThread:
     count: Annotated[int, limits(minimum=1)]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TopThreads:
     days: int
     items: list[TopThread]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ThreadRef:
     id: str
     url: str
