@@ -115,7 +115,8 @@ async def list_moderators(request: web.Request) -> web.Response:
     await _admin(request)
     store = request.app[STORE]
     names = await _site_names(store)
-    return json_response(to_json(desk.Moderators([moderator_view(m, names) for m in await store.list_moderators()])))
+    moderators = [moderator_view(m, names) for m in await store.list_moderators()]
+    return json_response(to_json(desk.Moderators(moderators)))
 
 
 async def change_moderator(request: web.Request) -> web.Response:

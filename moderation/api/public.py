@@ -130,5 +130,5 @@ async def top_threads(request: web.Request) -> web.Response:
         request.match_info["site"], since=time.time() - days * 86400, limit=limit)
     if rows is None:
         raise not_found()
-    return json_response(to_json(records.TopThreads(days=days, items=[
-        records.TopThread(thread=r.thread_id, url=r.url, title=r.title, count=r.count) for r in rows])), headers=CORS)
+    items = [records.TopThread(thread=r.thread_id, url=r.url, title=r.title, count=r.count) for r in rows]
+    return json_response(to_json(records.TopThreads(days=days, items=items)), headers=CORS)

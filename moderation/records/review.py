@@ -374,9 +374,9 @@ class PersonErased:
     comment_ids: list[int]
 
 
-#: The records of this module, and the enums they name, for ``components.schemas``.
+#: The records of this module, for ``components.schemas``.
 RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, ExplanationReason, FeatureWeight,
-           SurgeExplanation, Explanation, ParentComment, ThresholdsInEffect, ClientSeen, CommentDetail, CurrentState, Decided, QueueCounts,
-           QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult, SiteDepth, DecisionsOnDay, Overrule,
-           AuditHamBand, AuditSpamBand, AuditGroup, AuditStats, Stats, Health, DriftState, Ready, Author,
-           ExportedClient, ExportedComment, PersonExport, PersonErased)
+           SurgeExplanation, Explanation, ParentComment, ThresholdsInEffect, ClientSeen, CommentDetail,
+           CurrentState, Decided, QueueCounts, QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult,
+           SiteDepth, DecisionsOnDay, Overrule, AuditHamBand, AuditSpamBand, AuditGroup, AuditStats, Stats,
+           Health, DriftState, Ready, Author, ExportedClient, ExportedComment, PersonExport, PersonErased)

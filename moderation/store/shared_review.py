@@ -256,8 +256,8 @@ class SharedReviewQueries(SharedQueries):
                                        f"WHERE {self.member_of('parent_id', 'ids', 'BIGINT')}", doomed)
             keys = await self._tx_execute(db, "DELETE FROM idempotency_keys "
                                               f"WHERE {self.member_of('comment_id', 'ids', 'BIGINT')}", doomed)
-            spam = await self._tx_execute(db, f"DELETE FROM comments WHERE {self.member_of('id', 'ids', 'BIGINT')}",
-                                          doomed)
+            spam = await self._tx_execute(
+                db, f"DELETE FROM comments WHERE {self.member_of('id', 'ids', 'BIGINT')}", doomed)
             ips = await self._tx_execute(db, "DELETE FROM client_ips WHERE created_at < :before",
                                          {"before": ips_before})
             keys += await self._tx_execute(db, "DELETE FROM idempotency_keys WHERE created_at < :before",

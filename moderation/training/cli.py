@@ -31,9 +31,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from moderation.scoring.features import ScoringInput
 from moderation.scoring.model import ModelError, current_manifest_path, load_bundle
-from moderation.training.dataset import detect_languages_in_parallel
 from moderation.training.evaluation import classification_metrics
 from moderation.training.readers import FORMATS, DataFormatError, data_files, read_labelled
 from moderation.training.report import Progress, metrics_table, table
