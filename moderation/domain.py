@@ -95,6 +95,17 @@ class Reason(str, enum.Enum):
 #: Why a reader may flag a comment.
 FLAG_REASONS = ("spam", "abuse", "off_topic", "other")
 
+#: What the admin desk may set (``moderation.services.admin``, ``moderation.services.authors``):
+#: the languages a site may declare, the bounds of its automatic trust and of a key
+#: rotation's overlap, a moderator's sites, an author rule's value and note.
+SITE_LANGUAGES = ("fr", "en")
+MAX_AUTO_TRUST_AFTER = 1000
+MAX_KEY_OVERLAP_HOURS = 24 * 30
+DEFAULT_KEY_OVERLAP_HOURS = 24.0
+MAX_SITES_PER_MODERATOR = 1000
+MAX_RULE_VALUE_CHARS = 320
+MAX_RULE_NOTE_CHARS = 500
+
 
 class Role(str, enum.Enum):
     MODERATOR = "moderator"

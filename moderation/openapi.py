@@ -1,9 +1,9 @@
 """The OpenAPI 3.1 document of the whole HTTP API, served at ``GET /openapi.json``.
 
-The paths, parameters and security are written here; the component schemas
-are derived from the typed records the handlers build their answers with and
-the parsers' bounds (:mod:`moderation.records`), except the desk's request
-bodies (:mod:`moderation.openapi_desk`). It is built for the settings of the
+The paths, parameters and security are written here (and the desk's in
+:mod:`moderation.openapi_desk`); every component schema is derived from the
+typed records the handlers build their answers with, and from the parsers'
+bounds (:mod:`moderation.records`). It is built for the settings of the
 running server (length limits, whether ``/metrics`` wants a token), so what it
 says holds for this server. Tests keep
 it true: ``tests/api/test_openapi.py`` fails when a route of the app is missing
@@ -31,7 +31,7 @@ from .openapi_builders import (ACCEPT_LANGUAGE, API_VERSION, AUTHOR_TOKEN, COMME
                                QUEUE_STATUSES, REASONS, REQUEST_ID_HEADER, SEE_OTHER, SITE_KEY, SITE_PATH,
                                STATUSES, STRING, errors, header_param, json_body, obj, operation,
                                page_errors, path_param, query_param, ref, response)
-from .openapi_desk import THREAD_CLOSED, desk_paths, desk_schemas
+from .openapi_desk import THREAD_CLOSED, desk_paths
 
 
 # -- schemas
@@ -460,7 +460,7 @@ def build_document(settings) -> dict:
         ],
         "paths": _edge_answers({**_paths(settings), **desk_paths()}),
         "components": {
-            "schemas": {**record_components(settings), **desk_schemas()},
+            "schemas": record_components(settings),
             "responses": {
                 **{name: {"description": text,
                           "headers": {"X-Request-Id": REQUEST_ID_HEADER, **headers},

@@ -1,57 +1,15 @@
-"""The OpenAPI paths and schemas of a news desk's changes (:mod:`moderation.api.desk`),
-merged into the document by :mod:`moderation.openapi`, and the 409 a closed
-thread answers to ``POST /v1/comments``."""
+"""The OpenAPI paths of a news desk's changes (:mod:`moderation.api.desk`; their
+bodies' schemas come from :mod:`moderation.records`), merged into the document
+by :mod:`moderation.openapi`, and the 409 a closed thread answers to
+``POST /v1/comments``."""
 from __future__ import annotations
 
-from .domain import Mode, Role
-from .openapi_builders import (CSRF, MODERATOR, STRING, errors, json_body, obj, operation, path_param,
+from .openapi_builders import (CSRF, MODERATOR, STRING, errors, json_body, operation, path_param,
                                query_param, ref, response)
-from .services.admin import MAX_AUTO_TRUST_AFTER, MAX_KEY_OVERLAP_HOURS, SITE_LANGUAGES
 
 NO_STORE = {"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}}
-THRESHOLD = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 SITE_PATH = path_param("site", STRING, "The site's short name.")
 MODERATOR_PATH = path_param("name", STRING, "The moderator's name.")
-
-
-AUTO_TRUST = {"type": "integer", "minimum": 0, "maximum": MAX_AUTO_TRUST_AFTER,
-              "description": "Trust an author (their comments skip review when the model is unsure, "
-                             "as with a `trust` rule) once moderators approved this many of their "
-                             "comments on the site and rejected none; 0: never."}
-
-
-def desk_schemas() -> dict:
-    return {
-        "SiteChange": obj({
-            "mode": {"type": "string", "enum": [m.value for m in Mode],
-                     "description": "`pre`: every new comment waits for a moderator."},
-            "lang": {"type": "string", "enum": list(SITE_LANGUAGES)},
-            "approve_below": {**THRESHOLD, "description": "null: the model's own threshold."},
-            "reject_above": THRESHOLD,
-            "auto_trust_after": AUTO_TRUST}, required=[],
-            description="Any of the fields (at least one); approve_below <= reject_above. One change "
-                        "is one record in the admin log."),
-        "KeyRotation": obj({"overlap_hours": {"type": "number", "minimum": 0,
-                                              "maximum": MAX_KEY_OVERLAP_HOURS, "default": 24}},
-                           required=[]),
-        "ModeratorChange": obj({"role": {"type": "string", "enum": [r.value for r in Role]},
-                                "sites": {"type": "array", "items": {"type": "string", "minLength": 1},
-                                          "maxItems": 1000, "description": "Site names; []: every site."}},
-                               required=[], description="Either field or both."),
-        "ThreadChange": obj({"closed": {"type": "boolean", "description": "Closed: new comments get 409."},
-                             "premoderated": {"type": "boolean",
-                                              "description": "Every new comment waits for a moderator."}},
-                            required=[], description="Either field or both."),
-        "AuthorRuleIn": obj({
-            "kind": {"type": "string", "enum": ["email", "domain", "ip"],
-                     "description": "The canonical e-mail, its domain, or the network (an IP or its prefix)."},
-            "value": {"type": "string", "minLength": 1, "maxLength": 320},
-            "action": {"type": "string", "enum": ["ban", "shadow_ban", "watch", "trust"]},
-            "note": {"type": "string", "maxLength": 500},
-            "expires_at": {"type": ["string", "null"], "format": "date-time",
-                           "description": "In the future; absent or null: for good."}},
-            required=["kind", "value", "action"]),
-    }
 
 
 def desk_paths() -> dict:

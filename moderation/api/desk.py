@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..domain import Mode, Moderator, NotFound, Role, Site, iso
+from ..domain import (DEFAULT_KEY_OVERLAP_HOURS, MAX_SITES_PER_MODERATOR, Mode, Moderator, NotFound, Role, Site,
+                      iso)
 from ..errors import FieldError
 from ..jsonanswer import json_response
 from ..keys import SETTINGS, STORE, THREAD_RULES
@@ -31,9 +32,7 @@ from ..validation import FieldChecker, ValidationFailed
 from .auth import require_moderator
 from .review import read_json_object
 
-DEFAULT_KEY_OVERLAP_HOURS = 24.0
 MAX_EVENTS = 500
-MAX_SITES_PER_MODERATOR = 1000
 
 
 def site_view(site: Site) -> desk.SiteView:

@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from ..domain import FLAG_REASONS, Action, Status
+from ..domain import (DEFAULT_KEY_OVERLAP_HOURS, FLAG_REASONS, MAX_AUTO_TRUST_AFTER, MAX_KEY_OVERLAP_HOURS,
+                      MAX_RULE_NOTE_CHARS, MAX_RULE_VALUE_CHARS, MAX_SITES_PER_MODERATOR, SITE_LANGUAGES, Action, Mode,
+                      Role, RuleAction, RuleKind, Status)
 from ..review.decisions import MAX_BULK_IDS, MAX_COMMENT_ID, MAX_NOTE_CHARS, MAX_REASON_CHARS
 from ..review.privacy import MAX_EMAIL_CHARS as MAX_PERSON_EMAIL_CHARS
 from ..validation import MAX_EMAIL_CHARS, MAX_HONEYPOT_CHARS, MAX_PARENT_ID, MAX_USER_AGENT_CHARS
-from .schema import OMITTED, Setting, doc, limits
+from .schema import OMITTED, Setting, Time, doc, limits
 
 SINGLE_LINE = "No control characters or line breaks."
 CommentId = Annotated[int, limits(minimum=1, maximum=MAX_COMMENT_ID - 1)]
@@ -176,7 +178,55 @@ class ThreadForm:
     premoderated: Literal["true", "false"] = OMITTED
 
 
+# -- the admin desk's changes (``/v1/admin``, a thread's and an author's rules)
+Threshold = Annotated[float | None, limits(minimum=0, maximum=1)]
+
+
+@dataclass(slots=True)
+class SiteChange:
+    DESCRIPTION = ("Any of the fields (at least one); approve_below <= reject_above. One change is one "
+                   "record in the admin log.")
+    mode: Annotated[Mode, doc("`pre`: every new comment waits for a moderator.")] = OMITTED
+    lang: Literal[SITE_LANGUAGES] = OMITTED
+    approve_below: Annotated[Threshold, doc("null: the model's own threshold.")] = OMITTED
+    reject_above: Threshold = OMITTED
+    auto_trust_after: Annotated[int, limits(minimum=0, maximum=MAX_AUTO_TRUST_AFTER), doc(
+        "Trust an author (their comments skip review when the model is unsure, as with a `trust` rule) "
+        "once moderators approved this many of their comments on the site and rejected none; "
+        "0: never.")] = OMITTED
+
+
+@dataclass(slots=True)
+class KeyRotation:
+    overlap_hours: Annotated[float, limits(minimum=0, maximum=MAX_KEY_OVERLAP_HOURS,
+                                           default=DEFAULT_KEY_OVERLAP_HOURS)] = OMITTED
+
+
+@dataclass(slots=True)
+class ModeratorChange:
+    DESCRIPTION = "Either field or both."
+    role: Role = OMITTED
+    sites: Annotated[list[Annotated[str, limits(minLength=1)]], limits(maxItems=MAX_SITES_PER_MODERATOR),
+                     doc("Site names; []: every site.")] = OMITTED
+
+
+@dataclass(slots=True)
+class ThreadChange:
+    DESCRIPTION = "Either field or both."
+    closed: Annotated[bool, doc("Closed: new comments get 409.")] = OMITTED
+    premoderated: Annotated[bool, doc("Every new comment waits for a moderator.")] = OMITTED
+
+
+@dataclass(slots=True)
+class AuthorRuleIn:
+    kind: Annotated[RuleKind, doc("The canonical e-mail, its domain, or the network (an IP or its prefix).")]
+    value: Annotated[str, limits(minLength=1, maxLength=MAX_RULE_VALUE_CHARS)]
+    action: RuleAction
+    note: Annotated[str, limits(maxLength=MAX_RULE_NOTE_CHARS)] = OMITTED
+    expires_at: Annotated[Time | None, doc("In the future; absent or null: for good.")] = OMITTED
+
+
 #: The records of this module, for ``components.schemas``.
 RECORDS = (ThreadIn, AuthorIn, ClientIn, FormStamp, CommentIn, CommentEdit, FlagClient, FlagIn, DecisionIn,
            BulkDecisionIn, PersonRequest, SigninForm, DecisionForm, BulkDecisionForm, CsrfForm, AuthorRuleForm,
-           AuthorRuleRemoveForm, ThreadForm)
+           AuthorRuleRemoveForm, ThreadForm, SiteChange, KeyRotation, ModeratorChange, ThreadChange, AuthorRuleIn)

@@ -19,13 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..credentials import MODERATOR_TOKEN_PREFIX, SITE_KEY_PREFIX, hash_secret, new_secret
-from ..domain import WEBHOOK_EVENTS, AdminEvent, Mode, Moderator, Role, Site
+from ..domain import (MAX_AUTO_TRUST_AFTER, MAX_KEY_OVERLAP_HOURS, SITE_LANGUAGES, WEBHOOK_EVENTS, AdminEvent,
+                      Mode, Moderator, Role, Site)
 from ..review.labels import label_rows, site_label_rows
 from ..store.base import Store, Webhook
 from ..webhooks.signing import new_signing_secret
 
-SITE_LANGUAGES = ("fr", "en")
-MAX_KEY_OVERLAP_HOURS = 24 * 30
 LABEL_BATCH = 500
 
 
@@ -81,7 +80,6 @@ async def set_thresholds(store: Store, name: str, *, approve_below: float | None
 
 KEEP: Any = object()
 """For :func:`change_site`'s thresholds: leave it as it is (None means the model's own)."""
-MAX_AUTO_TRUST_AFTER = 1000
 
 
 async def change_site(store: Store, name: str, *, mode: str | None = None, lang: str | None = None,

@@ -26,8 +26,8 @@ import ipaddress
 import time
 from collections.abc import Callable
 
-from ..domain import (AuthorRule, Comment, Moderator, NotFound, Role, RuleAction, RuleKind, Site,
-                      canonical_email, strongest_rule)
+from ..domain import (MAX_RULE_NOTE_CHARS, MAX_RULE_VALUE_CHARS, AuthorRule, Comment, Moderator, NotFound, Role,
+                      RuleAction, RuleKind, Site, canonical_email, strongest_rule)
 from ..errors import FieldError
 from ..guard import ip_prefix
 from ..store.base import Store
@@ -35,8 +35,6 @@ from ..ttlcache import TTLCache
 from ..validation import ValidationFailed
 from .threads import site_in_scope
 
-MAX_NOTE_CHARS = 500
-MAX_VALUE_CHARS = 320
 HISTORY_LIMIT = 100
 
 
@@ -70,7 +68,7 @@ def rule_value(kind: str, raw: str) -> str:
     """The key a rule of *kind* stores for *raw*; :class:`ValueError` when it
     cannot be one (an e-mail without ``@``, a domain with one, not an IP)."""
     raw = raw.strip()
-    if not raw or len(raw) > MAX_VALUE_CHARS or not raw.isprintable():
+    if not raw or len(raw) > MAX_RULE_VALUE_CHARS or not raw.isprintable():
         raise ValueError(raw)
     if kind == RuleKind.EMAIL.value:
         value = canonical_email(raw)
@@ -104,8 +102,8 @@ async def set_rule(store: Store, moderator: Moderator, *, site: str, kind: str, 
             errors.append(FieldError("value", "invalid_value"))
     if action not in {a.value for a in RuleAction}:
         errors.append(FieldError("action", "invalid_choice", params={"choices": "ban, shadow_ban, watch, trust"}))
-    if len(note) > MAX_NOTE_CHARS:
-        errors.append(FieldError("note", "too_long", params={"max": MAX_NOTE_CHARS}))
+    if len(note) > MAX_RULE_NOTE_CHARS:
+        errors.append(FieldError("note", "too_long", params={"max": MAX_RULE_NOTE_CHARS}))
     if expires_at is not None and expires_at <= now:
         errors.append(FieldError("expires_at", "invalid_value"))
     if errors:
