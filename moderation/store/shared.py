@@ -1,19 +1,24 @@
 """The queries both backends run alike, written once over a small dialect.
 
 :class:`SharedQueries` implements the parts of the store contract whose SQL
-is the same on SQLite and PostgreSQL: sites, moderators and their sessions,
-webhooks (but claiming deliveries), training labels, model reloads, workers
-and changes, shadow rows, comments read by id or thread, public pages, people's
-data and erasure, authors' rules and edits, readers' flags. The SQL is portable: ``:name`` parameters (SQLite
-binds them; PostgreSQL's store numbers them), ``CAST(:x AS ...)`` where
-PostgreSQL must know a parameter's type, ``RETURNING`` for new ids,
-``FILTER`` on aggregates.
+is the same on SQLite and PostgreSQL: sites, moderators, their sessions and
+sign-in throttling, webhooks (but claiming deliveries), training labels, model
+reloads, workers and changes, shadow rows, comments read by id or thread,
+public pages, authors' rules and edits, readers' flags (the review queue,
+people's data and retention are in :mod:`.shared_review`, surge mode and the
+drift alarm in :mod:`.shared_surges` and :mod:`.shared_drift`). The SQL is
+portable: ``:name`` parameters (SQLite binds them; PostgreSQL's store numbers
+them), ``CAST(:x AS ...)`` where PostgreSQL must know a parameter's type,
+``RETURNING`` for new ids, ``FILTER`` on aggregates.
 
 A backend mixes it in before :class:`~moderation.store.base.Store` and
 provides the dialect:
 
 - ``_transaction()``: an async context manager, one write transaction that
   yields a connection ``db``;
+- ``_serialize(db, *key)``: inside a write transaction, hold a lock named
+  *key* until it ends (PostgreSQL's advisory lock; nothing on SQLite, whose
+  write transaction holds the whole file);
 - ``_rows(sql, params)``: the rows of a read outside any transaction;
   ``_intake_row(sql, params)``: the one row of the intake's guard read (on
   SQLite, batched with other submissions' reads);
