@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from ..domain import Reason, Status
 from .schema import OMITTED, Count, Score, Time, doc, limits
 
-ShownStatus = Literal["published", "pending", "spam"]
+ShownStatus = Literal[Status.PUBLISHED, Status.PENDING, Status.SPAM]
 
 
 @dataclass(slots=True)
