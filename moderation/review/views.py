@@ -1,11 +1,12 @@
-"""What moderators see: the JSON shapes of queue items, one comment in full,
-audit events and decision outcomes. Pure.
+"""What moderators see: queue items, one comment in full, audit events and
+decision outcomes, built as the records of :mod:`moderation.records.review`
+(``*_record``) or as their JSON (``*_view``, ``queue_item``, ``comment_detail``).
+Pure.
 
 These views hold private fields (e-mail, truncated IP, user agent): they are
 for moderator endpoints only, never for the public answers of ``api.public``.
 """
 from __future__ import annotations
-
 
 from ..domain import AuditEvent, Bands, Comment, iso
 from ..records import review as records
@@ -19,16 +20,12 @@ def _score(value: float | None) -> float | None:
 
 
 def event_record(event: AuditEvent) -> records.AuditEvent:
+    """An audit event: who, when, from and to which status, why, and the model's
+    version and score at the time."""
     return records.AuditEvent(
         at=iso(event.at), actor=event.actor, action=event.action, from_status=event.from_status,
         to_status=event.to_status, reason=event.reason, note=event.note,
         model_version=event.model_version, spam_score=_score(event.spam_score))
-
-
-def event_view(event: AuditEvent) -> dict:
-    """An audit event: who, when, from and to which status, why, and the model's
-    version and score at the time."""
-    return to_json(event_record(event))
 
 
 def queue_item(comment: Comment, site: str, *, now: float, surge: records.SurgeBadge | None = None) -> dict:

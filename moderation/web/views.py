@@ -380,7 +380,7 @@ async def author_page(request: web.Request) -> web.Response:
              for site in sites for r in await store.author_rules(site.id)
              if r.active(now) and keys.get(r.kind) == r.value]
     return render(request, "author.html", who=value, counts=counts, statuses=STATUS_KEYS,
-                  comments=[{**queue_item(c, names.get(c.site_id, ""), now=now)} for c in comments],
+                  comments=[queue_item(c, names.get(c.site_id, ""), now=now) for c in comments],
                   rules=rules, keys=[(k.value, v) for k, v in keys.items()], sites=list(names.values()),
                   default_site=names.get(comments[0].site_id) if comments else None,
                   changed="changed" in request.query, here=request.path_qs,
