@@ -6,6 +6,7 @@ that cannot act on the signal at all (SIGSTOP)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,6 +52,29 @@ class TableLock:
         self.loop.close()
 
 
+@contextlib.contextmanager
+def _reaped(server: subprocess.Popen):
+    """Kills *server* on the way out if it still runs (a test that failed half-way)."""
+    try:
+        yield server
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def _sigterm(server: subprocess.Popen, wait: float, *, twice: bool = False) -> tuple[int, float]:
+    """SIGTERM *server* (*twice*, half a second apart, as a group kill sends it) and
+    wait up to *wait* seconds: its exit status and how long it took."""
+    started = time.monotonic()
+    server.send_signal(signal.SIGTERM)
+    if twice:
+        time.sleep(0.5)
+        server.send_signal(signal.SIGTERM)
+    code = server.wait(timeout=wait)
+    return code, time.monotonic() - started
+
+
 def _stop_env(env: dict, **more: str) -> dict:
     return dict(env, MODERATION_SHUTDOWN_TIMEOUT_SECONDS=str(GRACE), MODERATION_LOG_LEVEL="INFO",
                 MODERATION_LOG_FORMAT="json", **more)
@@ -62,18 +86,8 @@ def test_a_stop_stuck_on_a_database_lock_ends_at_its_deadline(server_env, postgr
     cli(env, "init")
     server = start_server(env, free_port())
     # A stopping worker deletes its row there (and its poller updates it): both wait.
-    with TableLock(postgres_url, "model_workers"):
-        try:
-            started = time.monotonic()
-            server.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
-            server.send_signal(signal.SIGTERM)   # a second one, as a group kill sends
-            code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
-            seconds = time.monotonic() - started
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait(timeout=10)
+    with TableLock(postgres_url, "model_workers"), _reaped(server):
+        code, seconds = _sigterm(server, GRACE + STOP_CLEANUP_SECONDS + 20, twice=True)
     log = read_log(server)
     print(f"\nSIGTERM to exit with the clean-up stuck: {seconds:.1f} s")
     assert code == 1, log[-3000:]
@@ -87,18 +101,11 @@ def test_the_supervisor_kills_a_worker_that_cannot_stop(server_env, tmp_path):
     env = _stop_env(server_env, MODERATION_WORKERS="2", TMPDIR=str(tmp_path))
     port = free_port()
     server = start_server(env, port)
-    try:
+    with _reaped(server):
         workers = wait_for_workers(server, port, 2)
         frozen, other = sorted(workers)
         os.kill(frozen, signal.SIGSTOP)   # it cannot run its own deadline
-        started = time.monotonic()
-        server.send_signal(signal.SIGTERM)
-        code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + SUPERVISOR_MARGIN_SECONDS + 20)
-        seconds = time.monotonic() - started
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(timeout=10)
+        code, seconds = _sigterm(server, GRACE + STOP_CLEANUP_SECONDS + SUPERVISOR_MARGIN_SECONDS + 20)
     log = read_log(server)
     print(f"\nSIGTERM to exit with a frozen worker: {seconds:.1f} s")
     assert code == 1, log[-3000:]
@@ -139,19 +146,12 @@ def test_a_stop_during_a_start_up_stuck_on_a_lock_ends_in_time(server_env, postg
         server = subprocess.Popen([sys.executable, "-m", "moderation", "serve", "--port", str(free_port())],
                                   env=env, stdout=subprocess.DEVNULL, stderr=log)
         server.log = log
-        try:
+        with _reaped(server):
             deadline = time.monotonic() + 60
             while not lock.someone_waits():   # its start-up is stuck on the lock
                 assert server.poll() is None and time.monotonic() < deadline, read_log(server)[-3000:]
                 time.sleep(0.1)
-            started = time.monotonic()
-            server.send_signal(signal.SIGTERM)
-            code = server.wait(timeout=GRACE + STOP_CLEANUP_SECONDS + 20)
-            seconds = time.monotonic() - started
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait(timeout=10)
+            code, seconds = _sigterm(server, GRACE + STOP_CLEANUP_SECONDS + 20)
     text = read_log(server)
     print(f"\nSIGTERM during start-up to exit: {seconds:.1f} s (status {code})")
     assert code in (0, 1) and seconds <= GRACE + STOP_CLEANUP_SECONDS + 5, text[-3000:]
