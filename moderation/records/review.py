@@ -260,25 +260,25 @@ class Overrule:
 
 
 @dataclass(slots=True)
-class AuditHamBand:
-    DESCRIPTION = "Audited comments the model would have published (`model_ham`)."
+class AuditBand:
+    DESCRIPTION = "Moderators' decisions on the audited comments of one band."
     decided: Decisions
     approve: Count
     reject: Count
     spam: Count
     judged: Judged
+
+
+@dataclass(slots=True)
+class AuditHamBand(AuditBand):
+    DESCRIPTION = "Audited comments the model would have published (`model_ham`)."
     spam_published_rate: Annotated[Rate, doc("Marked spam / judged: an estimate of the share of spam "
                                              "among the comments the model publishes.")]
 
 
 @dataclass(slots=True)
-class AuditSpamBand:
+class AuditSpamBand(AuditBand):
     DESCRIPTION = "Audited comments the model would have held as spam (`model_spam`)."
-    decided: Decisions
-    approve: Count
-    reject: Count
-    spam: Count
-    judged: Judged
     ham_held_rate: Annotated[Rate, doc("Approved / judged: an estimate of the share of ham among the "
                                        "comments the model holds as spam.")]
 
@@ -378,5 +378,6 @@ class PersonErased:
 RECORDS = (LocalizedText, AuditEvent, SurgeBadge, Surge, QueueItem, ExplanationReason, FeatureWeight,
            SurgeExplanation, Explanation, ParentComment, ThresholdsInEffect, ClientSeen, CommentDetail,
            CurrentState, Decided, QueueCounts, QueuePage, Conflicted, NotDecided, BulkSummary, BulkResult,
-           SiteDepth, DecisionsOnDay, Overrule, AuditHamBand, AuditSpamBand, AuditGroup, AuditStats, Stats,
-           Health, DriftState, Ready, Author, ExportedClient, ExportedComment, PersonExport, PersonErased)
+           SiteDepth, DecisionsOnDay, Overrule, AuditBand, AuditHamBand, AuditSpamBand, AuditGroup,
+           AuditStats, Stats, Health, DriftState, Ready, Author, ExportedClient, ExportedComment,
+           PersonExport, PersonErased)
