@@ -135,6 +135,10 @@ SIGNALS: dict[str, _Signal] = {
     "author_email_disposable": _presence("adresse e-mail jetable", "disposable e-mail address",
                                          "adresse e-mail non jetable",
                                          "the e-mail address is not disposable"),
+    "engagement_bait": _presence("réclame des « j'aime » ou des abonnés",
+                                 "asks for likes or subscribers",
+                                 "ne réclame ni « j'aime » ni abonnés",
+                                 "asks for no likes or subscribers"),
 }
 """The signals of ``moderation.scoring.features.SIGNAL_NAMES`` (and ``link_news``), in words."""
 LINK_SIGNALS = frozenset({"has_link", "link_count", "link_shortener", "link_reference", "link_news",

@@ -36,10 +36,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from moderation.scoring.classifier import CalibratedLinearClassifier
+from moderation.scoring.engagement import asks_for_engagement
 from moderation.scoring.links import classify_links
 
-FEATURE_VERSION = "3"
-"""3: no ``author_name_has_digits``. Learned from YouTube handles (``kobyoshi02``), it
+FEATURE_VERSION = "4"
+"""4: the ``engagement_bait`` signal. 3: no ``author_name_has_digits``. Learned from YouTube handles (``kobyoshi02``), it
 sent news readers who sign ``Lecteur 17`` or ``marc75`` to review: the Globe and
 Mail replies posted as "Reader 123" were published 54 % of the time instead of 89 %."""
 UNKNOWN_LANGUAGE = "unknown"
@@ -159,8 +160,18 @@ SIGNAL_NAMES: tuple[str, ...] = (
     "length",
     "author_name_has_url",
     "author_email_disposable",
+    "engagement_bait",
 )
-"""Column names of ``SignalFeatures``, in order. Every value lies in [0, 1]."""
+"""Column names of ``SignalFeatures``, in order. Every value lies in [0, 1], except
+``engagement_bait``: 0 or ``ENGAGEMENT_BAIT_VALUE``."""
+ENGAGEMENT_BAIT_VALUE = 3.0
+"""Value of ``engagement_bait`` when a comment asks for likes or subscribers. The
+signal is rare (20 rows in the two YouTube videos other than LMFAO, which alone
+holds the "like this comment" kind); at value 1 the SVM's L2 penalty shrinks its
+weight and more bait from an unseen video is published. Measured on held-out
+videos (English rows, review band at thresholds meeting both budgets): without
+the signal 31.0 %, value 1 24.9 %, 3 22.7 %, 5 22.7 %; the smallest value of the
+plateau is kept. No ham of the public data matches, so the value costs no ham."""
 
 _LETTER, _UPPER, _DIGIT, _NOT_SYMBOL = 1, 2, 4, 8
 _BMP = 0x10000
@@ -286,6 +297,7 @@ def signal_matrix(inputs: Sequence[ScoringInput]) -> np.ndarray:
         ],
         dtype=np.float64,
     ).reshape(count, 2)
+    bait = np.fromiter((asks_for_engagement(body) for body in bodies), dtype=np.float64, count=count)
     return np.column_stack(
         [
             links > 0,
@@ -302,6 +314,7 @@ def signal_matrix(inputs: Sequence[ScoringInput]) -> np.ndarray:
             _log_scaled(runs, 10),
             _log_scaled(lengths, 2000),
             author,
+            bait * ENGAGEMENT_BAIT_VALUE,
         ]
     ).astype(np.float64)
 

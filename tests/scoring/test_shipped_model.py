@@ -62,11 +62,21 @@ def test_plain_news_remarks_are_published_and_blatant_spam_held_in_both_language
                          "appelez le 08 99 12 34 56", "fr") == "spam"
 
 
-def test_citing_a_newspaper_does_not_raise_a_remark_s_score(bundle):
+def test_a_plain_reader_remark_is_published_with_or_without_its_source(bundle):
     remark = "I think the council made the right call on the new tram line."
-    plain, cited = bundle.predict_proba([
-        _input(remark), _input(remark + " Source: https://www.bbc.co.uk/news/uk-england-12345678")])
-    assert cited <= plain
+    assert _band(bundle, remark) == "published"
+    for source in ("Source: https://www.bbc.co.uk/news/uk-england-12345678",
+                   "https://www.theguardian.com/uk-news/2026/jan/01/tram", "See https://en.wikipedia.org/wiki/Tram"):
+        assert _band(bundle, f"{remark} {source}") == "published", source
+
+
+def test_asking_for_likes_is_held_and_said_in_words_saying_one_likes_a_comment_is_not(bundle):
+    for text, language in (("Like this comment if you agree the mayor should resign.", "en"),
+                           ("Likez ce commentaire si vous êtes d'accord avec le maire.", "fr")):
+        assert _band(bundle, text, language) == "spam", text
+        assert any(reason["feature"] == "signal:engagement_bait" and reason["weight"] > 0
+                   for reason in bundle.explain(_input(text, language)))
+    assert _band(bundle, "I like this comment, well said.") != "spam"
 
 
 def test_card_and_plots_are_shipped_with_it(bundle):
