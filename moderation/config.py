@@ -150,10 +150,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("drift_window_hours", 24.0, float,
             "Drift alarm: the window of a site's latest comments that is compared with the reference.",
             bounds=(0.0001, 8760.0)),
-    Setting("drift_reference", "auto", str,
-            "Drift alarm: `auto` compares with the model's held-out predictions when its manifest "
-            "holds them (models trained from now on), else with the site's earlier traffic; "
-            "`traffic` always with the site's earlier traffic."),
+    Setting("drift_reference", "traffic", str,
+            "Drift alarm: `traffic` compares with the site's earlier traffic; `auto` with the "
+            "model's held-out predictions when its manifest holds them, else with the site's "
+            "traffic. The held-out predictions carry the training data's spam rate and language "
+            "mix (the shipped model's: mostly English, YouTube's spam rate), which a French site "
+            "differs from on its first day."),
     Setting("drift_reference_days", 7.0, float,
             "Drift alarm: the site's earlier traffic is its comments of this many days before the "
             "window, drift episodes left out (all of them when that leaves too few).",

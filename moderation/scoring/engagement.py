@@ -7,9 +7,9 @@ chaîne »), or to like and subscribe. Saying one likes a comment or an article
 ("I like this comment"), or asking readers what they think, is not bait.
 
 Why a hand-written pattern: in the YouTube Spam Collection this kind of spam
-is common in one video (17 "like this comment" posts, all in LMFAO) and rare
-in the others, so a model that has not seen that video learns it from too few
-rows and publishes it; no ham row of the public data (YouTube, Civil Comments,
+is common in one video (17 of the 18 "like this comment" posts are in LMFAO)
+and rare in the others, so a model that has not seen that video learns it from
+too few rows and publishes it; no ham row of the public data (YouTube, Civil Comments,
 the Globe and Mail and Grand Débat comments) matches the pattern.
 """
 from __future__ import annotations

@@ -7,10 +7,10 @@ computes the PSI of its spam scores and of its languages over the last
 ``MODERATION_DRIFT_WINDOW_HOURS`` against a reference
 (:mod:`moderation.scoring.drift`):
 
-- ``model``: the held-out predictions the model's manifest holds (models
-  trained from now on), unless ``MODERATION_DRIFT_REFERENCE=traffic``;
-- ``traffic``: the site's own comments of the ``MODERATION_DRIFT_REFERENCE_DAYS``
-  before the window, drift episodes left out.
+- ``traffic`` (the default): the site's own comments of the
+  ``MODERATION_DRIFT_REFERENCE_DAYS`` before the window, drift episodes left out;
+- ``model``: the held-out predictions the model's manifest holds, with
+  ``MODERATION_DRIFT_REFERENCE=auto`` (else the traffic).
 
 Scores count only the comments the model in service scored. Since every worker
 (of every host) reads the same rows, they all find the same figures, which

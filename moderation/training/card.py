@@ -309,8 +309,9 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "- The request-for-likes signal was written after seeing that the \"like this comment\" spam of "
         "one video (LMFAO) was published when that video was held out, and its value was chosen on the "
         "held-out videos: the YouTube figures above are not blind to it. No ham of any corpus named here "
-        "matches it. Its French forms come from French usage, not from the machine translations (Apertium "
-        "does not keep the phrase), so the French figures owe nothing to it.",
+        "matches it. Apertium renders \"Like this comment\" as « Ainsi commentaire »: the machine "
+        "translations get such requests from a glossary instead (« likez ce commentaire », `translate.py`), "
+        "written for the same reason, so the French figures are not blind to it either.",
         "- The model sees text, author name and e-mail only: no IP, timing or account history.",
         "",
     ]

@@ -7,12 +7,17 @@ Contract:
   Apertium pairs Debian ships; there is no direct English-French pair).
 - Links, e-mail addresses and phone numbers are the spam's payload and must come
   out unchanged: each is replaced by a placeholder Apertium leaves alone, then
-  put back. Everything else is translated word by word as Apertium does
-  (unknown words kept as they are, ``-u``).
+  put back. Requests for likes or subscribers (where
+  ``engagement.asks_for_engagement`` sees one) are put back in the French a
+  commenter writes (``ENGAGEMENT_GLOSSARY``): Apertium renders "Like this
+  comment" as « Ainsi commentaire », which loses the request and would teach
+  the French model nothing of it. Everything else is translated word by word as
+  Apertium does (unknown words kept as they are, ``-u``).
 - Texts are normalized with ``normalize_text`` first (one line each, no HTML).
 - Results are cached in ``cache_dir`` (one JSON-lines file per target and
-  Apertium data version), so a retrain translates only texts it has not seen;
-  Apertium is deterministic, so the cache changes no result.
+  Apertium data version; a text the glossary applies to is keyed with the
+  glossary), so a retrain translates only texts it has not seen; Apertium is
+  deterministic, so the cache changes no result.
 - ``ApertiumMissing`` says how to install it when a pair is not installed.
   Nothing here runs at serving time.
 """
@@ -28,6 +33,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from moderation.scoring.engagement import asks_for_engagement
 from moderation.scoring.features import normalize_text
 
 PIVOTS: dict[str, tuple[str, ...]] = {"fr": ("eng-cat", "cat-fra")}
@@ -43,6 +49,19 @@ _PROTECTED = re.compile(
     r"|\+?\(?\d[\d ().-]{5,}\d",                               # phone numbers and long digit runs
     re.IGNORECASE,
 )
+_ENGAGEMENT = r"(?:like|thumbs?[ -]?up|upvote)"
+ENGAGEMENT_GLOSSARY: dict[str, tuple[tuple[re.Pattern, str], ...]] = {"fr": tuple(
+    (re.compile(pattern, re.IGNORECASE), french) for pattern, french in (
+        (_ENGAGEMENT + r"\s+this\s+(?:comment|post|reply)\b", "likez ce commentaire"),
+        (_ENGAGEMENT + r"\s+my\s+(?:comment|post|reply)\b", "likez mon commentaire"),
+        (r"\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+" + _ENGAGEMENT + r"\b",
+         "mettez un like"),
+        (r"\bsub(?:scribe)?\s*(?:4|for|2)\s*sub\b", "sub 4 sub"),
+        (r"\blike\s*(?:and|&|n)\s*subscribe\b", "mettez un like et abonnez-vous"),
+        (r"\bsubscribe\s+to\s+(?:my\s+channel|me)\b", "abonnez-vous à ma chaîne"),
+        (r"\bsubscribe\s+to\s+my\b", "abonnez-vous à ma"),
+    ))}
+"""Per target, English requests for likes or subscribers and their translation."""
 _PLACEHOLDER = "ZQX{}QXZ"
 _PLACEHOLDER_BACK = re.compile(r"ZQX(\d+)QXZ")
 
@@ -75,14 +94,19 @@ def check_available(target: str) -> None:
             f"Apertium lacks {', '.join(missing)}: apt-get install {' '.join(PACKAGES[target])}")
 
 
-def protect(text: str) -> tuple[str, list[str]]:
-    """``text`` with links, e-mails and phone numbers replaced by placeholders, and the originals."""
+def protect(text: str, target: str = "fr") -> tuple[str, list[str]]:
+    """``text`` with links, e-mails and phone numbers replaced by placeholders, and
+    what each placeholder stands for: the original, or for a request for likes,
+    its translation into ``target``."""
     kept: list[str] = []
 
-    def hold(match: re.Match) -> str:
-        kept.append(match.group())
+    def hold(match: re.Match, replacement: str | None = None) -> str:
+        kept.append(match.group() if replacement is None else replacement)
         return _PLACEHOLDER.format(len(kept) - 1)
 
+    if asks_for_engagement(text):
+        for pattern, translation in ENGAGEMENT_GLOSSARY.get(target, ()):
+            text = pattern.sub(lambda match: hold(match, translation), text)
     return _PROTECTED.sub(hold, text), kept
 
 
@@ -118,7 +142,10 @@ def _cache_path(cache_dir: Path, target: str) -> Path:
     return cache_dir / f"en-{target}-{tag}.jsonl"
 
 
-def _key(text: str) -> str:
+def _key(text: str, target: str) -> str:
+    """The cache key of ``text``; where the glossary applies, the glossary is part of it."""
+    if asks_for_engagement(text):
+        text += "\x00" + "".join(p.pattern + "\x00" + t for p, t in ENGAGEMENT_GLOSSARY.get(target, ()))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -135,9 +162,10 @@ def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None =
                 cache[entry["k"]] = entry["t"]
             except (ValueError, KeyError, TypeError):
                 continue
-    todo = sorted({_key(text): text for text in normalized if _key(text) not in cache}.items())
+    keys = [_key(text, target) for text in normalized]
+    todo = sorted({key: text for key, text in zip(keys, normalized) if key not in cache}.items())
     if todo:
-        protected = [protect(text) for _, text in todo]
+        protected = [protect(text, target) for _, text in todo]
         chunks = [protected[i:i + CHUNK_LINES] for i in range(0, len(protected), CHUNK_LINES)]
         with ThreadPoolExecutor(max_workers=max(1, min(len(chunks), os.cpu_count() or 1))) as pool:
             outputs = list(pool.map(lambda chunk: _run_chain([p for p, _ in chunk], PIVOTS[target]), chunks))
@@ -150,4 +178,4 @@ def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None =
             with path.open("a", encoding="utf-8") as handle:
                 for key, translation in fresh.items():
                     handle.write(json.dumps({"k": key, "t": translation}, ensure_ascii=False) + "\n")
-    return [cache[_key(text)] for text in normalized]
+    return [cache[key] for key in keys]

@@ -177,7 +177,7 @@ def models_with_reference(tmp_path, toy_models_dir):
 
 async def test_a_model_with_a_held_out_reference_is_the_reference(app_client, models_with_reference):
     models, scores = models_with_reference
-    client = await app_client(model_dir=str(models), **DRIFT_SETTINGS)
+    client = await app_client(model_dir=str(models), drift_reference="auto", **DRIFT_SETTINGS)
     await add_site(client, lang="en")
     store, monitor = client.app[STORE], client.app[DRIFT]
     assert client.app[MODELS].bundle.manifest["reference"]["score_edges"] == list(SCORE_EDGES)
@@ -200,10 +200,10 @@ async def test_a_model_with_a_held_out_reference_is_the_reference(app_client, mo
     assert drift["reference"] == "model"
 
 
-async def test_a_reference_the_setting_refuses_and_a_wrong_setting(app_client, models_with_reference,
-                                                                   settings_for):
+async def test_by_default_a_model_s_reference_is_not_used_and_a_wrong_setting_is_refused(
+        app_client, models_with_reference, settings_for):
     models, _ = models_with_reference
-    client = await app_client(model_dir=str(models), drift_reference="traffic", **DRIFT_SETTINGS)
+    client = await app_client(model_dir=str(models), **DRIFT_SETTINGS)      # drift_reference: the default
     await add_site(client, lang="en")
     store, monitor = client.app[STORE], client.app[DRIFT]
     site = await store.site_by_name("journal")

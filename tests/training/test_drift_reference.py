@@ -58,7 +58,11 @@ def test_the_service_reads_it_as_its_reference(trained):
     assert list(reference.scores) == manifest["reference"]["score_shares"]
 
 
-def test_the_shipped_model_has_none(trained):
-    from moderation.config import REPO_MODELS_DIR
+def test_the_shipped_model_has_one_which_the_service_uses_only_when_asked(trained):
+    from moderation.config import REPO_MODELS_DIR, SETTINGS
     shipped = json.loads(current_manifest_path(REPO_MODELS_DIR).read_text())
-    assert "reference" not in shipped and model_reference(shipped) is None
+    assert model_reference(shipped) is not None
+    # mostly English with some French: a French site would drift from its first day
+    shares = shipped["reference"]["language_shares"]
+    assert shares["en"] > 0.5 and shares["fr"] > 0.05
+    assert {s.name: s.default for s in SETTINGS}["drift_reference"] == "traffic"

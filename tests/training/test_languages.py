@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
+from moderation.scoring.engagement import asks_for_engagement
 from moderation.scoring.features import ScoringInput
 from moderation.training.augment import with_links
 from moderation.training.evaluation import assign_folds
@@ -118,6 +119,13 @@ def test_protected_spans_survive_as_they_were():
     assert restore(held, kept) == text
 
 
+def test_a_request_for_likes_is_translated_by_the_glossary_and_an_opinion_is_left_to_apertium():
+    held, kept = protect("Like this comment if you agree, and subscribe to my channel http://x.example/a")
+    assert kept == ["likez ce commentaire", "abonnez-vous à ma chaîne", "http://x.example/a"]
+    assert asks_for_engagement(restore(held, kept))
+    assert protect("I like this comment, well said.") == ("I like this comment, well said.", [])
+
+
 @pytest.mark.skipif(shutil.which("apertium") is None,
                     reason="Apertium is not installed (apt-get install apertium apertium-eng-cat apertium-fra-cat)")
 def test_apertium_translates_into_french_keeping_links_and_numbers(tmp_path):
@@ -130,3 +138,5 @@ def test_apertium_translates_into_french_keeping_links_and_numbers(tmp_path):
     assert "0800 123 456" in french[1] and "http://win.example/x" in french[1]
     assert list(tmp_path.iterdir())                          # cached
     assert translate(texts, "fr", cache_dir=tmp_path) == french
+    [bait] = translate(["Like this comment for no reason"], "fr", cache_dir=tmp_path)
+    assert bait.startswith("likez ce commentaire") and asks_for_engagement(bait)
