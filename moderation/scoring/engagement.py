@@ -9,20 +9,22 @@ chaîne »), or to like and subscribe. Saying one likes a comment or an article
 Why a hand-written pattern: in the YouTube Spam Collection this kind of spam
 is common in one video (17 of the 18 "like this comment" posts are in LMFAO)
 and rare in the others, so a model that has not seen that video learns it from
-too few rows and publishes it; no ham row of the public data (YouTube, Civil Comments,
-the Globe and Mail and Grand Débat comments) matches the pattern.
+too few rows and publishes it; no ham row of the public data (YouTube, Civil
+Comments, the Globe and Mail and Grand Débat comments) matches the pattern.
 """
 from __future__ import annotations
 
 import re
 
-_LIKES = r"(?:like|thumbs?[ -]?up|upvote)\s+(?:this|my)\s+(?:comment|post|reply)"
+LIKE_VERBS = r"\b(?:like|thumbs?[ -]?up|upvote)"
+"""The English ways to ask for a like; ``translate.py``'s glossary reuses them."""
+_LIKES = LIKE_VERBS + r"\s+(?:this|my)\s+(?:comment|post|reply)"
 _BAIT = re.compile(
     # an order, at the start of a sentence: "Like this comment for no reason", "👍 like my post"
     r"(?:^|[.!?:;)\n]|\bplease)[^\w]*" + _LIKES + r"\b"
     # a condition, anywhere: "... like this comment if you agree"
-    r"|\b" + _LIKES + r"\s+if\b"
-    r"|\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+(?:like|thumbs?[ -]?up|upvote)\b"
+    r"|" + _LIKES + r"\s+if\b"
+    r"|\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+" + LIKE_VERBS + r"\b"
     r"|\bsub(?:scribe)?\s*(?:4|for|2)\s*sub\b"
     r"|\bsubscribe\s+to\s+(?:me|my)\b"
     r"|\blike\s*(?:and|&|n)\s*subscribe\b"

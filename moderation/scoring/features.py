@@ -40,8 +40,8 @@ from moderation.scoring.engagement import asks_for_engagement
 from moderation.scoring.links import classify_links
 
 FEATURE_VERSION = "4"
-"""4: the ``engagement_bait`` signal. 3: no ``author_name_has_digits``. Learned from YouTube handles (``kobyoshi02``), it
-sent news readers who sign ``Lecteur 17`` or ``marc75`` to review: the Globe and
+"""4: the ``engagement_bait`` signal. 3: no ``author_name_has_digits``. Learned from
+YouTube handles (``kobyoshi02``), it sent news readers who sign ``Lecteur 17`` or ``marc75`` to review: the Globe and
 Mail replies posted as "Reader 123" were published 54 % of the time instead of 89 %."""
 UNKNOWN_LANGUAGE = "unknown"
 
@@ -171,7 +171,8 @@ signal is rare (20 rows in the two YouTube videos other than LMFAO, which holds
 weight and more bait from an unseen video is published. Measured on held-out
 videos (English rows, review band at thresholds meeting both budgets): without
 the signal 31.0 %, value 1 24.9 %, 3 22.7 %, 5 22.7 % (before the French glossary of
-``translate.py``); the smallest value of the plateau is kept. No ham of the public data matches, so the value costs no ham."""
+``translate.py``); the smallest value of the plateau is kept. No ham of the public
+data matches, so the value costs no ham."""
 
 _LETTER, _UPPER, _DIGIT, _NOT_SYMBOL = 1, 2, 4, 8
 _BMP = 0x10000

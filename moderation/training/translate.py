@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from moderation.scoring.engagement import asks_for_engagement
+from moderation.scoring.engagement import LIKE_VERBS, asks_for_engagement
 from moderation.scoring.features import normalize_text
 
 PIVOTS: dict[str, tuple[str, ...]] = {"fr": ("eng-cat", "cat-fra")}
@@ -49,12 +49,11 @@ _PROTECTED = re.compile(
     r"|\+?\(?\d[\d ().-]{5,}\d",                               # phone numbers and long digit runs
     re.IGNORECASE,
 )
-_ENGAGEMENT = r"(?:like|thumbs?[ -]?up|upvote)"
 ENGAGEMENT_GLOSSARY: dict[str, tuple[tuple[re.Pattern, str], ...]] = {"fr": tuple(
     (re.compile(pattern, re.IGNORECASE), french) for pattern, french in (
-        (_ENGAGEMENT + r"\s+this\s+(?:comment|post|reply)\b", "likez ce commentaire"),
-        (_ENGAGEMENT + r"\s+my\s+(?:comment|post|reply)\b", "likez mon commentaire"),
-        (r"\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+" + _ENGAGEMENT + r"\b",
+        (LIKE_VERBS + r"\s+this\s+(?:comment|post|reply)\b", "likez ce commentaire"),
+        (LIKE_VERBS + r"\s+my\s+(?:comment|post|reply)\b", "likez mon commentaire"),
+        (r"\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+" + LIKE_VERBS + r"\b",
          "mettez un like"),
         (r"\bsub(?:scribe)?\s*(?:4|for|2)\s*sub\b", "sub 4 sub"),
         (r"\blike\s*(?:and|&|n)\s*subscribe\b", "mettez un like et abonnez-vous"),
