@@ -69,6 +69,16 @@ def _share(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _group_weight(highest: float):
     """An argparse type for ``GROUP=WEIGHT`` with ``0 < WEIGHT <= highest``."""
     def parse(text: str) -> tuple[str, float]:
@@ -101,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--max-spam-published", type=_share, default=0.02,
                           help="budget: share of spam published (default 0.02)")
     training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                          help="processes fitting the held-out and final models side by side; the model "
+                               "is the same for any N (default: one per CPU)")
     training.add_argument("--hmac-key-env", metavar="VAR",
                           help="sign the manifest with HMAC-SHA256 under the key in this environment variable")
     training.add_argument("--format", choices=FORMATS, help="format of every --data file (default: detected)")
@@ -189,6 +202,7 @@ def _run_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         support=args.support,
         no_support=args.no_support,
         evaluate_on=args.evaluate_on,
+        jobs=args.jobs,
     )
     progress = Progress(TRAINING_STEPS)
     result = train(options, progress)

@@ -3,7 +3,10 @@
 Contract:
 
 - ``holdout_margins`` gives every *evaluation* row a margin from a model that
-  never saw its group (one YouTube video, one site...). Auxiliary groups (by
+  never saw its group (one YouTube video, one site...); with ``final=True`` it
+  also fits the pipeline on every row. With ``jobs`` > 1 those fits run side by
+  side in as many worker processes (joblib); the results are the same as with
+  one, because each fit is deterministic given ``seed``. Auxiliary groups (by
   default the SMS collection: another medium) are always in training, with
   their weight, and never evaluated. With fewer than two evaluation groups the
   rows are cut into ``FALLBACK_BLOCKS`` contiguous blocks in file order (time
@@ -21,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.metrics import (
     average_precision_score,
     f1_score,
@@ -28,6 +32,8 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
+
+from sklearn.pipeline import Pipeline
 
 from moderation.scoring.features import build_pipeline
 from moderation.domain import Bands
@@ -49,6 +55,8 @@ class Holdout:
     margins: np.ndarray
     fold: np.ndarray
     method: str
+    final: Pipeline | None = None
+    """The pipeline fitted on every row (uncalibrated), when asked for."""
 
     @property
     def evaluated(self) -> np.ndarray:
@@ -110,30 +118,46 @@ def assign_folds(groups: np.ndarray, auxiliary: Mapping[str, float], labels: np.
     )
 
 
+def _fit(inputs, labels, weights: np.ndarray, seed: int, test_inputs=None):
+    """One fitted pipeline, or only its margins on ``test_inputs`` when given
+    (a worker process then sends back an array, not a vocabulary)."""
+    pipeline = build_pipeline(seed)
+    pipeline.fit(inputs, labels, classifier__sample_weight=weights)
+    return pipeline if test_inputs is None else pipeline.decision_function(test_inputs)
+
+
 def holdout_margins(
     dataset: Dataset,
     auxiliary: Mapping[str, float],
     seed: int = 0,
     on_fold: FoldCallback | None = None,
     weights: Mapping[str, float] | None = None,
+    jobs: int = 1,
+    final: bool = False,
 ) -> Holdout:
-    """Fit one pipeline per fold on everything else; margins for the held-out rows."""
+    """Fit one pipeline per fold on everything else; margins for the held-out
+    rows; and with ``final``, the pipeline fitted on every row."""
     keys = np.array([thread or f"row{origin}" for thread, origin in zip(dataset.threads, dataset.origins)],
                     dtype=object)
     folds, method = assign_folds(dataset.groups, auxiliary, dataset.labels, keys)
     weights = sample_weights(dataset.groups, auxiliary if weights is None else weights)
-    margins = np.full(len(dataset), np.nan)
     names = sorted(set(folds[folds != ""].tolist()))
+    tasks = []
+    if final:
+        tasks.append(delayed(_fit)(dataset.inputs, dataset.labels, weights, seed))
     for index, name in enumerate(names, start=1):
         if on_fold:
             on_fold(index, len(names), name)
         test = folds == name
         train_inputs, train_labels = dataset.subset(~test)
         test_inputs, _ = dataset.subset(test)
-        pipeline = build_pipeline(seed)
-        pipeline.fit(train_inputs, train_labels, classifier__sample_weight=weights[~test])
-        margins[test] = pipeline.decision_function(test_inputs)
-    return Holdout(margins=margins, fold=folds, method=method)
+        tasks.append(delayed(_fit)(train_inputs, train_labels, weights[~test], seed, test_inputs))
+    results = Parallel(n_jobs=max(1, min(jobs, len(tasks))))(tasks)
+    fitted = results.pop(0) if final else None
+    margins = np.full(len(dataset), np.nan)
+    for name, fold_margins in zip(names, results):
+        margins[folds == name] = fold_margins
+    return Holdout(margins=margins, fold=folds, method=method, final=fitted)
 
 
 def recall_at_fpr(scores, labels, max_fpr: float = RECALL_AT_FPR) -> float | None:

@@ -6,7 +6,8 @@ Contract of ``train(options, progress)``:
    then, optionally, machine-translate the English rows into ``translate_to``
    (``translate``; each copy stays in its source's group and thread) and add
    copies of a share of the ham with an ordinary link (``augment``);
-2. out-of-group margins for every evaluation row (``holdout_margins``);
+2. out-of-group margins for every evaluation row (``holdout_margins``), and
+   the final pipeline fitted on all rows, side by side in ``jobs`` processes;
 3. a Platt sigmoid fitted on those margins; per detected language, thresholds
    chosen on that language's held-out scores and the decision whether the
    model supports it (``languages.evaluate_languages``); metrics per held-out
@@ -14,7 +15,7 @@ Contract of ``train(options, progress)``:
    ("transfer"); the ``reference`` of the drift alarm: shares of the held-out
    scores per bin and of their languages, on the original rows (no machine
    translation nor link copy: ``moderation.scoring.drift.reference_entry``);
-4. the final pipeline fitted on all rows, with that calibration;
+4. the final pipeline given that calibration;
 5. plots, ``<version>.npz`` (``portable-1``, no pickle) + ``<version>.json`` +
    ``<version>.md``; the artifact is loaded back through ``load_bundle``
    (sha256/HMAC/versions) and must reproduce the in-memory scores; only then is
@@ -35,7 +36,7 @@ from scipy.special import expit
 
 from moderation.scoring.classifier import fit_platt
 from moderation.scoring.drift import reference_entry
-from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, build_pipeline, describe_pipeline
+from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, describe_pipeline
 from moderation.domain import Bands
 from moderation.scoring.model import ModelBundle, load_bundle
 from moderation.training.artifact import new_version, set_current, write_model, write_text_atomically
@@ -44,7 +45,7 @@ from moderation.scoring.features import signal_matrix, SIGNAL_NAMES, TextNormali
 from moderation.scoring.language import detect_languages
 from moderation.training.augment import with_links
 from moderation.training.dataset import CANDIDATE_LANGUAGES, ORIGINAL, TRANSLATED, WITH_LINK, Dataset, load_dataset
-from moderation.training.evaluation import classification_metrics, holdout_margins, sample_weights
+from moderation.training.evaluation import classification_metrics, holdout_margins
 from moderation.training.independent import service_outcome
 from moderation.training.languages import DEFAULT_MAX_REVIEW, evaluate_languages
 from moderation.training.readers import data_files, read_labelled
@@ -84,6 +85,8 @@ class TrainingOptions:
     support: list[str] = field(default_factory=list)
     no_support: list[str] = field(default_factory=list)
     evaluate_on: list[Path] = field(default_factory=list)
+    jobs: int = 1
+    """Worker processes for the held-out and final fits (the CLI gives one per CPU)."""
 
 
 @dataclass(slots=True)
@@ -268,12 +271,14 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
     _check_named_groups(options, dataset)
     progress.done()
 
-    progress.step("held-out evaluation (one model per held-out group)")
+    progress.step("held-out evaluation (one model per held-out group) and the final model on all rows")
     holdout = holdout_margins(
-        dataset, options.auxiliary, options.seed, weights=weights,
+        dataset, options.auxiliary, options.seed, weights=weights, jobs=options.jobs, final=True,
         on_fold=lambda i, n, name: progress.note(f"fold {i}/{n}: holding out {name}"),
     )
     progress.note(holdout.method)
+    if options.jobs > 1:
+        progress.note(f"fitted in up to {options.jobs} processes")
     progress.done()
 
     progress.step("calibrating and choosing thresholds per language on held-out scores")
@@ -303,12 +308,8 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
     reference = reference_entry(scores[original], row_languages[original])
     progress.done()
 
-    progress.step("fitting the final model on all rows")
-    pipeline = build_pipeline(options.seed)
-    pipeline.fit(
-        dataset.inputs, dataset.labels,
-        classifier__sample_weight=sample_weights(dataset.groups, weights),
-    )
+    progress.step("calibrating the final model")
+    pipeline = holdout.final
     pipeline[-1].calibrate(slope, intercept)
     progress.done()
 

@@ -53,6 +53,19 @@ def test_holdout_margins_come_from_models_that_never_saw_the_group():
     assert np.array_equal(holdout.margins, again.margins)
 
 
+
+def test_fits_in_worker_processes_give_the_same_margins_and_final_model():
+    inputs, labels, groups = toy_inputs(per_site=30)
+    dataset = Dataset(inputs, np.array(labels), np.array(groups, dtype=object), sources=[])
+    alone = holdout_margins(dataset, {}, seed=0, final=True)
+    side_by_side = holdout_margins(dataset, {}, seed=0, final=True, jobs=2)
+    assert np.array_equal(alone.margins, side_by_side.margins)
+    assert np.array_equal(alone.final.decision_function(inputs), side_by_side.final.decision_function(inputs))
+    # The final model saw every row: it separates them better than any held-out model did.
+    assert (side_by_side.final.predict(inputs) == dataset.labels).mean() >= (
+        (alone.margins > 0) == dataset.labels).mean()
+    assert holdout_margins(dataset, {}, seed=0).final is None
+
 def test_metrics_on_known_scores():
     scores = np.array([0.05, 0.1, 0.2, 0.6, 0.4, 0.7, 0.9, 0.95])
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])

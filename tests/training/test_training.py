@@ -8,6 +8,7 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from moderation.scoring.model import current_manifest_path, load_bundle, sha256_file
@@ -122,14 +123,18 @@ def test_progress_and_summary_are_printed(trained):
     assert "all held-out" in out and "approve below" in out and "CURRENT ->" in out
 
 
-def test_same_data_and_seed_give_the_same_metrics(trained, tmp_path, capsys):
-    data, models, _, _ = trained
-    code, _, err = _train(data, tmp_path / "again", capsys)
+def test_same_data_and_seed_give_the_same_model_in_one_process_or_several(trained, tmp_path, capsys):
+    data, models, _, _ = trained  # fitted with --jobs defaulting to one process per CPU
+    code, _, err = _train(data, tmp_path / "again", capsys, "--jobs", "1", "--support", "en")
     assert code == 0, err
     first = json.loads(current_manifest_path(models).read_text())
     second = json.loads(current_manifest_path(tmp_path / "again").read_text())
     assert second["evaluation"] == first["evaluation"]
     assert second["thresholds"] == first["thresholds"]
+    with np.load(current_manifest_path(models).with_suffix(".npz")) as a, \
+            np.load(current_manifest_path(tmp_path / "again").with_suffix(".npz")) as b:
+        assert sorted(a.files) == sorted(b.files)
+        assert all(np.array_equal(a[name], b[name]) for name in a.files)
 
 
 def test_evaluate_prints_one_json_object_last(trained, capsys):
@@ -176,6 +181,9 @@ def test_usage_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):
     assert KEY_VARIABLE in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--data", str(data), "--max-ham-to-spam", "5"])
+    with pytest.raises(SystemExit):
+        main(["train", "--data", str(data), "--jobs", "0"])
+    assert "at least 1" in capsys.readouterr().err
 
 
 def test_train_py_entry_point_runs_evaluate(trained):
