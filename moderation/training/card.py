@@ -321,7 +321,13 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "## Reproduce",
         "",
         f"`{manifest['training']['command']}` (training took {manifest['training']['seconds']:.1f} s on "
-        f"{manifest['training']['cpus']} CPUs). The same data and seed give the same metrics.",
+        f"{manifest['training']['cpus']} CPUs). The same data and seed give the same metrics"
+        + (", with the same machine translations (`translations_sha256` in the manifest: "
+           f"`{manifest['training']['translations_sha256'][:16]}…`). Apertium translates a text a little "
+           "differently depending on the texts it translates together, and the translation cache keeps "
+           "each text's first translation: a run from an empty cache can differ slightly from one "
+           "whose cache was filled over earlier runs." if manifest['training'].get('translations_sha256')
+           else "."),
         "",
     ]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ Contract of ``train(options, progress)``:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -116,6 +117,14 @@ def _translations(dataset: Dataset, target: str, cache: Path | None) -> tuple[li
                            author_email=dataset.inputs[i].author_email, language=language)
               for i, text, language in zip(rows, texts, languages)]
     return inputs, [int(dataset.labels[i]) for i in rows], rows
+
+
+def _translations_fingerprint(dataset: Dataset) -> str | None:
+    """sha256 of the machine-translated texts trained on, in order (``None``: none).
+    Apertium's output depends a little on which texts it translates together, so
+    two runs on the same data give the same model only where this matches."""
+    texts = [item.body for item, kind in zip(dataset.inputs, dataset.kinds) if kind == TRANSLATED]
+    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest() if texts else None
 
 
 def source_names(dataset: Dataset) -> np.ndarray:
@@ -341,6 +350,7 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
             "auxiliary_groups": options.auxiliary,
             "group_weights": options.weights,
             "translated_into": {target: data_version(target) for target in options.translate_to},
+            "translations_sha256": _translations_fingerprint(dataset),
             "link_share": options.link_share,
             "seconds": round(progress.elapsed, 1),
             "cpus": os.cpu_count(),

@@ -219,3 +219,28 @@ def test_a_weight_or_auxiliary_group_absent_from_the_data_is_refused(tmp_path, c
         assert code == 2
         assert "no rows of group site-z in the data" in err and "site-a, site-b" in err
     assert not (tmp_path / "models" / "CURRENT").exists()
+
+
+@pytest.mark.skipif(shutil.which("apertium") is None,
+                    reason="Apertium is not installed (apt-get install apertium apertium-eng-cat apertium-fra-cat)")
+def test_a_translated_run_records_which_translations_it_trained_on(tmp_path, capsys):
+    """Apertium's output depends a little on the texts translated together, so the
+    manifest fingerprints the translations: same fingerprint, same model."""
+    data = _write_data(tmp_path)
+    runs = []
+    for name in ("first", "second"):
+        code, _, err = _train(data, tmp_path / name, capsys, "--translate", "fr", "--support", "en",
+                              "--translation-cache", str(tmp_path / "cache"), "--link-share", "0")
+        assert code == 0, err
+        runs.append(json.loads(current_manifest_path(tmp_path / name).read_text()))
+    first, second = runs
+    fingerprint = first["training"]["translations_sha256"]
+    assert len(fingerprint) == 64 and second["training"]["translations_sha256"] == fingerprint
+    assert first["data"]["rows_translated"] > 0
+    assert second["evaluation"] == first["evaluation"]
+    card = (tmp_path / "first" / first["card"]).read_text(encoding="utf-8")
+    assert fingerprint[:16] in card and "empty cache" in card
+    code, _, err = _train(data, tmp_path / "plain", capsys, "--support", "en")
+    assert code == 0, err
+    untranslated = json.loads(current_manifest_path(tmp_path / "plain").read_text())
+    assert untranslated["training"]["translations_sha256"] is None
