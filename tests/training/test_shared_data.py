@@ -1,6 +1,5 @@
 """The readers and the group hold-out on the real shared data (skipped without it)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
