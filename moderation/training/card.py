@@ -234,6 +234,20 @@ def _languages_section(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _same_model(training: dict[str, Any]) -> str:
+    """What a rerun must share to give this model again."""
+    fingerprint = training.get("translations_sha256")
+    if not fingerprint:
+        return "The same data and seed give the same metrics."
+    return (
+        "The same data and seed give the same metrics, with the same machine translations "
+        f"(`translations_sha256` in the manifest: `{fingerprint[:16]}…`). Apertium translates a text a "
+        "little differently depending on the texts it translates together, and the translation cache "
+        "keeps each text's first translation: a run from an empty cache can differ slightly from one "
+        "whose cache was filled over earlier runs."
+    )
+
+
 def render_model_card(manifest: dict[str, Any]) -> str:
     thresholds = manifest["thresholds"]
     budgets = manifest["budgets"]
@@ -321,13 +335,7 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "## Reproduce",
         "",
         f"`{manifest['training']['command']}` (training took {manifest['training']['seconds']:.1f} s on "
-        f"{manifest['training']['cpus']} CPUs). The same data and seed give the same metrics"
-        + (", with the same machine translations (`translations_sha256` in the manifest: "
-           f"`{manifest['training']['translations_sha256'][:16]}…`). Apertium translates a text a little "
-           "differently depending on the texts it translates together, and the translation cache keeps "
-           "each text's first translation: a run from an empty cache can differ slightly from one "
-           "whose cache was filled over earlier runs." if manifest['training'].get('translations_sha256')
-           else "."),
+        f"{manifest['training']['cpus']} CPUs). {_same_model(manifest['training'])}",
         "",
     ]
     return "\n".join(lines)

@@ -32,7 +32,6 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-
 from sklearn.pipeline import Pipeline
 
 from moderation.scoring.features import build_pipeline

@@ -286,8 +286,9 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
         on_fold=lambda i, n, name: progress.note(f"fold {i}/{n}: holding out {name}"),
     )
     progress.note(holdout.method)
-    if options.jobs > 1:
-        progress.note(f"fitted in up to {options.jobs} processes")
+    processes = min(options.jobs, len(holdout.fold_names) + 1)
+    if processes > 1:
+        progress.note(f"{len(holdout.fold_names) + 1} models fitted side by side in {processes} processes")
     progress.done()
 
     progress.step("calibrating and choosing thresholds per language on held-out scores")
