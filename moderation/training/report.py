@@ -76,7 +76,10 @@ class Progress:
         print(f"      {text}", file=self.stream, flush=True)
 
     def count(self, done: int, total: int) -> None:
-        """Counter for a long step: live on a terminal, every 25 % otherwise."""
+        """Counter for a long step: live on a terminal, every 25 % otherwise. A count
+        from 0 starts a new counter within the step."""
+        if done == 0:
+            self._last_reported_share = -1.0
         share = done / total if total else 1.0
         if self._interactive:
             end = "\n" if done >= total else ""

@@ -106,12 +106,21 @@ def group_weights(options: TrainingOptions) -> dict[str, float]:
     return {**options.weights, **options.auxiliary}
 
 
-def _translations(dataset: Dataset, target: str, cache: Path | None) -> tuple[list, list[int], list[int]]:
+def _translations(dataset: Dataset, target: str, cache: Path | None,
+                  progress: Progress) -> tuple[list, list[int], list[int]]:
     """Translations into ``target`` of the dataset's English original rows:
     ``(inputs, labels, index of each one's source row)``."""
     rows = [i for i, (item, kind) in enumerate(zip(dataset.inputs, dataset.kinds))
             if kind == ORIGINAL and item.language == "en"]
-    texts = translate([dataset.inputs[i].body for i in rows], target, cache)
+
+    def counted(done: int, total: int) -> None:
+        if done == 0:
+            cached = f", {len(rows) - total} found in the cache" if total < len(rows) else ""
+            progress.note(f"Apertium: translating {total} English texts into {target}{cached}; "
+                          "the cache keeps them for later runs")
+        progress.count(done, total)
+
+    texts = translate([dataset.inputs[i].body for i in rows], target, cache, on_progress=counted)
     languages = detect_languages(texts, [target] * len(texts), CANDIDATE_LANGUAGES)
     inputs = [ScoringInput(body=text, author_name=dataset.inputs[i].author_name,
                            author_email=dataset.inputs[i].author_email, language=language)
@@ -229,7 +238,7 @@ def _prepare(options: TrainingOptions, progress: Progress) -> tuple[Dataset, np.
         f"{dataset.conflicting_removed} conflicting rows removed, {len(dataset)} used"
     )
     for target in options.translate_to:
-        inputs, labels, parents = _translations(dataset, target, options.translation_cache)
+        inputs, labels, parents = _translations(dataset, target, options.translation_cache, progress)
         dataset = dataset.extended(inputs, labels, parents, TRANSLATED)
         progress.note(f"{len(inputs)} English rows machine-translated into {target} (Apertium)")
     names = source_names(dataset)

@@ -24,6 +24,8 @@ Contract:
   a run from an empty cache always gives the same translations; a warm cache
   keeps each text's first translation, and a model trained with it is
   reproduced with the same cache file.
+- ``on_progress(done, total)``, when given, is called with 0 before Apertium
+  starts and after each batch, counting the texts not found in the cache.
 - ``ApertiumMissing`` says how to install it when a pair is not installed.
   Nothing here runs at serving time.
 """
@@ -35,8 +37,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from moderation.scoring.engagement import LIKE_VERBS, asks_for_engagement
@@ -154,7 +156,8 @@ def _key(text: str, target: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None = DEFAULT_CACHE_DIR) -> list[str]:
+def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None = DEFAULT_CACHE_DIR,
+              on_progress: Callable[[int, int], None] | None = None) -> list[str]:
     """Translations of English ``texts`` into ``target`` (see module doc)."""
     check_available(target)
     normalized = [normalize_text(text) for text in texts]
@@ -172,8 +175,16 @@ def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None =
     if todo:
         protected = [protect(text, target) for _, text in todo]
         chunks = [protected[i:i + CHUNK_LINES] for i in range(0, len(protected), CHUNK_LINES)]
+        report = on_progress or (lambda done, total: None)
+        report(0, len(todo))
         with ThreadPoolExecutor(max_workers=max(1, min(len(chunks), os.cpu_count() or 1))) as pool:
-            outputs = list(pool.map(lambda chunk: _run_chain([p for p, _ in chunk], PIVOTS[target]), chunks))
+            futures = {pool.submit(_run_chain, [p for p, _ in chunk], PIVOTS[target]): len(chunk)
+                       for chunk in chunks}
+            done = 0
+            for future in as_completed(futures):
+                done += futures[future]
+                report(done, len(todo))
+            outputs = [future.result() for future in futures]
         lines = [line for output in outputs for line in output]
         fresh = {key: " ".join(restore(line, kept).split())
                  for (key, _), (_, kept), line in zip(todo, protected, lines)}

@@ -228,11 +228,15 @@ def test_a_translated_run_records_which_translations_it_trained_on(tmp_path, cap
     manifest fingerprints the translations: same fingerprint, same model."""
     data = _write_data(tmp_path)
     runs = []
+    notes = []
     for name in ("first", "second"):
         code, _, err = _train(data, tmp_path / name, capsys, "--translate", "fr", "--support", "en",
                               "--translation-cache", str(tmp_path / "cache"), "--link-share", "0")
         assert code == 0, err
         runs.append(json.loads(current_manifest_path(tmp_path / name).read_text()))
+        notes.append(err)
+    assert "Apertium: translating" in notes[0] and "the cache keeps them" in notes[0]
+    assert "Apertium: translating" not in notes[1]                # everything came from the cache
     first, second = runs
     fingerprint = first["training"]["translations_sha256"]
     assert len(fingerprint) == 64 and second["training"]["translations_sha256"] == fingerprint
