@@ -17,17 +17,20 @@ from __future__ import annotations
 import re
 
 LIKE_VERBS = r"\b(?:like|thumbs?[ -]?up|upvote)"
-"""The English ways to ask for a like; ``translate.py``'s glossary reuses them."""
+GIVE_A_LIKE = r"\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+" + LIKE_VERBS + r"\b"
+SUB_FOR_SUB = r"\bsub(?:scribe)?\s*(?:4|for|2)\s*sub\b"
+LIKE_AND_SUBSCRIBE = r"\blike\s*(?:and|&|n)\s*subscribe\b"
+"""English requests for likes or subscribers; ``translate.py``'s glossary reuses them."""
 _LIKES = LIKE_VERBS + r"\s+(?:this|my)\s+(?:comment|post|reply)"
 _BAIT = re.compile(
     # an order, at the start of a sentence: "Like this comment for no reason", "👍 like my post"
     r"(?:^|[.!?:;)\n]|\bplease)[^\w]*" + _LIKES + r"\b"
     # a condition, anywhere: "... like this comment if you agree"
     r"|" + _LIKES + r"\s+if\b"
-    r"|\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+" + LIKE_VERBS + r"\b"
-    r"|\bsub(?:scribe)?\s*(?:4|for|2)\s*sub\b"
+    r"|" + GIVE_A_LIKE +
+    r"|" + SUB_FOR_SUB +
     r"|\bsubscribe\s+to\s+(?:me|my)\b"
-    r"|\blike\s*(?:and|&|n)\s*subscribe\b"
+    r"|" + LIKE_AND_SUBSCRIBE +
     r"|\blikez\s+(?:ce|mon)\s+(?:commentaire|message|post)\b"
     r"|(?:^|[.!?:;)\n])[^\w]*like\s+(?:ce|mon)\s+(?:commentaire|message|post)\b"
     r"|\bmett(?:ez|re)\s+un\s+(?:like|pouce)\b"

@@ -41,7 +41,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from moderation.scoring.engagement import LIKE_VERBS, asks_for_engagement
+from moderation.scoring.engagement import (
+    GIVE_A_LIKE, LIKE_AND_SUBSCRIBE, LIKE_VERBS, SUB_FOR_SUB, asks_for_engagement,
+)
 from moderation.scoring.features import normalize_text
 
 PIVOTS: dict[str, tuple[str, ...]] = {"fr": ("eng-cat", "cat-fra")}
@@ -61,10 +63,9 @@ ENGAGEMENT_GLOSSARY: dict[str, tuple[tuple[re.Pattern, str], ...]] = {"fr": tupl
     (re.compile(pattern, re.IGNORECASE), french) for pattern, french in (
         (LIKE_VERBS + r"\s+this\s+(?:comment|post|reply)\b", "likez ce commentaire"),
         (LIKE_VERBS + r"\s+my\s+(?:comment|post|reply)\b", "likez mon commentaire"),
-        (r"\b(?:give|leave|drop)\s+(?:it|this|me|my comment|this comment)\s+an?\s+" + LIKE_VERBS + r"\b",
-         "mettez un like"),
-        (r"\bsub(?:scribe)?\s*(?:4|for|2)\s*sub\b", "sub 4 sub"),
-        (r"\blike\s*(?:and|&|n)\s*subscribe\b", "mettez un like et abonnez-vous"),
+        (GIVE_A_LIKE, "mettez un like"),
+        (SUB_FOR_SUB, "sub 4 sub"),
+        (LIKE_AND_SUBSCRIBE, "mettez un like et abonnez-vous"),
         (r"\bsubscribe\s+to\s+(?:my\s+channel|me)\b", "abonnez-vous à ma chaîne"),
         (r"\bsubscribe\s+to\s+my\b", "abonnez-vous à ma"),
     ))}
