@@ -11,8 +11,11 @@ Contract:
   ``engagement.asks_for_engagement`` sees one) are put back in the French a
   commenter writes (``ENGAGEMENT_GLOSSARY``): Apertium renders "Like this
   comment" as « Ainsi commentaire », which loses the request and would teach
-  the French model nothing of it. Everything else is translated word by word as
-  Apertium does (unknown words kept as they are, ``-u``).
+  the French model nothing of it. The words that make spam spam ("you have
+  won", "free", "check out my channel") are put in the French spam uses
+  (``terminology.TERMS``) instead of Apertium's wrong senses of them. Everything
+  else is translated word by word as Apertium does (unknown words kept as they
+  are, ``-u``).
 - Texts are normalized with ``normalize_text`` first (one line each, no HTML).
 - Results are cached in ``cache_dir`` (one JSON-lines file per target and
   Apertium data version; a text the glossary applies to is keyed with the
@@ -45,6 +48,7 @@ from moderation.scoring.engagement import (
     GIVE_A_LIKE, LIKE_AND_SUBSCRIBE, LIKE_VERBS, SUB_FOR_SUB, asks_for_engagement,
 )
 from moderation.scoring.features import normalize_text
+from moderation.training.terminology import NUMBER_TERMS, TERMS
 
 PIVOTS: dict[str, tuple[str, ...]] = {"fr": ("eng-cat", "cat-fra")}
 """Apertium modes chained for each target language."""
@@ -104,18 +108,33 @@ def check_available(target: str) -> None:
 
 def protect(text: str, target: str = "fr") -> tuple[str, list[str]]:
     """``text`` with links, e-mails and phone numbers replaced by placeholders, and
-    what each placeholder stands for: the original, or for a request for likes,
-    its translation into ``target``."""
+    what each placeholder stands for: the original, or for a request for likes
+    or a term of ``terminology.TERMS``, its translation into ``target``. Terms are
+    looked for after links are held, so a link keeps its words."""
+    held, kept, _ = _protect(text, target)
+    return held, kept
+
+
+def _protect(text: str, target: str) -> tuple[str, list[str], bool]:
+    """``protect``'s answer, and whether a glossary (requests for likes, terms) applied."""
     kept: list[str] = []
+    glossed = False
 
     def hold(match: re.Match, replacement: str | None = None) -> str:
+        nonlocal glossed
         kept.append(match.group() if replacement is None else replacement)
+        glossed = glossed or replacement is not None
         return _PLACEHOLDER.format(len(kept) - 1)
 
     if asks_for_engagement(text):
         for pattern, translation in ENGAGEMENT_GLOSSARY.get(target, ()):
             text = pattern.sub(lambda match: hold(match, translation), text)
-    return _PROTECTED.sub(hold, text), kept
+    for pattern, translation in NUMBER_TERMS.get(target, ()):
+        text = pattern.sub(lambda match: hold(match, translation), text)
+    text = _PROTECTED.sub(hold, text)
+    for pattern, translation in TERMS.get(target, ()):
+        text = pattern.sub(lambda match: hold(match, translation), text)
+    return text, kept, glossed
 
 
 def restore(text: str, kept: Sequence[str]) -> str:
@@ -151,9 +170,11 @@ def _cache_path(cache_dir: Path, target: str) -> Path:
 
 
 def _key(text: str, target: str) -> str:
-    """The cache key of ``text``; where the glossary applies, the glossary is part of it."""
-    if asks_for_engagement(text):
-        text += "\x00" + "".join(p.pattern + "\x00" + t for p, t in ENGAGEMENT_GLOSSARY.get(target, ()))
+    """The cache key of ``text``: its sha256, or where a glossary changes what
+    Apertium reads, that of what it reads and of what each placeholder becomes."""
+    held, kept, glossed = _protect(text, target)
+    if glossed:
+        text = "\x00".join(["glossed", held, *kept])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -2,6 +2,7 @@
 folds that keep copies with their source, link copies, offline translation."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 import numpy as np
@@ -13,7 +14,7 @@ from moderation.training.augment import with_links
 from moderation.training.evaluation import assign_folds
 from moderation.training.languages import MIN_HAM, MIN_SPAM, evaluate_languages
 from moderation.training.thresholds import band_rates, choose_thresholds, choose_thresholds_by_source
-from moderation.training.translate import ApertiumMissing, protect, restore, translate
+from moderation.training.translate import ApertiumMissing, _key, protect, restore, translate
 
 BUDGETS = {"max_ham_to_spam": 0.005, "max_spam_published": 0.02}
 
@@ -112,11 +113,36 @@ def test_link_copies_are_ham_made_only_from_ham_and_reproducible():
 
 
 def test_protected_spans_survive_as_they_were():
-    text = "Call 0800 123 4567 or write to win@prizes.example, see http://bit.ly/abc and www.free.example/x"
+    text = "Phone 0800 123 4567 or write to win@prizes.example, see http://bit.ly/abc and www.free.example/x"
     held, kept = protect(text)
     assert "0800" not in held and "bit.ly" not in held and "@" not in held
     assert kept == ["0800 123 4567", "win@prizes.example", "http://bit.ly/abc", "www.free.example/x"]
     assert restore(held, kept) == text
+
+
+def test_spam_terms_come_out_in_the_french_spam_uses_and_links_keep_their_words():
+    held, kept = protect("You have won a FREE gift card! Call 0906 170 1461 or visit www.win-free.example "
+                         "to claim your prize, and check out my channel")
+    assert restore(held, kept) == ("vous avez gagné a gratuit carte cadeau! appelez le 0906 170 1461 or visit "
+                                   "www.win-free.example pour réclamer your prize, and allez voir my chaîne")
+    held, kept = protect("Text WIN to 81234 now, reply STOP to end. Subscribe! Hi guys")
+    assert restore(held, kept) == "envoyez gagner au 81234 now, répondez STOP to end. abonnez-vous! salut les gars"
+
+
+@pytest.mark.parametrize("text", [
+    "I don't subscribe to that theory.",
+    "Free speech and the free market matter; feel the tax-free account.",
+    "It won't happen from 2010 to 2015.",
+    "I think the council made the right call on the new tram line.",
+])
+def test_ordinary_senses_are_left_to_apertium(text):
+    assert protect(text) == (text, [])
+
+
+def test_a_glossed_text_is_cached_under_what_apertium_reads():
+    plain = "I think the council made the right call."
+    assert _key(plain, "fr") == hashlib.sha256(plain.encode()).hexdigest()     # unchanged keys
+    assert _key("Check out my channel", "fr") != hashlib.sha256(b"Check out my channel").hexdigest()
 
 
 def test_a_request_for_likes_is_translated_by_the_glossary_and_an_opinion_is_left_to_apertium():
@@ -134,7 +160,8 @@ def test_apertium_translates_into_french_keeping_links_and_numbers(tmp_path):
         french = translate(texts, "fr", cache_dir=tmp_path)
     except ApertiumMissing as missing:
         pytest.skip(str(missing))
-    assert french[0].startswith("Je pense que le conseil")
+    assert french[0].lower().startswith("je pense que le conseil")    # case depends on the line before
+    assert french[1].startswith("appelez le 0800 123 456") and "gagner" in french[1]
     counts = []
     translate([*texts, "A third text.", "A fourth one."], "fr", cache_dir=tmp_path,
               on_progress=lambda done, total: counts.append((done, total)))
