@@ -130,6 +130,13 @@ def _data_section(manifest: dict[str, Any]) -> list[str]:
             "The French rows marked (mt) are machine translations, not French comments; links, e-mail "
             "addresses and phone numbers were kept out of the translation. They carry the licence and "
             "citation of their source.")
+    terms = manifest.get("training", {}).get("translation_terms", {})
+    if any(terms.values()):
+        citations.append(
+            f"- Where Apertium takes the wrong sense of spam's words, {max(terms.values())} English words "
+            "and phrases are put in the French spam uses instead (\"you have won\" -> « vous avez gagné », "
+            "not « tu as vaincu »; \"check out my channel\" -> « allez voir ma chaîne », not « constater mon "
+            "canal »: `moderation/training/terminology.py`).")
     if data.get("rows_with_link_added"):
         citations.append(
             f"- {data['rows_with_link_added']} ham rows are copies of real ham with one ordinary link added "

@@ -6,7 +6,7 @@ them; ``translate.py`` runs each list in order, a match being held out of the
 next patterns at once, and puts each match in the translation as that French
 instead of Apertium's. ``NUMBER_TERMS`` read the phone number or short code that
 follows them, so they run before numbers and links are held out of translation;
-``TERMS`` run after, so no link loses its words.
+``TERMS`` run after, so no link loses its words. ``term_count(target)`` counts both.
 
 Why: Apertium goes English -> Catalan -> French, and on comment spam it picks the
 wrong sense of the words that make spam spam: "you have won" comes out « tu as
@@ -80,3 +80,7 @@ def _compiled(entries: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern, s
 NUMBER_TERMS: dict[str, tuple[tuple[re.Pattern, str], ...]] = {"fr": _compiled(_FRENCH_BEFORE_NUMBERS)}
 TERMS: dict[str, tuple[tuple[re.Pattern, str], ...]] = {"fr": _compiled(_FRENCH)}
 
+
+def term_count(target: str) -> int:
+    """How many English words and phrases are put into ``target`` this way."""
+    return len(NUMBER_TERMS.get(target, ())) + len(TERMS.get(target, ()))

@@ -50,6 +50,7 @@ from moderation.training.evaluation import classification_metrics, holdout_margi
 from moderation.training.independent import service_outcome
 from moderation.training.languages import DEFAULT_MAX_REVIEW, evaluate_languages
 from moderation.training.readers import data_files, read_labelled
+from moderation.training.terminology import term_count
 from moderation.training.translate import DEFAULT_CACHE_DIR, data_version, translate
 from moderation.training.plots import write_plots
 from moderation.training.report import Progress
@@ -115,8 +116,9 @@ def _translations(dataset: Dataset, target: str, cache: Path | None,
 
     def counted(done: int, total: int) -> None:
         if done == 0:
-            cached = f", {len(rows) - total} found in the cache" if total < len(rows) else ""
-            progress.note(f"Apertium: translating {total} English texts into {target}{cached}; "
+            known = (f" ({len(rows) - total} of the {len(rows)} are in the cache or read the same)"
+                     if total < len(rows) else "")
+            progress.note(f"Apertium: translating {total} English texts into {target}{known}; "
                           "the cache keeps them for later runs")
         progress.count(done, total)
 
@@ -361,6 +363,7 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
             "group_weights": options.weights,
             "translated_into": {target: data_version(target) for target in options.translate_to},
             "translations_sha256": _translations_fingerprint(dataset),
+            "translation_terms": {target: term_count(target) for target in options.translate_to},
             "link_share": options.link_share,
             "seconds": round(progress.elapsed, 1),
             "cpus": os.cpu_count(),
