@@ -17,9 +17,11 @@ Contract:
   else is translated word by word as Apertium does (unknown words kept as they
   are, ``-u``).
 - Texts are normalized with ``normalize_text`` first (one line each, no HTML).
-- Results are cached in ``cache_dir`` (one JSON-lines file per target and
-  Apertium data version; a text the glossary applies to is keyed with the
-  glossary), so a retrain translates only texts it has not seen. Apertium reads
+- Results are cached in ``cache_dir``, one JSON-lines file per target and
+  Apertium data version, so a retrain translates only texts it has not seen. A
+  text a glossary applies to is keyed by what Apertium reads and what its
+  placeholders become: changing a glossary translates again only the texts it
+  touches. Apertium reads
   across lines (its tagger and anaphora resolution): a text's translation can
   differ by a word or two with the texts batched around it (826 of 11,010
   training texts between batches of 500 and 2,000 lines). Texts are therefore
