@@ -171,10 +171,11 @@ def _cache_path(cache_dir: Path, target: str) -> Path:
     return cache_dir / f"en-{target}-{tag}.jsonl"
 
 
-def _key(text: str, target: str) -> str:
+def _key(text: str, target: str, protection: tuple[str, list[str], bool] | None = None) -> str:
     """The cache key of ``text``: its sha256, or where a glossary changes what
-    Apertium reads, that of what it reads and of what each placeholder becomes."""
-    held, kept, glossed = _protect(text, target)
+    Apertium reads, that of what it reads and of what each placeholder becomes
+    (``protection``: ``_protect(text, target)`` when already computed)."""
+    held, kept, glossed = protection or _protect(text, target)
     if glossed:
         text = "\x00".join(["glossed", held, *kept])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -194,10 +195,12 @@ def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None =
                 cache[entry["k"]] = entry["t"]
             except (ValueError, KeyError, TypeError):
                 continue
-    keys = [_key(text, target) for text in normalized]
-    todo = sorted({key: text for key, text in zip(keys, normalized) if key not in cache}.items())
+    protections = [_protect(text, target) for text in normalized]
+    keys = [_key(text, target, protection) for text, protection in zip(normalized, protections)]
+    todo = sorted({key: protection[:2] for key, protection in zip(keys, protections)
+                   if key not in cache}.items())
     if todo:
-        protected = [protect(text, target) for _, text in todo]
+        protected = [protection for _, protection in todo]
         chunks = [protected[i:i + CHUNK_LINES] for i in range(0, len(protected), CHUNK_LINES)]
         report = on_progress or (lambda done, total: None)
         report(0, len(todo))
