@@ -28,9 +28,11 @@ Contract:
   batched in one fixed order (sorted by cache key, ``CHUNK_LINES`` per batch), so
   a run from an empty cache always gives the same translations; a warm cache
   keeps each text's first translation, and a model trained with it is
-  reproduced with the same cache file.
+  reproduced with the same cache file. Batches run through
+  ``apertium.translate_batches``: Apertium's own translation of each batch,
+  with its generators started once per CPU rather than once per batch.
 - ``on_progress(done, total)``, when given, is called with 0 before Apertium
-  starts and after each batch, counting the texts not found in the cache.
+  starts and as batches progress, counting the texts not found in the cache.
 - ``ApertiumMissing`` says how to install it when a pair is not installed.
   Nothing here runs at serving time.
 """
@@ -43,13 +45,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from moderation.scoring.engagement import (
     GIVE_A_LIKE, LIKE_AND_SUBSCRIBE, LIKE_VERBS, SUB_FOR_SUB, asks_for_engagement,
 )
 from moderation.scoring.features import normalize_text
+from moderation.training.apertium import translate_batches
 from moderation.training.terminology import NUMBER_TERMS, TERMS
 
 PIVOTS: dict[str, tuple[str, ...]] = {"fr": ("eng-cat", "cat-fra")}
@@ -144,28 +146,6 @@ def restore(text: str, kept: Sequence[str]) -> str:
         lambda m: kept[int(m.group(1))] if int(m.group(1)) < len(kept) else m.group(), text)
 
 
-def _run_chain(lines: Sequence[str], modes: Sequence[str]) -> list[str]:
-    """One translation per line. Apertium's pipeline occasionally dies on a batch
-    (SIGPIPE inside its chain) or merges lines; the batch is then split and
-    retried, and a single line it cannot translate is kept as it was."""
-    text = "\n".join(lines) + "\n"
-    try:
-        for mode in modes:
-            text = subprocess.run(["apertium", "-u", mode], input=text, capture_output=True,
-                                  text=True, check=True).stdout
-    except subprocess.CalledProcessError:
-        text = None
-    out = text.split("\n") if text is not None else []
-    if out and out[-1] == "":
-        out.pop()
-    if text is not None and len(out) == len(lines):
-        return out
-    if len(lines) == 1:
-        return [" ".join(out)] if text is not None else list(lines)
-    half = len(lines) // 2
-    return _run_chain(lines[:half], modes) + _run_chain(lines[half:], modes)
-
-
 def _cache_path(cache_dir: Path, target: str) -> Path:
     tag = hashlib.sha256(data_version(target).encode()).hexdigest()[:12]
     return cache_dir / f"en-{target}-{tag}.jsonl"
@@ -201,17 +181,12 @@ def translate(texts: Sequence[str], target: str = "fr", cache_dir: Path | None =
                    if key not in cache}.items())
     if todo:
         protected = [protection for _, protection in todo]
-        chunks = [protected[i:i + CHUNK_LINES] for i in range(0, len(protected), CHUNK_LINES)]
+        chunks = [[held for held, _ in protected[i:i + CHUNK_LINES]]
+                  for i in range(0, len(protected), CHUNK_LINES)]
         report = on_progress or (lambda done, total: None)
         report(0, len(todo))
-        with ThreadPoolExecutor(max_workers=max(1, min(len(chunks), os.cpu_count() or 1))) as pool:
-            futures = {pool.submit(_run_chain, [p for p, _ in chunk], PIVOTS[target]): len(chunk)
-                       for chunk in chunks}
-            done = 0
-            for future in as_completed(futures):
-                done += futures[future]
-                report(done, len(todo))
-            outputs = [future.result() for future in futures]
+        outputs = translate_batches(chunks, PIVOTS[target], workers=min(len(chunks), os.cpu_count() or 1),
+                                    on_progress=report)
         lines = [line for output in outputs for line in output]
         fresh = {key: " ".join(restore(line, kept).split())
                  for (key, _), (_, kept), line in zip(todo, protected, lines)}

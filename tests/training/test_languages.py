@@ -165,9 +165,10 @@ def test_apertium_translates_into_french_keeping_links_and_numbers(tmp_path):
     counts = []
     translate([*texts, "A third text.", "A fourth one."], "fr", cache_dir=tmp_path,
               on_progress=lambda done, total: counts.append((done, total)))
-    assert counts == [(0, 2), (2, 2)]                        # only the two texts not cached
+    assert counts[0] == (0, 2) and counts[-1] == (2, 2)     # only the two texts not cached
+    reported = len(counts)
     assert translate(texts, "fr", cache_dir=tmp_path, on_progress=counts.append) == french
-    assert counts == [(0, 2), (2, 2)]                        # all cached: no Apertium, no count
+    assert len(counts) == reported                           # all cached: no Apertium, no count
     assert "0800 123 456" in french[1] and "http://win.example/x" in french[1]
     assert list(tmp_path.iterdir())                          # cached
     assert translate(texts, "fr", cache_dir=tmp_path) == french
