@@ -137,6 +137,13 @@ def _data_section(manifest: dict[str, Any]) -> list[str]:
             "and phrases are put in the French spam uses instead (\"you have won\" -> « vous avez gagné », "
             "not « tu as vaincu »; \"check out my channel\" -> « allez voir ma chaîne », not « constater mon "
             "canal »: `moderation/training/terminology.py`).")
+    formal = manifest.get("training", {}).get("translation_formal_share", {})
+    if any(formal.values()):
+        citations.append(
+            f"- Apertium says « tu » for every \"you\"; {max(formal.values()):.0%} of the French translations "
+            "(chosen by the sha256 of their English source) are turned to « vous » (« vous avez raison », "
+            "« merci à vous »), as French readers and spammers mostly write, so that neither word marks "
+            "spam: `moderation/training/formal.py`.")
     if data.get("rows_with_link_added"):
         citations.append(
             f"- {data['rows_with_link_added']} ham rows are copies of real ham with one ordinary link added "

@@ -245,10 +245,12 @@ def test_a_translated_run_records_which_translations_it_trained_on(tmp_path, cap
     card = (tmp_path / "first" / first["card"]).read_text(encoding="utf-8")
     assert fingerprint[:16] in card and "empty cache" in card
     assert first["training"]["translation_terms"]["fr"] > 0 and "terminology.py" in card
+    assert first["training"]["translation_formal_share"] == {"fr": 0.5} and "formal.py" in card
     code, _, err = _train(data, tmp_path / "plain", capsys, "--support", "en")
     assert code == 0, err
     untranslated = json.loads(current_manifest_path(tmp_path / "plain").read_text())
     assert untranslated["training"]["translations_sha256"] is None
     assert untranslated["training"]["translation_terms"] == {}
+    assert untranslated["training"]["translation_formal_share"] == {}
     plain_card = (tmp_path / "plain" / untranslated["card"]).read_text(encoding="utf-8")
     assert "terminology.py" not in plain_card
