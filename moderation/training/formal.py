@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+LANGUAGE = "fr"
+"""The translations ``to_vous`` applies to."""
 FORMAL_SHARE = 0.5
 
 _IRREGULAR = {

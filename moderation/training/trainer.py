@@ -47,10 +47,10 @@ from moderation.scoring.language import detect_languages
 from moderation.training.augment import with_links
 from moderation.training.dataset import CANDIDATE_LANGUAGES, ORIGINAL, TRANSLATED, WITH_LINK, Dataset, load_dataset
 from moderation.training.evaluation import classification_metrics, holdout_margins
+from moderation.training.formal import FORMAL_SHARE, LANGUAGE as FORMAL_LANGUAGE, addressed_formally, to_vous
 from moderation.training.independent import service_outcome
 from moderation.training.languages import DEFAULT_MAX_REVIEW, evaluate_languages
 from moderation.training.readers import data_files, read_labelled
-from moderation.training.formal import FORMAL_SHARE, addressed_formally, to_vous
 from moderation.training.terminology import term_count
 from moderation.training.translate import DEFAULT_CACHE_DIR, data_version, translate
 from moderation.training.plots import write_plots
@@ -125,7 +125,7 @@ def _translations(dataset: Dataset, target: str, cache: Path | None,
 
     sources = [dataset.inputs[i].body for i in rows]
     texts = translate(sources, target, cache, on_progress=counted)
-    if target == "fr":
+    if target == FORMAL_LANGUAGE:
         texts = [to_vous(text) if addressed_formally(source) else text for source, text in zip(sources, texts)]
     languages = detect_languages(texts, [target] * len(texts), CANDIDATE_LANGUAGES)
     inputs = [ScoringInput(body=text, author_name=dataset.inputs[i].author_name,
@@ -368,7 +368,8 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
             "translated_into": {target: data_version(target) for target in options.translate_to},
             "translations_sha256": _translations_fingerprint(dataset),
             "translation_terms": {target: term_count(target) for target in options.translate_to},
-            "translation_formal_share": {target: FORMAL_SHARE for target in options.translate_to if target == "fr"},
+            "translation_formal_share": {target: FORMAL_SHARE for target in options.translate_to
+                                         if target == FORMAL_LANGUAGE},
             "link_share": options.link_share,
             "seconds": round(progress.elapsed, 1),
             "cpus": os.cpu_count(),
