@@ -155,11 +155,12 @@ def translate_batches(batches: Sequence[Sequence[str]], modes: Sequence[str], wo
     splits = [split_mode(mode) for mode in modes]
     workers = max(1, workers)
     total = sum(len(batch) for batch in batches)
-    reported = [-1]
+    reported, work = -1, 0
 
     def report(done: int, total: int) -> None:
-        if on_progress is not None and done != reported[0]:
-            reported[0] = done
+        nonlocal reported
+        if on_progress is not None and done != reported:
+            reported = done
             on_progress(done, total)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -169,12 +170,12 @@ def translate_batches(batches: Sequence[Sequence[str]], modes: Sequence[str], wo
             return answers
         done: dict[tuple[int, int], list[str]] = {}
         pending = [(b, 0, len(batch)) for b, batch in enumerate(batches) if batch]
-        work = [0]
 
         def analysed(k: int) -> None:
+            nonlocal work
             if first_round:
-                work[0] += pending[k][2] - pending[k][1]
-                report(work[0] // len(modes), total)
+                work += pending[k][2] - pending[k][1]
+                report(work // len(modes), total)
 
         first_round = True
         while pending:
@@ -193,5 +194,7 @@ def translate_batches(batches: Sequence[Sequence[str]], modes: Sequence[str], wo
                     retry += [(b, start, half), (b, half, end)]
             pending = retry
     report(total, total)
-    return [[line for (b, _), lines in sorted(done.items()) if b == index for line in lines]
-            for index in range(len(batches))]
+    answers = [[] for _ in batches]
+    for (b, _), lines in sorted(done.items()):
+        answers[b].extend(lines)
+    return answers

@@ -122,7 +122,8 @@ def _data_section(manifest: dict[str, Any]) -> list[str]:
     formats = sorted({f["format"] for f in data["files"]})
     named = [name for name in data["groups"] if name in CITATIONS]
     citations = [f"- {CITATIONS[key]}" for key in [*formats, *named] if key in CITATIONS]
-    translated = manifest.get("training", {}).get("translated_into", {})
+    training = manifest.get("training", {})
+    translated = training.get("translated_into", {})
     if translated:
         citations.append(
             "- Machine translations, made at training time with Apertium (English -> Catalan -> French, "
@@ -130,14 +131,14 @@ def _data_section(manifest: dict[str, Any]) -> list[str]:
             "The French rows marked (mt) are machine translations, not French comments; links, e-mail "
             "addresses and phone numbers were kept out of the translation. They carry the licence and "
             "citation of their source.")
-    terms = manifest.get("training", {}).get("translation_terms", {})
+    terms = training.get("translation_terms", {})
     if any(terms.values()):
         citations.append(
             f"- Where Apertium takes the wrong sense of spam's words, {max(terms.values())} English words "
             "and phrases are put in the French spam uses instead (\"you have won\" -> « vous avez gagné », "
             "not « tu as vaincu »; \"check out my channel\" -> « allez voir ma chaîne », not « constater mon "
             "canal »: `moderation/training/terminology.py`).")
-    formal = manifest.get("training", {}).get("translation_formal_share", {})
+    formal = training.get("translation_formal_share", {})
     if any(formal.values()):
         citations.append(
             f"- Apertium says « tu » for every \"you\"; {max(formal.values()):.0%} of the French translations "
