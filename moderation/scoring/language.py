@@ -4,8 +4,8 @@ Contract:
 
 - ``detect_language(text)`` returns an ISO 639-1 code (``"zh-cn"`` style for
   Chinese) among langdetect's 55 profiles, or ``"unknown"`` when the
-  normalized text has fewer than ``MIN_LETTERS_FOR_DETECTION`` letters or no
-  n-gram any profile knows.
+  normalized text has fewer than ``MIN_LETTERS_FOR_DETECTION`` letters outside
+  its links and e-mail addresses, or no n-gram any profile knows.
 - The model is langdetect's: its profiles (n-gram frequencies per language),
   its text preparation (URLs and e-mail addresses removed, Vietnamese
   normalization, Latin dropped from mostly non-Latin text) and its n-grams
@@ -233,7 +233,9 @@ def detect_normalized_languages(normalized_texts: Sequence[str], hints: Sequence
     """:func:`detect_language` for texts already passed through ``normalize_text``.
 
     ``hints`` (one per text, ``""`` for none) is the language the text is expected
-    in, typically its site's. With a hint, detection never guesses wildly:
+    in, typically its site's. With a hint, detection never guesses wildly (letters
+    are counted outside links and e-mail addresses, which detection does not read:
+    "I disagree, see <a long link>" is a short text):
 
     - fewer than ``MIN_LETTERS_FOR_DETECTION`` letters: the hint;
     - fewer than ``SHORT_TEXT_LETTERS``: the likeliest of the hint and ``candidates``
@@ -253,14 +255,15 @@ def detect_normalized_languages(normalized_texts: Sequence[str], hints: Sequence
     offsets: list[int] = []
     restricted: list[list[int] | None] = []
     for position, text in enumerate(normalized_texts):
-        letters = _letter_count(text, SHORT_TEXT_LETTERS)
+        prepared = prepare_text(text)
+        letters = _letter_count(prepared, SHORT_TEXT_LETTERS)
         if letters < MIN_LETTERS_FOR_DETECTION:
             continue
         hint = hints[position]
         columns = None
         if hint and letters < SHORT_TEXT_LETTERS and hint in known:
             columns = sorted(set(candidate_columns) | {known[hint]})
-        words = [vector for word in _padded_words(prepare_text(text))
+        words = [vector for word in _padded_words(prepared)
                  if (vector := _word_log_likelihood(word)) is not None]
         if words:
             offsets.append(len(vectors))

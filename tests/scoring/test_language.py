@@ -134,6 +134,10 @@ def test_a_site_language_hint_settles_texts_too_short_to_tell():
     # Short but telling: chosen among the site's and the model's languages, not among 55.
     assert detect_language("Great article!", hint="fr", candidates=("en", "fr")) == "en"
     assert detect_language("Merci pour l'article", hint="en", candidates=("en", "fr")) == "fr"
+    # A link's letters are not the text's: detection drops links, so this is short.
+    link = "http://myblog.wordpress.com/2012/05/why-the-council-is-wrong"
+    assert detect_language(f"I disagree, see {link}", hint="fr", candidates=("en", "fr")) == "en"
+    assert detect_language(f"Voir {link}", hint="fr", candidates=("en", "fr")) == "fr"
     # Long text: ordinary detection, whatever the hint.
     german = "Vielen Dank für diesen ausgezeichneten Artikel über den neuen Markt in unserer Stadt."
     assert detect_language(german, hint="fr", candidates=("en", "fr")) == "de"
