@@ -321,6 +321,13 @@ def signal_matrix(inputs: Sequence[ScoringInput]) -> np.ndarray:
     ).astype(np.float64)
 
 
+def has_link(inputs: Sequence[ScoringInput]) -> np.ndarray:
+    """Per input (not yet normalized), whether its body carries a link, as the
+    ``has_link`` signal counts them."""
+    normalized = TextNormalizer().transform(inputs)
+    return signal_matrix(normalized)[:, SIGNAL_NAMES.index("has_link")] > 0
+
+
 class SignalFeatures(TransformerMixin, BaseEstimator):
     """Hand-made signals that do not depend on vocabulary (see ``SIGNAL_NAMES``).
 

@@ -79,14 +79,16 @@ def language_table(per_language: dict[str, Any]) -> str:
 
 
 def outcome_table(outcomes: dict[str, Any]) -> str:
-    """Per file and label: the share published, sent to review and held as spam."""
+    """Per file and label (then that label's rows with a link): the share published,
+    sent to review and held as spam."""
     rows = []
     for name, outcome in outcomes.items():
         for label in ("ham", "spam"):
-            part = outcome[label]
-            if part["n"]:
-                rows.append([name, label, str(part["n"]), _percent(part["published"], 1),
-                             _percent(part["review"], 1), _percent(part["spam"])])
+            for key, shown in ((label, label), (f"{label}_with_link", f"{label}, with a link")):
+                part = outcome.get(key, {"n": 0})
+                if part["n"]:
+                    rows.append([name, shown, str(part["n"]), _percent(part["published"], 1),
+                                 _percent(part["review"], 1), _percent(part["spam"])])
     return table(["data", "label", "n", "published", "review", "held as spam"], rows)
 
 

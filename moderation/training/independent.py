@@ -7,7 +7,10 @@ Contract of ``service_outcome(bundle, rows, site_language)``:
 - each row lands in the band the service would put it in: ``review`` for a
   language the model does not support, else that language's thresholds decide;
 - the answer holds, per label, the share published, sent to review and held
-  as spam, and the languages detected. Nothing here trains or stores anything.
+  as spam, the same for the rows of that label carrying a link
+  (``ham_with_link``, ``spam_with_link``: real links, unlike the copies with a
+  link added that training measures), and the languages detected. Nothing here
+  trains or stores anything.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from moderation.scoring.features import ScoringInput
+from moderation.scoring.features import ScoringInput, has_link
 from moderation.training.dataset import detect_languages_in_parallel
 from moderation.training.readers import LabelledRow
 
@@ -47,9 +50,16 @@ def service_outcome(bundle, rows: Sequence[LabelledRow], site_language: str = ""
     bands = service_bands(bundle, scores, languages)
     outcome: dict[str, Any] = {"n": len(rows), "languages": dict(Counter(languages).most_common(5)),
                                "scores": scores, "bands": bands}
+    linked = has_link(inputs).tolist()
     for name, label in (("ham", 0), ("spam", 1)):
         mine = [band for band, row in zip(bands, rows) if row.label == label]
-        outcome[name] = {"n": len(mine), **{band: (round(mine.count(band) / len(mine), 6) if mine else None)
-                                            for band in BANDS}}
+        outcome[name] = _shares(mine)
+        outcome[f"{name}_with_link"] = _shares([band for band, row, link in zip(bands, rows, linked)
+                                                if row.label == label and link])
     outcome["review_rate"] = round(bands.count("review") / len(bands), 6) if bands else 0.0
     return outcome
+
+
+def _shares(bands: Sequence[str]) -> dict[str, Any]:
+    return {"n": len(bands), **{band: (round(bands.count(band) / len(bands), 6) if bands else None)
+                                for band in BANDS}}

@@ -37,12 +37,11 @@ from scipy.special import expit
 
 from moderation.scoring.classifier import fit_platt
 from moderation.scoring.drift import reference_entry
-from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, describe_pipeline
+from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, describe_pipeline, has_link
 from moderation.domain import Bands
 from moderation.scoring.model import ModelBundle, load_bundle
 from moderation.training.artifact import new_version, set_current, write_model, write_text_atomically
 from moderation.training.card import render_model_card
-from moderation.scoring.features import signal_matrix, SIGNAL_NAMES, TextNormalizer
 from moderation.scoring.language import detect_languages
 from moderation.training.augment import with_links
 from moderation.training.dataset import CANDIDATE_LANGUAGES, ORIGINAL, TRANSLATED, WITH_LINK, Dataset, load_dataset
@@ -152,11 +151,6 @@ def source_names(dataset: Dataset) -> np.ndarray:
         name = family if family in ("youtube", "sms") else str(group)
         names.append(name + {ORIGINAL: "", TRANSLATED: " (mt)", WITH_LINK: " +link"}[kind])
     return np.array(names, dtype=object)
-
-
-def _has_link(inputs) -> np.ndarray:
-    normalized = TextNormalizer().transform(inputs)
-    return signal_matrix(normalized)[:, SIGNAL_NAMES.index("has_link")] > 0
 
 
 def training_languages(languages: list[str]) -> list[str]:
@@ -314,7 +308,7 @@ def train(options: TrainingOptions, progress: Progress | None = None) -> Trainin
     scores = expit(slope * holdout.margins[evaluated] + intercept)
     row_languages = np.array([item.language for item in dataset.inputs], dtype=object)[evaluated]
     per_language = evaluate_languages(
-        scores, labels, row_languages, sources[evaluated], _has_link(dataset.inputs)[evaluated],
+        scores, labels, row_languages, sources[evaluated], has_link(dataset.inputs)[evaluated],
         max_ham_to_spam=options.max_ham_to_spam, max_spam_published=options.max_spam_published,
         max_review=options.max_review, force=options.support, forbid=options.no_support)
     supported = sorted(language for language, entry in per_language.items() if entry["supported"])

@@ -254,3 +254,28 @@ def test_a_translated_run_records_which_translations_it_trained_on(tmp_path, cap
     assert untranslated["training"]["translation_formal_share"] == {}
     plain_card = (tmp_path / "plain" / untranslated["card"]).read_text(encoding="utf-8")
     assert "terminology.py" not in plain_card
+
+
+def test_files_never_trained_on_are_decided_as_the_service_would_with_their_links_apart(tmp_path, capsys):
+    """``--evaluate-on``: per label, and per label for the rows with a real link."""
+    data = _write_data(tmp_path)
+    unseen = tmp_path / "unseen.jsonl"
+    write_jsonl(unseen, [
+        {"body": "I disagree with the minutes, the 2019 figures say otherwise", "label": "ham"},
+        {"body": "The full report: http://www.example.org/council/2019-budget", "label": "ham"},
+        {"body": "Thanks for the analysis, it matches https://www.cbc.ca/news/budget", "label": "ham"},
+        {"body": "WIN a FREE iPhone now, visit http://www.promo77.com/a1 today", "label": "spam"},
+    ])
+    code, out, err = _train(data, tmp_path / "models", capsys, "--support", "en", "--evaluate-on", str(unseen))
+    assert code == 0, err
+    manifest = json.loads(current_manifest_path(tmp_path / "models").read_text())
+    outcome = manifest["independent_evaluation"]["unseen.jsonl"]
+    assert (outcome["ham"]["n"], outcome["ham_with_link"]["n"]) == (3, 2)
+    assert (outcome["spam"]["n"], outcome["spam_with_link"]["n"]) == (1, 1)
+    for part in ("ham", "ham_with_link", "spam", "spam_with_link"):
+        assert sum(outcome[part][band] for band in ("published", "review", "spam")) == pytest.approx(1.0)
+    assert outcome["spam"]["published"] == 0.0
+    card = (tmp_path / "models" / manifest["card"]).read_text(encoding="utf-8")
+    for text in (card, out):
+        assert "| unseen.jsonl | ham, with a link | 2 |" in " ".join(text.split())   # padding collapsed
+
