@@ -110,7 +110,8 @@ def group_weights(options: TrainingOptions) -> dict[str, float]:
 def _translations(dataset: Dataset, target: str, cache: Path | None,
                   progress: Progress) -> tuple[list, list[int], list[int]]:
     """Translations into ``target`` of the dataset's English original rows:
-    ``(inputs, labels, index of each one's source row)``."""
+    ``(inputs, labels, index of each one's source row)``; a translation that came
+    out without a word from a source with some is left out."""
     rows = [i for i, (item, kind) in enumerate(zip(dataset.inputs, dataset.kinds))
             if kind == ORIGINAL and item.language == "en"]
 
@@ -126,11 +127,20 @@ def _translations(dataset: Dataset, target: str, cache: Path | None,
     texts = translate(sources, target, cache, on_progress=counted)
     if target == FORMAL_LANGUAGE:
         texts = [to_vous(text) if addressed_formally(source) else text for source, text in zip(sources, texts)]
+    lost = [position for position, text in enumerate(texts) if not _has_words(text) and _has_words(sources[position])]
+    if lost:   # Apertium failed on them (a stage crashed): an empty row would teach nothing true
+        progress.note(f"{len(lost)} of the translations came out empty and are left out")
+        kept = sorted(set(range(len(texts))) - set(lost))
+        rows, texts = [rows[p] for p in kept], [texts[p] for p in kept]
     languages = detect_languages(texts, [target] * len(texts), CANDIDATE_LANGUAGES)
     inputs = [ScoringInput(body=text, author_name=dataset.inputs[i].author_name,
                            author_email=dataset.inputs[i].author_email, language=language)
               for i, text, language in zip(rows, texts, languages)]
     return inputs, [int(dataset.labels[i]) for i in rows], rows
+
+
+def _has_words(text: str) -> bool:
+    return any(character.isalnum() for character in text)
 
 
 def _translations_fingerprint(dataset: Dataset) -> str | None:

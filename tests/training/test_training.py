@@ -279,3 +279,18 @@ def test_files_never_trained_on_are_decided_as_the_service_would_with_their_link
     for text in (card, out):
         assert "| unseen.jsonl | ham, with a link | 2 |" in " ".join(text.split())   # padding collapsed
 
+
+@pytest.mark.skipif(shutil.which("apertium") is None,
+                    reason="Apertium is not installed (apt-get install apertium apertium-eng-cat apertium-fra-cat)")
+def test_a_translation_apertium_failed_on_is_left_out_not_trained_on_empty(tmp_path, capsys):
+    from tests.training.test_apertium import CRASHES_APERTIUM
+    data = _write_data(tmp_path)
+    write_jsonl(data / "news.jsonl", [{"body": CRASHES_APERTIUM, "label": "ham", "language": "en"},
+                                      {"body": ":-) :-)", "label": "ham", "language": "en"}])
+    code, _, err = _train(data, tmp_path / "models", capsys, "--translate", "fr", "--support", "en",
+                          "--translation-cache", str(tmp_path / "cache"), "--link-share", "0")
+    assert code == 0, err
+    assert "1 of the translations came out empty and are left out" in err
+    manifest = json.loads(current_manifest_path(tmp_path / "models").read_text())
+    english = manifest["data"]["rows_used"] - manifest["data"]["rows_translated"]
+    assert manifest["data"]["rows_translated"] == english - 1     # the emoticons, wordless, stay
