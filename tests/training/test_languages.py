@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from moderation.scoring.engagement import asks_for_engagement
-from moderation.scoring.features import ScoringInput
-from moderation.training.augment import with_links
+from moderation.scoring.features import ScoringInput, has_link
+from moderation.scoring.links import link_host
+from moderation.training.augment import ORDINARY_HOSTS, with_links
 from moderation.training.evaluation import assign_folds
 from moderation.training.languages import MIN_HAM, MIN_SPAM, evaluate_languages
 from moderation.training.thresholds import band_rates, choose_thresholds, choose_thresholds_by_source
@@ -107,9 +108,13 @@ def test_link_copies_are_ham_made_only_from_ham_and_reproducible():
     assert 40 <= len(made) <= 100
     assert all(labels[i] == 0 for i in origins)
     for item, origin in zip(made, origins):
-        assert inputs[origin].body in item.body and item.body != inputs[origin].body
+        lead = " ".join(inputs[origin].body.split()[:3])       # the whole text, or its first words
+        assert lead in item.body and item.body != inputs[origin].body
         assert item.language == inputs[origin].language
-        assert "." in item.body.replace(inputs[origin].body, "")   # a host was added
+        assert has_link([item])[0]
+    hosts = {link_host(word) for item in made for word in item.body.split() if "/" in word}
+    assert len(hosts) >= 15                                     # many hosts, not a handful
+    assert any(host.endswith(".com") and host not in " ".join(ORDINARY_HOSTS["en"]) for host in hosts)
 
 
 def test_protected_spans_survive_as_they_were():
