@@ -36,6 +36,7 @@ from moderation.scoring.features import (
     ScoringInput,
     SignalFeatures,
     TextNormalizer,
+    ngram_text,
     signal_matrix,
 )
 
@@ -151,7 +152,7 @@ class LinearScorer:
     def margins(self, inputs: Sequence[ScoringInput]) -> np.ndarray:
         """The linear SVM's margins, ``pipeline[-1].decision_function`` of the features."""
         normalized = self._normalizer.transform(inputs)
-        bodies = [item.body for item in normalized]
+        bodies = [ngram_text(item.body) for item in normalized]
         other = len(self._language_coef) - 1
         languages = [self._language_index.get(item.language, other) for item in normalized]
         return (self._word.margins(bodies) + self._char.margins(bodies)

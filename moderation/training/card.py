@@ -232,7 +232,10 @@ def _languages_section(manifest: dict[str, Any]) -> list[str]:
         "",
         "Held-out ham with a link against ham without one, and spam with a link, at each language's "
         "thresholds (links are counted, sorted into shorteners, reference sites and others, and their "
-        "share of the text is a signal):",
+        "share of the text is a signal; the n-grams do not see a link's scheme). The held-out ham with a "
+        "link is made of the copies training adds (`moderation/training/augment.py`): it shows that a "
+        "link alone does not make spam, not how real citations fare; the \"with a link\" rows of the "
+        "data never trained on, below, are real readers' links.",
         "",
         link_table(per_language),
         "",
