@@ -41,7 +41,8 @@ from moderation.scoring.engagement import asks_for_engagement
 from moderation.scoring.links import classify_links
 
 FEATURE_VERSION = "5"
-"""5: the n-grams no longer see a link's scheme (``URL_SCHEME``). 4: the ``engagement_bait`` signal. 3: no ``author_name_has_digits``. Learned from
+"""5: the n-grams no longer see a link's scheme (``URL_SCHEME``). 4: the
+``engagement_bait`` signal. 3: no ``author_name_has_digits``. Learned from
 YouTube handles (``kobyoshi02``), it sent news readers who sign ``Lecteur 17`` or
 ``marc75`` to review: the Globe and Mail replies posted as "Reader 123" were
 published 54 % of the time instead of 89 %."""

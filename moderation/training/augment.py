@@ -15,8 +15,8 @@ without learning that an unlisted domain is, nor a dozen hosts by heart.
 Measured on real reader comments that cite a link (the Globe and Mail replies of
 the UCC corpus, never trained on: 121 with a link), with the n-grams blind to
 links' schemes: 34.7 % published and 6.6 % held as spam when the copies cited
-26 hosts, with ``https://`` or no scheme, after the whole text; 48.8 % and 0.8 % with the
-copies made as above.
+26 hosts, with ``https://`` or no scheme, after the whole text; 48.8 % and
+0.8 % with the copies made as above.
 
 Contract: the same rows, share and seed give the same copies. The copies are
 ham (label 0) and belong to the group and thread of the row they were made

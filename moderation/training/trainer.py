@@ -127,7 +127,8 @@ def _translations(dataset: Dataset, target: str, cache: Path | None,
     texts = translate(sources, target, cache, on_progress=counted)
     if target == FORMAL_LANGUAGE:
         texts = [to_vous(text) if addressed_formally(source) else text for source, text in zip(sources, texts)]
-    lost = [position for position, text in enumerate(texts) if not _has_words(text) and _has_words(sources[position])]
+    lost = [position for position, (source, text) in enumerate(zip(sources, texts))
+            if _has_words(source) and not _has_words(text)]
     if lost:   # Apertium failed on them (a stage crashed): an empty row would teach nothing true
         progress.note(f"{len(lost)} of the translations came out empty and are left out")
         kept = sorted(set(range(len(texts))) - set(lost))
