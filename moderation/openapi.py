@@ -53,11 +53,13 @@ NEVER_SHED = ("/healthz", "/readyz", "/metrics")
 def _edge_answers(paths: dict) -> dict:
     """Add what the edge and load shedding may answer on any operation (see
     ``moderation.edge`` and ``moderation.shedding``), where the operation does
-    not already say: 400, 415 with a body, 503 ``overloaded`` but on health and metrics."""
+    not already say: 400, 415 with a body, 417 for an ``Expect`` other than
+    ``100-continue``, 503 ``overloaded`` but on health and metrics."""
     for path, item in paths.items():
         for op in item.values():
             page = "pages" in op["tags"]
             statuses = [(400, "BadRequest")] + ([(415, "UnsupportedMediaType")] if "requestBody" in op else [])
+            statuses += [(417, "ExpectationFailed")]
             statuses += [] if path in NEVER_SHED else [(503, "Overloaded")]
             for status, name in statuses:
                 op["responses"].setdefault(str(status), page_errors(status)[str(status)] if page
@@ -151,6 +153,11 @@ def build_document(settings) -> dict:
                     "headers": {"X-Request-Id": REQUEST_ID_HEADER,
                                 "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"},
                                                 "required": True, "description": "Seconds to wait."}},
+                    "content": {JSON: {"schema": ref("Error")}}},
+                "ExpectationFailed": {
+                    "description": "The request's `Expect` header asks for something other than "
+                                   "`100-continue` (`expectation_failed`).",
+                    "headers": {"X-Request-Id": REQUEST_ID_HEADER},
                     "content": {JSON: {"schema": ref("Error")}}},
                 "ErrorPage": {"description": "An error, as an HTML page with the same status.",
                               "content": {HTML: {"schema": HTML_PAGE}}},
