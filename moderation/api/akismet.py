@@ -41,7 +41,7 @@ from ..edge import read_form
 from ..guard import body_fingerprint
 from ..i18n import LANGUAGES, message, negotiate
 from ..keys import EXECUTOR, SCORER, SETTINGS, SITE, STORE
-from ..scoring.features import normalize_text
+from ..scoring.features import has_words, normalize_text
 from ..scoring.language import detect_language
 from ..services import intake
 
@@ -140,7 +140,7 @@ def label_language(body: str) -> str:
     """The language of a label's text, tagged as the scorer tags comments
     (blocking: run it in the scoring executor)."""
     normalized = normalize_text(body)
-    if not any(ch.isalnum() for ch in normalized):
+    if not has_words(normalized):
         return "unknown"
     return detect_language(normalized)
 

@@ -94,6 +94,12 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit: without one, a comment (or a
+    translation) is empty to the model, whatever punctuation or emoji it has."""
+    return any(character.isalnum() for character in text)
+
+
 class TextNormalizer(TransformerMixin, BaseEstimator):
     """Step 1: ``ScoringInput`` -> ``ScoringInput`` with normalized body and author name."""
 

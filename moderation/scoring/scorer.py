@@ -23,7 +23,7 @@ from concurrent.futures import Executor
 
 from ..policy import Scored, ShadowScore, band_of
 from ..shedding import SCORING_QUEUE, Overloaded
-from .features import ScoringInput, normalize_text
+from .features import ScoringInput, has_words, normalize_text
 from .language import detect_normalized_languages
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def score_batch(bundle, requests: Sequence[ScoringInput], shadow=None) -> list[S
     band at its own thresholds, on the same inputs; a failing candidate is
     logged and leaves no shadow score, never failing the batch."""
     normalized = [normalize_text(request.body) for request in requests]
-    empty = [not any(ch.isalnum() for ch in text) for text in normalized]
+    empty = [not has_words(text) for text in normalized]
     candidates = bundle.languages if bundle is not None else ()
     languages = detect_normalized_languages(["" if e else text for text, e in zip(normalized, empty)],
                                             [r.site_language for r in requests], candidates)

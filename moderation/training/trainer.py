@@ -37,7 +37,7 @@ from scipy.special import expit
 
 from moderation.scoring.classifier import fit_platt
 from moderation.scoring.drift import reference_entry
-from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, describe_pipeline, has_link
+from moderation.scoring.features import UNKNOWN_LANGUAGE, ScoringInput, describe_pipeline, has_link, has_words
 from moderation.domain import Bands
 from moderation.scoring.model import ModelBundle, load_bundle
 from moderation.training.artifact import new_version, set_current, write_model, write_text_atomically
@@ -127,21 +127,16 @@ def _translations(dataset: Dataset, target: str, cache: Path | None,
     texts = translate(sources, target, cache, on_progress=counted)
     if target == FORMAL_LANGUAGE:
         texts = [to_vous(text) if addressed_formally(source) else text for source, text in zip(sources, texts)]
-    lost = [position for position, (source, text) in enumerate(zip(sources, texts))
-            if _has_words(source) and not _has_words(text)]
-    if lost:   # Apertium failed on them (a stage crashed): an empty row would teach nothing true
-        progress.note(f"{len(lost)} of the translations came out empty and are left out")
-        kept = sorted(set(range(len(texts))) - set(lost))
+    kept = [position for position, (source, text) in enumerate(zip(sources, texts))
+            if has_words(text) or not has_words(source)]
+    if len(kept) < len(texts):   # Apertium failed on them (a stage crashed): an empty row teaches nothing true
+        progress.note(f"{len(texts) - len(kept)} of the translations came out empty and are left out")
         rows, texts = [rows[p] for p in kept], [texts[p] for p in kept]
     languages = detect_languages(texts, [target] * len(texts), CANDIDATE_LANGUAGES)
     inputs = [ScoringInput(body=text, author_name=dataset.inputs[i].author_name,
                            author_email=dataset.inputs[i].author_email, language=language)
               for i, text, language in zip(rows, texts, languages)]
     return inputs, [int(dataset.labels[i]) for i in rows], rows
-
-
-def _has_words(text: str) -> bool:
-    return any(character.isalnum() for character in text)
 
 
 def _translations_fingerprint(dataset: Dataset) -> str | None:
